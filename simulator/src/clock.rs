@@ -1,0 +1,156 @@
+//! The simulator's own clock.
+//!
+//! Every time the router shows or acts on (entry timeouts, `uptime`, `creation-time`) comes from this
+//! clock, never from the system directly, so that tests and people can freeze it, move it forward and
+//! resume it. It runs on Tokio's clock, so a test under `tokio::time::pause()` drives it as well.
+//!
+//! The clock reads as *simulated time since the simulator started* ([`SimTime`], milliseconds). The wall
+//! clock shown in `creation-time` is the real wall time at start plus that simulated time, so moving the
+//! clock moves both in step.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
+
+/// Milliseconds of simulated time since the simulator started.
+pub type SimTime = u64;
+
+/// A clock that can be frozen, advanced and resumed; cheap to read.
+#[derive(Debug)]
+pub struct Clock {
+    inner: Mutex<ClockState>,
+    /// Unix time in milliseconds at simulated time zero.
+    wall_at_zero_ms: i64,
+}
+
+#[derive(Debug)]
+struct ClockState {
+    /// Real instant at which `virtual_at_anchor` was last true.
+    anchor: Instant,
+    /// Simulated milliseconds at `anchor`.
+    virtual_at_anchor: u64,
+    /// When frozen, the clock reads `virtual_at_anchor` until resumed.
+    frozen: bool,
+}
+
+/// What the clock reads, for the control API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ClockReading {
+    /// Simulated milliseconds since start.
+    pub now_ms: u64,
+    /// Unix time in milliseconds shown by the router.
+    pub wall_ms: i64,
+    /// Whether the clock is frozen.
+    pub frozen: bool,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock {
+    /// A running clock starting at zero, with the wall clock set to the real time now.
+    pub fn new() -> Self {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Self::starting_at_wall(wall)
+    }
+
+    /// A running clock whose wall time at zero is `wall_ms` (Unix milliseconds).
+    pub fn starting_at_wall(wall_ms: i64) -> Self {
+        Self {
+            inner: Mutex::new(ClockState { anchor: Instant::now(), virtual_at_anchor: 0, frozen: false }),
+            wall_at_zero_ms: wall_ms,
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, ClockState> {
+        // The state is two integers and a flag; a panic while holding it cannot leave it half-written.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Simulated milliseconds since start.
+    pub fn now(&self) -> SimTime {
+        let s = self.state();
+        Self::read(&s)
+    }
+
+    fn read(s: &ClockState) -> SimTime {
+        if s.frozen {
+            s.virtual_at_anchor
+        } else {
+            s.virtual_at_anchor + s.anchor.elapsed().as_millis() as u64
+        }
+    }
+
+    /// Unix milliseconds that the router shows at simulated time `t`.
+    pub fn wall_ms(&self, t: SimTime) -> i64 {
+        self.wall_at_zero_ms + t as i64
+    }
+
+    /// Moves the clock forward (frozen or not).
+    pub fn advance(&self, by: Duration) -> ClockReading {
+        let mut s = self.state();
+        let now = Self::read(&s);
+        s.anchor = Instant::now();
+        s.virtual_at_anchor = now + by.as_millis() as u64;
+        drop(s);
+        self.reading()
+    }
+
+    /// Stops the clock where it is.
+    pub fn freeze(&self) -> ClockReading {
+        let mut s = self.state();
+        s.virtual_at_anchor = Self::read(&s);
+        s.anchor = Instant::now();
+        s.frozen = true;
+        drop(s);
+        self.reading()
+    }
+
+    /// Lets a frozen clock run again from where it stopped.
+    pub fn resume(&self) -> ClockReading {
+        let mut s = self.state();
+        s.virtual_at_anchor = Self::read(&s);
+        s.anchor = Instant::now();
+        s.frozen = false;
+        drop(s);
+        self.reading()
+    }
+
+    /// The current reading.
+    pub fn reading(&self) -> ClockReading {
+        let s = self.state();
+        let now = Self::read(&s);
+        ClockReading { now_ms: now, wall_ms: self.wall_ms(now), frozen: s.frozen }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn follows_tokio_time_and_can_be_moved() {
+        let c = Clock::starting_at_wall(1_000_000);
+        assert_eq!(c.now(), 0);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(c.now(), 2000);
+        c.advance(Duration::from_secs(60));
+        assert_eq!(c.now(), 62_000);
+        assert_eq!(c.wall_ms(c.now()), 1_062_000);
+        c.freeze();
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(c.now(), 62_000);
+        c.advance(Duration::from_millis(1));
+        assert_eq!(c.now(), 62_001);
+        c.resume();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(c.now(), 63_001);
+    }
+}

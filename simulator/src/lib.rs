@@ -1,0 +1,321 @@
+//! A fake MikroTik RouterOS v7 REST server, faithful to real routers down to their odd answers.
+//!
+//! The simulator serves `/rest` over HTTPS (the router's `www-ssl` service) with a certificate from
+//! its own CA, and over plain HTTP (`www`), with the state model and replies of a real router: users,
+//! groups and policies, services whose changes act on the listeners, `/system/resource`,
+//! `/system/identity`, and IPv4/IPv6 firewall address-lists whose timed entries count down on a clock
+//! the simulator owns.
+//!
+//! Rust tests start it in-process on port 0:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), simulator::StartError> {
+//! let sim = simulator::Simulator::builder().start().await?;
+//! let url = sim.https_url(); // https://127.0.0.1:<port>
+//! let ca = sim.ca_pem();     // trust this, and only this
+//! // user `admin`, password `admin`, group `full`
+//! # let _ = (url, ca); Ok(()) }
+//! ```
+//!
+//! The `routeros-sim` binary runs the same server for people and other languages.
+
+pub mod clock;
+pub mod model;
+pub mod rest;
+pub mod server;
+pub mod shared;
+pub mod tls;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use clock::Clock;
+pub use model::Router;
+pub use model::address::Family;
+pub use model::args::Args;
+pub use model::services::Listener;
+pub use model::version::Version;
+pub use shared::Limits;
+pub use tls::Identity;
+
+use model::services::Services;
+use shared::Shared;
+
+/// The user every simulator has unless told otherwise.
+pub const DEFAULT_USER: &str = "admin";
+/// That user's password.
+pub const DEFAULT_PASSWORD: &str = "admin";
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A port could not be bound.
+    #[error("cannot listen on {addr}: {source} (is another program using the port? choose another with --https-port/--http-port, or 0 for any free port)")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The certificate could not be made or loaded.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// A user or group given to the builder was refused by the router's own rules.
+    #[error("the initial {what} `{name}` was refused: {reason}")]
+    Seed {
+        /// `user` or `group`.
+        what: &'static str,
+        /// Its name.
+        name: String,
+        /// The router's answer.
+        reason: String,
+    },
+}
+
+/// Builds and starts a simulator.
+#[derive(Debug, Clone)]
+pub struct SimulatorBuilder {
+    version: Version,
+    bind: IpAddr,
+    https_port: u16,
+    http_port: Option<u16>,
+    names: Vec<String>,
+    identity: Option<Identity>,
+    tls13: bool,
+    limits: Limits,
+    admin_password: Option<String>,
+    groups: Vec<(String, String)>,
+    users: Vec<(String, String, String)>,
+}
+
+impl Default for SimulatorBuilder {
+    fn default() -> Self {
+        Self {
+            version: Version::default(),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            https_port: 0,
+            http_port: Some(0),
+            names: Vec::new(),
+            identity: None,
+            tls13: false,
+            limits: Limits::default(),
+            admin_password: Some(DEFAULT_PASSWORD.to_owned()),
+            groups: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+}
+
+impl SimulatorBuilder {
+    /// The RouterOS version to follow (default `7.23.7`).
+    pub fn version(mut self, version: Version) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1`).
+    pub fn bind(mut self, ip: IpAddr) -> Self {
+        self.bind = ip;
+        self
+    }
+
+    /// The `www-ssl` port (default 0: any free port).
+    pub fn https_port(mut self, port: u16) -> Self {
+        self.https_port = port;
+        self
+    }
+
+    /// The `www` port, or `None` for no plain-HTTP service (default: any free port).
+    pub fn http_port(mut self, port: Option<u16>) -> Self {
+        self.http_port = port;
+        self
+    }
+
+    /// Extra names for the generated certificate (localhost, 127.0.0.1 and ::1 are always there).
+    pub fn tls_names(mut self, names: impl IntoIterator<Item = String>) -> Self {
+        self.names.extend(names);
+        self
+    }
+
+    /// Serve this certificate instead of generating one.
+    pub fn certificate(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Offer TLS 1.3 as well as 1.2 (RouterOS documents 1.2 only).
+    pub fn tls13(mut self, yes: bool) -> Self {
+        self.tls13 = yes;
+        self
+    }
+
+    /// The router performance profile and session limit.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The built-in `admin` user's password, or `None` for no `admin` user.
+    pub fn admin_password(mut self, password: Option<&str>) -> Self {
+        self.admin_password = password.map(str::to_owned);
+        self
+    }
+
+    /// Adds a group with a policy list such as `api,rest-api,read,write,policy`.
+    pub fn group(mut self, name: &str, policy: &str) -> Self {
+        self.groups.push((name.to_owned(), policy.to_owned()));
+        self
+    }
+
+    /// Adds a user.
+    pub fn user(mut self, name: &str, password: &str, group: &str) -> Self {
+        self.users.push((name.to_owned(), password.to_owned(), group.to_owned()));
+        self
+    }
+
+    /// Binds the listeners and starts serving.
+    pub async fn start(self) -> Result<Simulator, StartError> {
+        let bind = |port: u16| async move {
+            let addr = SocketAddr::new(self.bind, port);
+            TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+        };
+        let https = bind(self.https_port).await?;
+        let http = match self.http_port {
+            Some(p) => Some(bind(p).await?),
+            None => None,
+        };
+        let https_addr = https.local_addr().map_err(|source| StartError::Bind { addr: SocketAddr::new(self.bind, self.https_port), source })?;
+        let http_addr = http.as_ref().and_then(|l| l.local_addr().ok());
+
+        let names = tls::leaf_names(&self.names);
+        let authority = tls::Authority::new("RouterOS simulator CA")?;
+        let identity = match self.identity {
+            Some(id) => id,
+            None => authority.issue_current(&names)?,
+        };
+        let tls_state = tls::TlsState::new(identity, self.tls13)?;
+
+        let mut router = Router::new(self.version);
+        router.services = Services::defaults(http_addr.map_or(80, |a| a.port()), https_addr.port(), http_addr.is_some());
+        let seed_err = |what, name: &str, e: rest::error::RosError| StartError::Seed { what, name: name.to_owned(), reason: e.to_string() };
+        if let Some(pw) = &self.admin_password {
+            let args = Args::from_pairs([("name", DEFAULT_USER), ("group", "full"), ("password", pw), ("comment", "system default user")]);
+            router.users.add_user(&args).map_err(|e| seed_err("user", DEFAULT_USER, e))?;
+        }
+        for (name, policy) in &self.groups {
+            let args = Args::from_pairs([("name", name.as_str()), ("policy", policy.as_str())]);
+            router.users.add_group(&args).map_err(|e| seed_err("group", name, e))?;
+        }
+        for (name, password, group) in &self.users {
+            let args = Args::from_pairs([("name", name.as_str()), ("password", password.as_str()), ("group", group.as_str())]);
+            router.users.add_user(&args).map_err(|e| seed_err("user", name, e))?;
+        }
+
+        let clock = Arc::new(Clock::new());
+        let shared = Arc::new(Shared::new(router, clock, self.limits, tls_state, authority, names));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = vec![tokio::spawn(server::supervise(shared.clone(), Listener::WwwSsl, self.bind, Some(https), shutdown_rx.clone()))];
+        if let Some(http) = http {
+            tasks.push(tokio::spawn(server::supervise(shared.clone(), Listener::Www, self.bind, Some(http), shutdown_rx.clone())));
+        } else {
+            tasks.push(tokio::spawn(server::supervise(shared.clone(), Listener::Www, self.bind, None, shutdown_rx)));
+        }
+        Ok(Simulator { shared, https_addr, http_addr, shutdown, tasks })
+    }
+}
+
+/// A running simulator. Dropping it stops the listeners.
+#[derive(Debug)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+    https_addr: SocketAddr,
+    http_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// A builder with the defaults: version 7.23.7, `admin`/`admin`, loopback, any free ports.
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
+    }
+
+    /// `https://127.0.0.1:<port>` (the `www-ssl` service as started).
+    pub fn https_url(&self) -> String {
+        format!("https://{}", self.https_addr)
+    }
+
+    /// `http://127.0.0.1:<port>` (the `www` service as started), if there is one.
+    pub fn http_url(&self) -> Option<String> {
+        self.http_addr.map(|a| format!("http://{a}"))
+    }
+
+    /// The `www-ssl` address as started.
+    pub fn https_addr(&self) -> SocketAddr {
+        self.https_addr
+    }
+
+    /// The `www` address as started.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// The CA certificate (PEM) that issued the served certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.shared.authority.ca_pem
+    }
+
+    /// The simulator's clock: freeze, advance and resume it to test expiry without waiting.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// Reads or changes the router's state directly (expired entries are purged first).
+    pub fn with_router<R>(&self, f: impl FnOnce(&mut Router) -> R) -> R {
+        let now = self.shared.clock.now();
+        let mut router = self.shared.router();
+        router.purge(now);
+        let out = f(&mut router);
+        drop(router);
+        self.shared.publish_services();
+        out
+    }
+
+    /// Changes the performance profile and session limit while running.
+    pub fn set_limits(&self, limits: Limits) {
+        self.shared.set_limits(limits);
+    }
+
+    /// Simulates a reboot: dynamic entries vanish, `uptime` restarts, open connections drop.
+    pub fn reboot(&self) {
+        let now = self.shared.clock.now();
+        self.shared.router().reboot(now);
+        self.shared.drop_connections();
+    }
+
+    /// The shared internals, for the control API.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stops listening and waits for the listeners to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        self.shared.drop_connections();
+        for t in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        self.shared.drop_connections();
+    }
+}

@@ -1,0 +1,132 @@
+//! RouterOS durations: `1w2d3h4m5s`, `4m59s`, `500ms`.
+//!
+//! RouterOS prints a duration as weeks, days, hours, minutes, seconds and milliseconds, leaving out the
+//! parts that are zero (`1d`, `4m59s`, `1s500ms`); zero itself is `0s`. It reads the same form, a bare
+//! number of seconds (`300`), and the clock form `hh:mm:ss` (`01:00:00`), which RouterOS accepts in
+//! its own CLI and REST. Anything else is answered `invalid time value for argument <key>`.
+
+/// Milliseconds in each unit, largest first, with its suffix.
+const UNITS: [(&str, u64); 6] =
+    [("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)];
+
+/// Formats milliseconds the way RouterOS prints a duration.
+pub fn format_ms(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".to_owned();
+    }
+    let mut out = String::with_capacity(12);
+    let mut rest = ms;
+    for (suffix, unit) in UNITS {
+        let n = rest / unit;
+        if n > 0 {
+            use std::fmt::Write;
+            let _ = write!(out, "{n}{suffix}");
+            rest -= n * unit;
+        }
+    }
+    out
+}
+
+/// Parses a RouterOS duration into milliseconds; `None` when it is not one.
+pub fn parse_ms(text: &str) -> Option<u64> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<u64>().ok()?.checked_mul(1000);
+    }
+    if t.contains(':') {
+        return parse_clock_form(t);
+    }
+    let bytes = t.as_bytes();
+    let mut i = 0;
+    let mut total: u64 = 0;
+    // Units must come in decreasing order, each at most once, as RouterOS prints them.
+    let mut last_unit = u64::MAX;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if start == i {
+            return None;
+        }
+        let n: u64 = t[start..i].parse().ok()?;
+        let suffix_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit = match &t[suffix_start..i] {
+            "w" => 604_800_000,
+            "d" => 86_400_000,
+            "h" => 3_600_000,
+            "m" => 60_000,
+            "s" => 1000,
+            "ms" => 1,
+            _ => return None,
+        };
+        if unit >= last_unit {
+            return None;
+        }
+        last_unit = unit;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    Some(total)
+}
+
+/// `hh:mm:ss` with an optional fractional second, as RouterOS also accepts.
+fn parse_clock_form(t: &str) -> Option<u64> {
+    let parts: Vec<&str> = t.split(':').collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let h: u64 = parts[0].parse().ok()?;
+    let m: u64 = parts[1].parse().ok()?;
+    let (s, frac) = match parts[2].split_once('.') {
+        Some((s, f)) => (s, f),
+        None => (parts[2], ""),
+    };
+    let s: u64 = s.parse().ok()?;
+    if m >= 60 || s >= 60 || frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ms = if frac.is_empty() { 0 } else { format!("{frac:0<3}").parse::<u64>().ok()? };
+    Some(h * 3_600_000 + m * 60_000 + s * 1000 + ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_format(ms: u64, expected: &str) {
+        assert_eq!(format_ms(ms), expected, "format {ms}");
+        assert_eq!(parse_ms(expected), Some(ms), "parse {expected}");
+    }
+
+    #[test]
+    fn formats_like_routeros() {
+        check_format(0, "0s");
+        check_format(1000, "1s");
+        check_format(86_400_000, "1d");
+        check_format(299_000, "4m59s");
+        check_format(604_800_000 + 2 * 86_400_000 + 3 * 3_600_000 + 4 * 60_000 + 5000, "1w2d3h4m5s");
+        check_format(1500, "1s500ms");
+        check_format(7, "7ms");
+        check_format(3_600_000, "1h");
+    }
+
+    #[test]
+    fn parses_other_accepted_forms() {
+        assert_eq!(parse_ms("300"), Some(300_000));
+        assert_eq!(parse_ms("01:00:00"), Some(3_600_000));
+        assert_eq!(parse_ms("00:00:01.5"), Some(1500));
+        assert_eq!(parse_ms("1h1h"), None);
+        assert_eq!(parse_ms("1s1h"), None);
+        assert_eq!(parse_ms("abc"), None);
+        assert_eq!(parse_ms(""), None);
+        assert_eq!(parse_ms("5x"), None);
+        assert_eq!(parse_ms("-5s"), None);
+        assert_eq!(parse_ms("99999999999999999999w"), None);
+    }
+}

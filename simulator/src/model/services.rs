@@ -1,0 +1,252 @@
+//! `/ip/service`: the router's network services, of which `www` and `www-ssl` are live.
+//!
+//! Every service a RouterOS 7 router lists is present so that prints look real, but only `www`
+//! (plain HTTP) and `www-ssl` (HTTPS) have listeners behind them. Their `disabled`, `port`, allowed
+//! addresses and `certificate` take effect on the listeners as soon as they change: a disabled service
+//! refuses connections, a client outside the allowed addresses is reset, and `certificate=none` makes
+//! the TLS handshake fail as on a real router.
+
+use std::net::IpAddr;
+
+use super::address_list::bool_text;
+use super::args::{Args, format_id};
+use super::users::{address_allowed, parse_allowed};
+use crate::rest::error::RosError;
+use crate::rest::json::Row;
+
+/// The name the simulator gives its own generated certificate in `/ip/service`.
+pub const SIM_CERTIFICATE: &str = "routeros-sim";
+
+/// One service row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Service {
+    /// `.id` number.
+    pub id: u32,
+    /// `www`, `www-ssl`, `api`, ...
+    pub name: String,
+    /// TCP port.
+    pub port: u16,
+    /// Allowed addresses (`address`, or `available-from` from 7.24), comma separated.
+    #[serde(default)]
+    pub address: String,
+    /// Disabled flag.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Certificate name for TLS services (`none` when unset).
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// `any` or `only-1.2`, for TLS services.
+    #[serde(default)]
+    pub tls_version: Option<String>,
+    /// Concurrent session cap.
+    #[serde(default = "default_max_sessions")]
+    pub max_sessions: u32,
+}
+
+fn default_max_sessions() -> u32 {
+    20
+}
+
+/// Which live listener a service drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Listener {
+    /// Plain HTTP.
+    #[serde(rename = "www")]
+    Www,
+    /// HTTPS.
+    #[serde(rename = "www-ssl")]
+    WwwSsl,
+}
+
+impl Listener {
+    /// The service name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Listener::Www => "www",
+            Listener::WwwSsl => "www-ssl",
+        }
+    }
+}
+
+/// What a listener needs to know about its service, published whenever the service changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerConfig {
+    /// Whether the service is enabled.
+    pub enabled: bool,
+    /// Port to listen on.
+    pub port: u16,
+    /// Allowed addresses as written.
+    pub allowed: String,
+    /// Whether a certificate is assigned (`www-ssl` only).
+    pub has_certificate: bool,
+    /// Session cap.
+    pub max_sessions: u32,
+}
+
+impl ListenerConfig {
+    /// Whether a client may open a connection.
+    pub fn admits(&self, client: IpAddr) -> bool {
+        address_allowed(&self.allowed, client)
+    }
+}
+
+const KEYS: &[&str] = &["address", "available-from", "certificate", "disabled", "max-sessions", "port", "tls-version"];
+
+/// The service table.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Rows in id order.
+    pub rows: Vec<Service>,
+}
+
+impl Services {
+    /// A RouterOS 7 default table with the simulator's live ports filled in.
+    pub fn defaults(www_port: u16, www_ssl_port: u16, www_enabled: bool) -> Self {
+        let row = |id, name: &str, port, disabled, tls: bool| Service {
+            id,
+            name: name.into(),
+            port,
+            address: String::new(),
+            disabled,
+            certificate: tls.then(|| if name == "www-ssl" { SIM_CERTIFICATE.to_owned() } else { "none".to_owned() }),
+            tls_version: tls.then(|| "any".to_owned()),
+            max_sessions: 20,
+        };
+        Self {
+            rows: vec![
+                // Ids as a 7.19 router numbers its static services (fixtures/routeros/ip-service-print.json).
+                row(0, "telnet", 23, false, false),
+                row(1, "ftp", 21, false, false),
+                row(2, "www", www_port, !www_enabled, false),
+                row(3, "ssh", 22, false, false),
+                row(6, "www-ssl", www_ssl_port, false, true),
+                row(7, "api", 8728, false, false),
+                row(8, "winbox", 8291, false, false),
+                row(9, "api-ssl", 8729, false, true),
+            ],
+        }
+    }
+
+    /// The row behind a live listener.
+    pub fn get(&self, l: Listener) -> Option<&Service> {
+        self.rows.iter().find(|s| s.name == l.name())
+    }
+
+    /// The listener settings of `l`.
+    pub fn listener_config(&self, l: Listener) -> ListenerConfig {
+        match self.get(l) {
+            Some(s) => ListenerConfig {
+                enabled: !s.disabled,
+                port: s.port,
+                allowed: s.address.clone(),
+                has_certificate: s.certificate.as_deref().is_some_and(|c| c != "none"),
+                max_sessions: s.max_sessions,
+            },
+            None => ListenerConfig { enabled: false, port: 0, allowed: String::new(), has_certificate: false, max_sessions: 0 },
+        }
+    }
+
+    /// Renders the rows. `address_key` is `address` or `available-from` (7.24); `v719` adds the
+    /// keys 7.19 introduced (`dynamic`, `max-sessions`, `proto`). The per-connection dynamic rows
+    /// that 7.19 also lists are not simulated (see `fixtures/README.md`).
+    pub fn rows(&self, address_key: &'static str, v719: bool) -> impl Iterator<Item = (u32, Row<'_>)> {
+        self.rows.iter().map(move |s| {
+            let mut row = Row::with_capacity(12);
+            row.push(".id", format_id(s.id));
+            if address_key == "address" {
+                row.push("address", s.address.as_str());
+            }
+            if address_key == "available-from" {
+                row.push("available-from", s.address.as_str());
+            }
+            row.push_opt("certificate", s.certificate.as_deref());
+            row.push("disabled", bool_text(s.disabled));
+            if v719 {
+                row.push("dynamic", "false");
+            }
+            row.push("invalid", "false");
+            if v719 {
+                row.push("max-sessions", s.max_sessions.to_string());
+            }
+            row.push("name", s.name.as_str());
+            row.push("port", s.port.to_string());
+            if v719 {
+                row.push("proto", "tcp");
+            }
+            row.push_opt("tls-version", s.tls_version.as_deref());
+            row.push("vrf", "main");
+            (s.id, row)
+        })
+    }
+
+    /// `set` on `/ip/service`.
+    pub fn set(&mut self, id: u32, args: &Args, address_key: &str) -> Result<(), RosError> {
+        args.only(KEYS)?;
+        let other_key = if address_key == "address" { "available-from" } else { "address" };
+        if args.get(other_key).is_some() {
+            return Err(RosError::unknown_parameter(other_key));
+        }
+        let pos = self.rows.iter().position(|s| s.id == id).ok_or_else(RosError::not_found)?;
+        let mut s = self.rows[pos].clone();
+        if let Some(v) = args.get(address_key) {
+            parse_allowed(v).ok_or_else(|| RosError::invalid_value(address_key))?;
+            s.address = v.to_owned();
+        }
+        if let Some(v) = args.get_bool("disabled")? {
+            s.disabled = v;
+        }
+        if let Some(v) = args.get("port") {
+            s.port = v.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| RosError::invalid_value("port"))?;
+        }
+        if let Some(v) = args.get("max-sessions") {
+            s.max_sessions = v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| RosError::invalid_value("max-sessions"))?;
+        }
+        if let Some(v) = args.get("certificate") {
+            if s.certificate.is_none() {
+                return Err(RosError::unknown_parameter("certificate"));
+            }
+            if v != "none" && v != SIM_CERTIFICATE {
+                return Err(RosError::bad_request("input does not match any value of certificate"));
+            }
+            s.certificate = Some(v.to_owned());
+        }
+        if let Some(v) = args.get("tls-version") {
+            if s.tls_version.is_none() {
+                return Err(RosError::unknown_parameter("tls-version"));
+            }
+            if v != "any" && v != "only-1.2" {
+                return Err(RosError::invalid_value("tls-version"));
+            }
+            s.tls_version = Some(v.to_owned());
+        }
+        if self.rows.iter().any(|o| o.id != id && !o.disabled && !s.disabled && o.port == s.port) {
+            return Err(RosError::bad_request("failure: port already used by another service"));
+        }
+        self.rows[pos] = s;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_and_listener_config() {
+        let mut s = Services::defaults(8080, 8443, true);
+        let www_ssl = s.get(Listener::WwwSsl).unwrap().id;
+        s.set(www_ssl, &Args::from_pairs([("address", "10.0.0.0/8"), ("disabled", "yes")]), "address").unwrap();
+        let c = s.listener_config(Listener::WwwSsl);
+        assert!(!c.enabled);
+        assert!(!c.admits("127.0.0.1".parse().unwrap()));
+        assert!(c.admits("10.1.2.3".parse().unwrap()));
+        assert!(c.has_certificate);
+        s.set(www_ssl, &Args::from_pairs([("certificate", "none")]), "address").unwrap();
+        assert!(!s.listener_config(Listener::WwwSsl).has_certificate);
+        let err = |r: Result<(), RosError>| r.unwrap_err().detail.unwrap().into_owned();
+        assert_eq!(err(s.set(www_ssl, &Args::from_pairs([("available-from", "")]), "address")), "unknown parameter available-from");
+        assert_eq!(err(s.set(www_ssl, &Args::from_pairs([("port", "x")]), "address")), "invalid value for argument port");
+        assert_eq!(err(s.set(2, &Args::from_pairs([("certificate", "none")]), "address")), "unknown parameter certificate");
+        assert_eq!(s.set(99, &Args::from_pairs([("disabled", "no")]), "address"), Err(RosError::not_found()));
+    }
+}

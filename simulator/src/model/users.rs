@@ -1,0 +1,432 @@
+//! `/user` and `/user/group`: who may log in, from where, and with which policies.
+//!
+//! Every REST request is checked against these tables as they are at that moment (no login cache),
+//! so a test that changes a group sees the effect on the next request. Passwords are stored but never
+//! shown. The built-in groups `read`, `write` and `full` carry RouterOS's default policies.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::address_list::bool_text;
+use super::args::{Args, format_id};
+use crate::rest::error::RosError;
+use crate::rest::json::Row;
+
+/// Every policy in the order RouterOS prints them.
+pub const POLICIES: [&str; 17] = [
+    "local", "telnet", "ssh", "ftp", "reboot", "read", "write", "policy", "test", "winbox", "password", "web",
+    "sniff", "sensitive", "api", "romon", "rest-api",
+];
+
+/// A set of policies, one bit per entry of [`POLICIES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policies(u32);
+
+impl Policies {
+    /// Every policy (the `full` group).
+    pub const ALL: Policies = Policies((1 << POLICIES.len()) - 1);
+
+    /// Whether `name` is granted.
+    pub fn has(self, name: &str) -> bool {
+        POLICIES.iter().position(|p| *p == name).is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    /// Parses `api,rest-api,read`; `!name` words deny and are accepted as RouterOS prints them.
+    pub fn parse(text: &str) -> Option<Policies> {
+        let mut bits = 0;
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            let (deny, name) = match word.strip_prefix('!') {
+                Some(n) => (true, n),
+                None => (false, word),
+            };
+            let i = POLICIES.iter().position(|p| *p == name)?;
+            if !deny {
+                bits |= 1 << i;
+            }
+        }
+        Some(Policies(bits))
+    }
+
+    /// As RouterOS prints a group's `policy`: granted policies, then the others with `!`.
+    pub fn to_text(self) -> String {
+        let granted = POLICIES.iter().enumerate().filter(|(i, _)| self.0 & (1 << i) != 0).map(|(_, p)| p.to_string());
+        let denied = POLICIES.iter().enumerate().filter(|(i, _)| self.0 & (1 << i) == 0).map(|(_, p)| format!("!{p}"));
+        granted.chain(denied).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// A user group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Group {
+    /// `.id` number.
+    pub id: u32,
+    /// Name.
+    pub name: String,
+    /// Policies, as text (parsed on use so a dump shows what a person wrote).
+    pub policy: String,
+    /// Comment.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct User {
+    /// `.id` number.
+    pub id: u32,
+    /// Login name.
+    pub name: String,
+    /// Group name.
+    pub group: String,
+    /// Password (never printed by the REST API).
+    #[serde(default)]
+    pub password: String,
+    /// Allowed addresses, comma separated; empty means anywhere.
+    #[serde(default)]
+    pub address: String,
+    /// Disabled flag.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Comment.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Why a login failed; every case is a 401 on the wire, the distinction is for the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginFailure {
+    /// No such user or a wrong password.
+    BadCredentials,
+    /// The user is disabled.
+    Disabled,
+    /// The client's address is not in the user's allowed addresses.
+    AddressNotAllowed,
+    /// The user's group lacks `rest-api`.
+    NoRestApi,
+}
+
+/// Both tables.
+#[derive(Debug, Clone, Default)]
+pub struct Users {
+    /// Users in id order.
+    pub users: Vec<User>,
+    /// Groups in id order.
+    pub groups: Vec<Group>,
+    next_user: u32,
+    next_group: u32,
+}
+
+const USER_KEYS: &[&str] = &["address", "comment", "disabled", "group", "name", "password"];
+const GROUP_KEYS: &[&str] = &["comment", "name", "policy", "skin"];
+
+impl Users {
+    /// The built-in groups and no users.
+    pub fn builtin() -> Self {
+        let full = Policies::ALL.to_text();
+        // RouterOS 7 defaults (fixtures/routeros/user-group-print.json).
+        let read = "local,telnet,ssh,reboot,read,test,winbox,password,web,sniff,sensitive,api,romon,rest-api";
+        let write = "local,telnet,ssh,reboot,read,write,test,winbox,password,web,sniff,sensitive,api,romon,rest-api";
+        let groups = [("read", read.to_owned()), ("write", write.to_owned()), ("full", full)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, policy))| Group { id: i as u32 + 1, name: name.into(), policy, comment: None })
+            .collect();
+        Self { users: Vec::new(), groups, next_user: 1, next_group: 4 }
+    }
+
+    /// Tables from a dump; the id counters continue after the highest id.
+    pub fn from_parts(users: Vec<User>, groups: Vec<Group>) -> Self {
+        let next_user = users.iter().map(|u| u.id + 1).max().unwrap_or(1);
+        let next_group = groups.iter().map(|g| g.id + 1).max().unwrap_or(1);
+        Self { users, groups, next_user, next_group }
+    }
+
+    /// Checks a login and returns the user's policies.
+    pub fn login(&self, name: &str, password: &str, client: IpAddr) -> Result<Policies, LoginFailure> {
+        let user = self.users.iter().find(|u| u.name == name).ok_or(LoginFailure::BadCredentials)?;
+        if user.password != password {
+            return Err(LoginFailure::BadCredentials);
+        }
+        if user.disabled {
+            return Err(LoginFailure::Disabled);
+        }
+        if !address_allowed(&user.address, client) {
+            return Err(LoginFailure::AddressNotAllowed);
+        }
+        let group = self.groups.iter().find(|g| g.name == user.group).ok_or(LoginFailure::BadCredentials)?;
+        let policies = Policies::parse(&group.policy).unwrap_or_default();
+        if !policies.has("rest-api") {
+            return Err(LoginFailure::NoRestApi);
+        }
+        Ok(policies)
+    }
+
+    /// Renders `/user` rows; `inactivity` adds the keys 7.16 introduced. `last-logged-in` is left
+    /// out: a real router shows it only after a login other than REST, which never happens here.
+    pub fn user_rows(&self, inactivity: bool) -> impl Iterator<Item = (u32, Row<'_>)> {
+        self.users.iter().map(move |u| {
+            let mut row = Row::with_capacity(9);
+            row.push(".id", format_id(u.id));
+            row.push("address", u.address.as_str());
+            row.push_opt("comment", u.comment.as_deref().filter(|c| !c.is_empty()));
+            row.push("disabled", bool_text(u.disabled));
+            row.push("expired", "false");
+            row.push("group", u.group.as_str());
+            if inactivity {
+                row.push("inactivity-policy", "none");
+                row.push("inactivity-timeout", "10m");
+            }
+            row.push("name", u.name.as_str());
+            (u.id, row)
+        })
+    }
+
+    /// The id of the user or group called `name`, for paths like `/rest/user/admin`.
+    pub fn id_by_name(&self, groups: bool, name: &str) -> Option<u32> {
+        if groups {
+            self.groups.iter().find(|g| g.name == name).map(|g| g.id)
+        } else {
+            self.users.iter().find(|u| u.name == name).map(|u| u.id)
+        }
+    }
+
+    /// Renders `/user/group` rows.
+    pub fn group_rows(&self) -> impl Iterator<Item = (u32, Row<'_>)> {
+        self.groups.iter().map(|g| {
+            let mut row = Row::with_capacity(5);
+            row.push(".id", format_id(g.id));
+            row.push_opt("comment", g.comment.as_deref().filter(|c| !c.is_empty()));
+            row.push("name", g.name.as_str());
+            row.push("policy", Policies::parse(&g.policy).unwrap_or_default().to_text());
+            row.push("skin", "default");
+            (g.id, row)
+        })
+    }
+
+    fn check_user_fields(&self, u: &User, id: Option<u32>) -> Result<(), RosError> {
+        if !self.groups.iter().any(|g| g.name == u.group) {
+            return Err(RosError::bad_request("input does not match any value of group"));
+        }
+        if u.name.is_empty() {
+            return Err(RosError::invalid_value("name"));
+        }
+        if self.users.iter().any(|o| o.name == u.name && Some(o.id) != id) {
+            return Err(RosError::bad_request("failure: user with the same name already exists"));
+        }
+        if parse_allowed(&u.address).is_none() {
+            return Err(RosError::invalid_value("address"));
+        }
+        Ok(())
+    }
+
+    fn apply_user(u: &mut User, args: &Args) -> Result<(), RosError> {
+        if let Some(v) = args.get("name") {
+            u.name = v.to_owned();
+        }
+        if let Some(v) = args.get("group") {
+            u.group = v.to_owned();
+        }
+        if let Some(v) = args.get("password") {
+            u.password = v.to_owned();
+        }
+        if let Some(v) = args.get("address") {
+            u.address = v.to_owned();
+        }
+        if let Some(v) = args.get_bool("disabled")? {
+            u.disabled = v;
+        }
+        if let Some(v) = args.get("comment") {
+            u.comment = (!v.is_empty()).then(|| v.to_owned());
+        }
+        Ok(())
+    }
+
+    /// `add` on `/user`.
+    pub fn add_user(&mut self, args: &Args) -> Result<u32, RosError> {
+        args.only(USER_KEYS)?;
+        let name = args.get("name").ok_or_else(|| RosError::missing("name"))?;
+        let group = args.get("group").ok_or_else(|| RosError::missing("group"))?;
+        let mut u = User {
+            id: self.next_user,
+            name: name.to_owned(),
+            group: group.to_owned(),
+            password: String::new(),
+            address: String::new(),
+            disabled: false,
+            comment: None,
+        };
+        Self::apply_user(&mut u, args)?;
+        self.check_user_fields(&u, None)?;
+        self.next_user += 1;
+        let id = u.id;
+        self.users.push(u);
+        Ok(id)
+    }
+
+    /// `set` on `/user`.
+    pub fn set_user(&mut self, id: u32, args: &Args) -> Result<(), RosError> {
+        args.only(USER_KEYS)?;
+        let pos = self.users.iter().position(|u| u.id == id).ok_or_else(RosError::not_found)?;
+        let mut u = self.users[pos].clone();
+        Self::apply_user(&mut u, args)?;
+        self.check_user_fields(&u, Some(id))?;
+        self.users[pos] = u;
+        Ok(())
+    }
+
+    /// `remove` on `/user`.
+    pub fn remove_user(&mut self, id: u32) -> Result<(), RosError> {
+        let pos = self.users.iter().position(|u| u.id == id).ok_or_else(RosError::not_found)?;
+        self.users.remove(pos);
+        Ok(())
+    }
+
+    fn apply_group(g: &mut Group, args: &Args) -> Result<(), RosError> {
+        if let Some(v) = args.get("name") {
+            if v.is_empty() {
+                return Err(RosError::invalid_value("name"));
+            }
+            g.name = v.to_owned();
+        }
+        if let Some(v) = args.get("policy") {
+            Policies::parse(v).ok_or_else(|| RosError::invalid_value("policy"))?;
+            g.policy = v.to_owned();
+        }
+        if let Some(v) = args.get("skin") {
+            if v != "default" {
+                return Err(RosError::invalid_value("skin"));
+            }
+        }
+        if let Some(v) = args.get("comment") {
+            g.comment = (!v.is_empty()).then(|| v.to_owned());
+        }
+        Ok(())
+    }
+
+    /// `add` on `/user/group`.
+    pub fn add_group(&mut self, args: &Args) -> Result<u32, RosError> {
+        args.only(GROUP_KEYS)?;
+        let name = args.get("name").ok_or_else(|| RosError::missing("name"))?;
+        if self.groups.iter().any(|g| g.name == name) {
+            return Err(RosError::bad_request("failure: group with the same name already exists"));
+        }
+        let mut g = Group { id: self.next_group, name: name.to_owned(), policy: String::new(), comment: None };
+        Self::apply_group(&mut g, args)?;
+        self.next_group += 1;
+        let id = g.id;
+        self.groups.push(g);
+        Ok(id)
+    }
+
+    /// `set` on `/user/group`; a rename carries the group's users along.
+    pub fn set_group(&mut self, id: u32, args: &Args) -> Result<(), RosError> {
+        args.only(GROUP_KEYS)?;
+        let pos = self.groups.iter().position(|g| g.id == id).ok_or_else(RosError::not_found)?;
+        let mut g = self.groups[pos].clone();
+        Self::apply_group(&mut g, args)?;
+        if self.groups.iter().any(|o| o.name == g.name && o.id != id) {
+            return Err(RosError::bad_request("failure: group with the same name already exists"));
+        }
+        let old = std::mem::replace(&mut self.groups[pos], g);
+        let new_name = self.groups[pos].name.clone();
+        for u in self.users.iter_mut().filter(|u| u.group == old.name) {
+            u.group = new_name.clone();
+        }
+        Ok(())
+    }
+
+    /// `remove` on `/user/group`: built-in groups and groups in use stay.
+    pub fn remove_group(&mut self, id: u32) -> Result<(), RosError> {
+        let pos = self.groups.iter().position(|g| g.id == id).ok_or_else(RosError::not_found)?;
+        let name = &self.groups[pos].name;
+        if id <= 3 {
+            return Err(RosError::bad_request("failure: can not remove builtin group"));
+        }
+        if self.users.iter().any(|u| &u.group == name) {
+            return Err(RosError::bad_request("failure: group is used by some user"));
+        }
+        self.groups.remove(pos);
+        Ok(())
+    }
+}
+
+/// Parses a comma list of allowed addresses (hosts or prefixes); `None` when one is not an address.
+pub fn parse_allowed(text: &str) -> Option<Vec<IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse::<IpNet>().ok().or_else(|| w.parse::<IpAddr>().ok().map(IpNet::from)))
+        .collect()
+}
+
+/// Whether `client` is within an allowed-address list (empty allows everyone).
+pub fn address_allowed(list: &str, client: IpAddr) -> bool {
+    let client = match client {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(client),
+        v4 => v4,
+    };
+    match parse_allowed(list) {
+        Some(nets) => nets.is_empty() || nets.iter().any(|n| n.contains(&client)),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users() -> Users {
+        let mut u = Users::builtin();
+        u.add_group(&Args::from_pairs([("name", "agents"), ("policy", "api,rest-api,read,write")])).unwrap();
+        u.add_group(&Args::from_pairs([("name", "norest"), ("policy", "api,read,write")])).unwrap();
+        for (name, group, extra) in [
+            ("a", "agents", vec![]),
+            ("ro", "read", vec![]),
+            ("nr", "norest", vec![]),
+            ("off", "agents", vec![("disabled", "yes")]),
+            ("far", "agents", vec![("address", "192.0.2.0/24")]),
+        ] {
+            let mut pairs = vec![("name", name), ("group", group), ("password", "pw")];
+            pairs.extend(extra);
+            u.add_user(&Args::from_pairs(pairs)).unwrap();
+        }
+        u
+    }
+
+    #[test]
+    fn login_outcomes() {
+        let u = users();
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        let p = u.login("a", "pw", lo).unwrap();
+        assert!(p.has("write") && p.has("api") && !p.has("policy"));
+        assert!(!u.login("ro", "pw", lo).unwrap().has("write"));
+        assert_eq!(u.login("a", "bad", lo), Err(LoginFailure::BadCredentials));
+        assert_eq!(u.login("nobody", "pw", lo), Err(LoginFailure::BadCredentials));
+        assert_eq!(u.login("nr", "pw", lo), Err(LoginFailure::NoRestApi));
+        assert_eq!(u.login("off", "pw", lo), Err(LoginFailure::Disabled));
+        assert_eq!(u.login("far", "pw", lo), Err(LoginFailure::AddressNotAllowed));
+        assert!(u.login("far", "pw", "192.0.2.9".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn policy_text() {
+        assert_eq!(Policies::parse("read,api").unwrap().to_text().split(',').take(3).collect::<Vec<_>>(), ["read", "api", "!local"]);
+        assert_eq!(Policies::parse("bogus"), None);
+        assert_eq!(Policies::parse(&Policies::ALL.to_text()), Some(Policies::ALL));
+    }
+
+    #[test]
+    fn table_rules() {
+        let mut u = users();
+        let err = |r: Result<u32, RosError>| r.unwrap_err().detail.unwrap().into_owned();
+        assert_eq!(err(u.add_user(&Args::from_pairs([("name", "x"), ("group", "nope")]))), "input does not match any value of group");
+        assert_eq!(err(u.add_user(&Args::from_pairs([("name", "a"), ("group", "read")]))), "failure: user with the same name already exists");
+        assert_eq!(err(u.add_user(&Args::from_pairs([("group", "read")]))), "missing =name=");
+        assert!(u.remove_group(1).is_err());
+        assert!(u.remove_group(4).is_err(), "in use");
+        assert!(u.user_rows(true).all(|(_, r)| r.get("password").is_none()));
+        u.set_group(4, &Args::from_pairs([("name", "renamed")])).unwrap();
+        assert_eq!(u.users[0].group, "renamed");
+    }
+}

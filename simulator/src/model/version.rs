@@ -1,0 +1,181 @@
+//! The RouterOS version the simulator follows, and the reply shapes that depend on it.
+//!
+//! Clients meet a handful of version differences (ROUTEROS-REST.md section 7). Each is a method here,
+//! so that the REST layer asks "which shape?" and never compares version numbers itself:
+//!
+//! | shape | versions |
+//! |---|---|
+//! | `creation-time` as `mmm/dd/yyyy HH:MM:SS` | before 7.10 |
+//! | `creation-time` as `YYYY-MM-DD HH:MM:SS` | 7.10 and later |
+//! | singleton menus (`/system/resource`, `/system/identity`) as a one-element array | before 7.19 |
+//! | singleton menus as a bare object | 7.19 and later |
+//! | `.proplist` leaves `.id` out unless asked for | before 7.2 (7.1-era) |
+//! | REST on the plain `www` service | 7.9 and later |
+//! | the service's allowed addresses called `available-from` (else `address`) | 7.24 and later |
+//! | `/user` rows with `inactivity-policy`, `inactivity-timeout` | 7.16 and later |
+//! | `/ip/service` rows with `dynamic`, `max-sessions`, `proto` | 7.19 and later |
+//!
+//! A `.proplist` in a `POST .../print` body returns only the keys listed, without `.id` unless
+//! asked for, on every version (MikroTik manual, REST API page).
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+/// A RouterOS version such as `7.23.7`, `7.19.4` or `7.24rc1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// Major, minor and patch numbers (patch 0 when absent).
+    pub numbers: (u32, u32, u32),
+    /// A pre-release tag such as `rc1` or `beta2`, empty for a release.
+    pub pre: String,
+    /// The release channel shown after the version in `/system/resource`.
+    pub channel: String,
+}
+
+impl Version {
+    fn at_least(&self, major: u32, minor: u32) -> bool {
+        (self.numbers.0, self.numbers.1) >= (major, minor)
+    }
+
+    /// `creation-time` in the `YYYY-MM-DD HH:MM:SS` form (7.10 and later).
+    pub fn iso_timestamps(&self) -> bool {
+        self.at_least(7, 10)
+    }
+
+    /// Singleton menus answer with a bare object (7.19 and later) rather than a one-element array.
+    pub fn singleton_as_object(&self) -> bool {
+        self.at_least(7, 19)
+    }
+
+    /// `.proplist` always brings `.id` back (after the 7.1 era).
+    pub fn proplist_keeps_id(&self) -> bool {
+        self.at_least(7, 2)
+    }
+
+    /// The plain `www` service serves `/rest` (7.9 and later).
+    pub fn rest_on_www(&self) -> bool {
+        self.at_least(7, 9)
+    }
+
+    /// `/user` rows carry `inactivity-policy` and `inactivity-timeout` (7.16 and later).
+    pub fn user_inactivity(&self) -> bool {
+        self.at_least(7, 16)
+    }
+
+    /// `/ip/service` rows carry `dynamic`, `max-sessions` and `proto` (7.19 and later).
+    pub fn service_v719_keys(&self) -> bool {
+        self.at_least(7, 19)
+    }
+
+    /// The service key for allowed addresses: `available-from` from 7.24, `address` before.
+    pub fn service_address_key(&self) -> &'static str {
+        if self.at_least(7, 24) { "available-from" } else { "address" }
+    }
+
+    /// The value of `version` in `/system/resource`, such as `7.23.7 (long-term)`.
+    pub fn resource_string(&self) -> String {
+        format!("{self} ({})", self.channel)
+    }
+
+    /// Compares release numbers (a pre-release sorts before its release).
+    pub fn cmp_release(&self, other: &Version) -> Ordering {
+        self.numbers.cmp(&other.numbers).then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => self.pre.cmp(&other.pre),
+        })
+    }
+}
+
+impl Default for Version {
+    /// The current long-term release.
+    fn default() -> Self {
+        "7.23.7".parse().expect("the default version parses")
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (a, b, c) = self.numbers;
+        if c == 0 { write!(f, "{a}.{b}{}", self.pre) } else { write!(f, "{a}.{b}.{c}{}", self.pre) }
+    }
+}
+
+/// Why a version string was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a RouterOS version: expected a form like 7.23.7, 7.19 or 7.24rc1")]
+pub struct BadVersion(String);
+
+impl FromStr for Version {
+    type Err = BadVersion;
+
+    /// Parses `7.23.7`, `7.19`, `7.24rc1`, `7.24beta2`, optionally followed by ` (channel)`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadVersion(s.to_owned());
+        let (core, channel) = match s.trim().split_once(' ') {
+            Some((core, rest)) => {
+                let ch = rest.trim().strip_prefix('(').and_then(|r| r.strip_suffix(')')).ok_or_else(bad)?;
+                (core, Some(ch.to_owned()))
+            }
+            None => (s.trim(), None),
+        };
+        let split = core.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(core.len());
+        let (nums, pre) = core.split_at(split);
+        let parts: Vec<&str> = nums.split('.').collect();
+        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(bad());
+        }
+        let n = |i: usize| parts.get(i).map_or(Ok(0), |p| p.parse::<u32>()).map_err(|_| bad());
+        if !pre.is_empty() && !(pre.starts_with("rc") || pre.starts_with("beta")) {
+            return Err(bad());
+        }
+        let numbers = (n(0)?, n(1)?, n(2)?);
+        let channel = channel.unwrap_or_else(|| {
+            if !pre.is_empty() {
+                "testing".to_owned()
+            } else if numbers == (7, 23, 7) {
+                "long-term".to_owned()
+            } else {
+                "stable".to_owned()
+            }
+        });
+        Ok(Self { numbers, pre: pre.to_owned(), channel })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_and_prints() {
+        assert_eq!(v("7.23.7").resource_string(), "7.23.7 (long-term)");
+        assert_eq!(v("7.19.4").resource_string(), "7.19.4 (stable)");
+        assert_eq!(v("7.24rc1").resource_string(), "7.24rc1 (testing)");
+        assert_eq!(v("7.19.4 (long-term)").channel, "long-term");
+        assert_eq!(v("7.1").to_string(), "7.1");
+        for bad in ["7", "x.y", "7.1.2.3", "7.1foo", "", "7..1", "7.1 (x"] {
+            assert!(bad.parse::<Version>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shapes_follow_the_version() {
+        assert!(!v("7.9").iso_timestamps());
+        assert!(v("7.10").iso_timestamps());
+        assert!(!v("7.18.2").singleton_as_object());
+        assert!(v("7.19.4").singleton_as_object());
+        assert!(!v("7.1").proplist_keeps_id());
+        assert!(v("7.23.7").proplist_keeps_id());
+        assert!(!v("7.8").rest_on_www());
+        assert_eq!(v("7.23.7").service_address_key(), "address");
+        assert_eq!(v("7.24rc1").service_address_key(), "available-from");
+        assert_eq!(v("7.24rc1").cmp_release(&v("7.24")), Ordering::Less);
+    }
+}
