@@ -17,11 +17,19 @@
 //! # let _ = (url, ca); Ok(()) }
 //! ```
 //!
+//! A separate control API (see [`control`]) seeds and inspects the router, moves its clock, reboots
+//! it, reads the request journal and injects faults; the handle offers the same operations directly.
+//!
 //! The `routeros-sim` binary runs the same server for people and other languages.
 
 pub mod clock;
+pub mod control;
+pub mod faults;
+pub mod io;
+pub mod journal;
 pub mod model;
 pub mod rest;
+pub mod seed;
 pub mod server;
 pub mod shared;
 pub mod tls;
@@ -35,7 +43,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use clock::Clock;
+pub use faults::{Action, FaultRule, Firing, Matcher};
+pub use journal::{JournalEntry, JournalFilter, JournalPage};
 pub use model::Router;
+pub use seed::{Seed, Snapshot};
 pub use model::address::Family;
 pub use model::args::Args;
 pub use model::services::Listener;
@@ -43,7 +54,7 @@ pub use model::version::Version;
 pub use shared::Limits;
 pub use tls::Identity;
 
-use model::services::Services;
+use seed::LivePorts;
 use shared::Shared;
 
 /// The user every simulator has unless told otherwise.
@@ -65,16 +76,9 @@ pub enum StartError {
     /// The certificate could not be made or loaded.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
-    /// A user or group given to the builder was refused by the router's own rules.
-    #[error("the initial {what} `{name}` was refused: {reason}")]
-    Seed {
-        /// `user` or `group`.
-        what: &'static str,
-        /// Its name.
-        name: String,
-        /// The router's answer.
-        reason: String,
-    },
+    /// The seed (or a user or group given to the builder) was refused by the router's own rules.
+    #[error("the seed was refused: {0}")]
+    Seed(String),
 }
 
 /// Builds and starts a simulator.
@@ -91,6 +95,9 @@ pub struct SimulatorBuilder {
     admin_password: Option<String>,
     groups: Vec<(String, String)>,
     users: Vec<(String, String, String)>,
+    seed: Option<Seed>,
+    control_port: Option<u16>,
+    control_token: Option<String>,
 }
 
 impl Default for SimulatorBuilder {
@@ -107,6 +114,9 @@ impl Default for SimulatorBuilder {
             admin_password: Some(DEFAULT_PASSWORD.to_owned()),
             groups: Vec::new(),
             users: Vec::new(),
+            seed: None,
+            control_port: Some(0),
+            control_token: None,
         }
     }
 }
@@ -178,6 +188,53 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Start from this seed instead of a bare router with `admin` (the builder's version, users and
+    /// groups are added to it; its `version`, when set, wins).
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The control API's port (default 0: any free port), or `None` for no control listener.
+    pub fn control_port(mut self, port: Option<u16>) -> Self {
+        self.control_port = port;
+        self
+    }
+
+    /// Require `Authorization: Bearer <token>` on the control API.
+    pub fn control_token(mut self, token: Option<String>) -> Self {
+        self.control_token = token;
+        self
+    }
+
+    /// The seed the builder describes.
+    fn build_seed(&self) -> Seed {
+        let mut seed = match &self.seed {
+            Some(s) => s.clone(),
+            None => match &self.admin_password {
+                Some(pw) => Seed::bare(pw),
+                None => Seed::default(),
+            },
+        };
+        if seed.version.is_none() {
+            seed.version = Some(self.version.resource_string());
+        }
+        for (name, policy) in &self.groups {
+            seed.groups.push(seed::SeedGroup { name: name.clone(), policy: policy.clone(), comment: None });
+        }
+        for (name, password, group) in &self.users {
+            seed.users.push(seed::SeedUser {
+                name: name.clone(),
+                password: password.clone(),
+                group: group.clone(),
+                address: String::new(),
+                disabled: false,
+                comment: None,
+            });
+        }
+        seed
+    }
+
     /// Binds the listeners and starts serving.
     pub async fn start(self) -> Result<Simulator, StartError> {
         let bind = |port: u16| async move {
@@ -194,38 +251,49 @@ impl SimulatorBuilder {
 
         let names = tls::leaf_names(&self.names);
         let authority = tls::Authority::new("RouterOS simulator CA")?;
-        let identity = match self.identity {
+        let identity = match self.identity.clone() {
             Some(id) => id,
             None => authority.issue_current(&names)?,
         };
         let tls_state = tls::TlsState::new(identity, self.tls13)?;
 
-        let mut router = Router::new(self.version);
-        router.services = Services::defaults(http_addr.map_or(80, |a| a.port()), https_addr.port(), http_addr.is_some());
-        let seed_err = |what, name: &str, e: rest::error::RosError| StartError::Seed { what, name: name.to_owned(), reason: e.to_string() };
-        if let Some(pw) = &self.admin_password {
-            let args = Args::from_pairs([("name", DEFAULT_USER), ("group", "full"), ("password", pw), ("comment", "system default user")]);
-            router.users.add_user(&args).map_err(|e| seed_err("user", DEFAULT_USER, e))?;
-        }
-        for (name, policy) in &self.groups {
-            let args = Args::from_pairs([("name", name.as_str()), ("policy", policy.as_str())]);
-            router.users.add_group(&args).map_err(|e| seed_err("group", name, e))?;
-        }
-        for (name, password, group) in &self.users {
-            let args = Args::from_pairs([("name", name.as_str()), ("password", password.as_str()), ("group", group.as_str())]);
-            router.users.add_user(&args).map_err(|e| seed_err("user", name, e))?;
-        }
-
         let clock = Arc::new(Clock::new());
-        let shared = Arc::new(Shared::new(router, clock, self.limits, tls_state, authority, names));
+        let ports = LivePorts { www: http_addr.map(|a| a.port()), www_ssl: https_addr.port() };
+        let seed = self.build_seed();
+        let now = clock.now();
+        let router = seed.build(now, clock.wall_ms(now).div_euclid(1000), ports).map_err(StartError::Seed)?;
+        let shared = Arc::new(Shared::new(router, seed, ports, clock, self.limits, tls_state, authority, names));
         let (shutdown, shutdown_rx) = watch::channel(false);
+
+        let mut control_addr = None;
+        if let Some(port) = self.control_port {
+            let addr = SocketAddr::new(self.bind, port);
+            let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+            control_addr = listener.local_addr().ok();
+            let urls = serde_json::json!({
+                "https_url": format!("https://{https_addr}"),
+                "http_url": http_addr.map(|a| format!("http://{a}")),
+            });
+            let app = control::app(shared.clone(), self.control_token.clone(), urls);
+            let mut stop = shutdown_rx.clone();
+            tokio::spawn(async move {
+                let result = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.changed().await;
+                    })
+                    .await;
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "control API stopped");
+                }
+            });
+        }
         let mut tasks = vec![tokio::spawn(server::supervise(shared.clone(), Listener::WwwSsl, self.bind, Some(https), shutdown_rx.clone()))];
         if let Some(http) = http {
             tasks.push(tokio::spawn(server::supervise(shared.clone(), Listener::Www, self.bind, Some(http), shutdown_rx.clone())));
         } else {
             tasks.push(tokio::spawn(server::supervise(shared.clone(), Listener::Www, self.bind, None, shutdown_rx)));
         }
-        Ok(Simulator { shared, https_addr, http_addr, shutdown, tasks })
+        Ok(Simulator { shared, https_addr, http_addr, control_addr, shutdown, tasks })
     }
 }
 
@@ -235,8 +303,30 @@ pub struct Simulator {
     shared: Arc<Shared>,
     https_addr: SocketAddr,
     http_addr: Option<SocketAddr>,
+    control_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// Removes its fault rule when dropped, so a test's fault cannot outlive the test.
+#[derive(Debug)]
+#[must_use = "the fault is removed as soon as the guard is dropped"]
+pub struct FaultGuard {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl FaultGuard {
+    /// The rule's id in the control API.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for FaultGuard {
+    fn drop(&mut self) {
+        self.shared.remove_fault(self.id);
+    }
 }
 
 impl Simulator {
@@ -263,6 +353,79 @@ impl Simulator {
     /// The `www` address as started.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http_addr
+    }
+
+    /// `http://127.0.0.1:<port>` of the control API, if it was started.
+    pub fn control_url(&self) -> Option<String> {
+        self.control_addr.map(|a| format!("http://{a}"))
+    }
+
+    /// Adds a fault rule that lasts until the returned guard is dropped.
+    pub fn fault(&self, rule: FaultRule) -> Result<FaultGuard, String> {
+        let id = self.shared.add_fault(rule)?;
+        Ok(FaultGuard { shared: self.shared.clone(), id })
+    }
+
+    /// Adds a fault rule that lasts until removed; returns its id.
+    pub fn add_fault(&self, rule: FaultRule) -> Result<u64, String> {
+        self.shared.add_fault(rule)
+    }
+
+    /// Removes a fault rule.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.shared.remove_fault(id)
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
+    /// The journal's entries matching `filter`.
+    pub fn journal(&self, filter: &JournalFilter) -> JournalPage {
+        self.shared.journal.query(filter)
+    }
+
+    /// A mark: pass it as `since` to see only the requests that come after this call.
+    pub fn journal_mark(&self) -> u64 {
+        self.shared.journal.mark()
+    }
+
+    /// Forgets the journal's entries.
+    pub fn clear_journal(&self) {
+        self.shared.journal.clear();
+    }
+
+    /// Returns the router to its seed.
+    pub fn reset(&self) -> Result<(), String> {
+        self.shared.reset()
+    }
+
+    /// Makes `seed` the router's state and what `reset` returns to.
+    pub fn load_seed(&self, seed: Seed) -> Result<(), String> {
+        self.shared.load_seed(seed)
+    }
+
+    /// The router's exact state.
+    pub fn snapshot(&self) -> Snapshot {
+        self.shared.snapshot()
+    }
+
+    /// Makes a snapshot the router's state.
+    pub fn restore(&self, snapshot: &Snapshot) -> Result<(), String> {
+        self.shared.restore(snapshot)
+    }
+
+    /// Serves a new certificate from the same CA from the next handshake on; returns its SHA-256.
+    pub fn rotate_certificate(&self) -> Result<String, tls::TlsError> {
+        let identity = self.shared.authority.issue_current(&self.shared.names)?;
+        self.shared.tls.replace(identity)?;
+        Ok(self.leaf_sha256())
+    }
+
+    /// SHA-256 fingerprint (lower-case hex) of the served leaf certificate.
+    pub fn leaf_sha256(&self) -> String {
+        tls::sha256_hex(&self.shared.tls.leaf_der())
     }
 
     /// The CA certificate (PEM) that issued the served certificate.
@@ -293,9 +456,12 @@ impl Simulator {
 
     /// Simulates a reboot: dynamic entries vanish, `uptime` restarts, open connections drop.
     pub fn reboot(&self) {
-        let now = self.shared.clock.now();
-        self.shared.router().reboot(now);
-        self.shared.drop_connections();
+        self.shared.reboot(Duration::ZERO);
+    }
+
+    /// A reboot during which connections are refused for `downtime`.
+    pub fn reboot_with_downtime(&self, downtime: Duration) {
+        self.shared.reboot(downtime);
     }
 
     /// The shared internals, for the control API.

@@ -5,7 +5,11 @@
 //! connections are refused; a client outside the service's allowed addresses is accepted and then
 //! reset without a response; connections beyond `max-sessions` are reset; `certificate=none` fails
 //! the handshake. Each listener follows the `/ip/service` row behind it and rebinds when its port
-//! changes.
+//! changes, and closes while the router reboots or a `refuse` fault is in place.
+//!
+//! Faults are applied here at both of their moments: when a connection is accepted (reset, stall,
+//! the TLS faults) and when a request has been read (HTTP answers, delays, resets, early closes,
+//! stalls, dribbling). Every request, and every connection a fault ended, goes to the journal.
 //!
 //! Accepted sockets get `TCP_NODELAY`: without it a new TLS connection from common clients stalls
 //! for about 40 ms on loopback (Nagle's algorithm meeting delayed ACKs).
@@ -24,12 +28,19 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::faults::{Action, Hit, RequestInfo};
+use crate::io::{ConnCtl, FaultyIo};
+use crate::journal::JournalEntry;
 use crate::model::services::Listener;
 use crate::rest::{self, error::RosError};
 use crate::shared::Shared;
+use crate::tls::TlsFault;
 
 /// Largest request body the simulator reads (a real router's limit is lower still).
 const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// How long a stall holds a connection before giving up on it (a reboot or shutdown ends it sooner).
+const STALL_LIMIT: Duration = Duration::from_secs(3600);
 
 /// Runs one listener until `shutdown` turns true, following its service's settings.
 pub async fn supervise(
@@ -40,6 +51,7 @@ pub async fn supervise(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut services = shared.watch_services();
+    let mut availability = shared.watch_availability();
     let mut socket = initial;
     let mut bound_port = socket.as_ref().and_then(|s| s.local_addr().ok()).map(|a| a.port());
     loop {
@@ -60,12 +72,16 @@ pub async fn supervise(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            changed = services.changed() => {
+            changed = async {
+                tokio::select! {
+                    c = services.changed() => c,
+                    c = availability.changed() => c,
+                }
+            } => {
                 if changed.is_err() {
                     return;
                 }
-                let config = shared.listener_config(kind);
-                let want = config.enabled.then_some(config.port);
+                let want = shared.may_listen(kind);
                 if want != bound_port {
                     socket = None;
                     bound_port = None;
@@ -101,6 +117,28 @@ impl Drop for SessionGuard<'_> {
     }
 }
 
+/// A journal record for a connection that a fault ended before any request.
+fn connection_event(shared: &Shared, kind: Listener, peer: SocketAddr, hit: &Hit) {
+    let now = shared.clock.now();
+    shared.journal.record(JournalEntry {
+        seq: 0,
+        time_ms: shared.clock.wall_ms(now),
+        sim_ms: now,
+        client: peer,
+        listener: kind,
+        user: None,
+        method: None,
+        path: None,
+        status: None,
+        fault: Some(fault_label(hit)),
+        duration_ms: 0,
+    });
+}
+
+fn fault_label(hit: &Hit) -> String {
+    format!("{} (rule {})", hit.action.name(), hit.rule)
+}
+
 async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let config = shared.listener_config(kind);
@@ -117,32 +155,74 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
     let _guard = SessionGuard(counter);
     let mut epoch = shared.watch_epoch();
     epoch.mark_unchanged();
+
+    let hit = shared.faults.on_connection(kind);
+    if let Some(hit) = &hit {
+        connection_event(&shared, kind, peer, hit);
+    }
+    let tls_fault = match hit.as_ref().map(|h| &h.action) {
+        Some(Action::Reset) => return reset(stream),
+        Some(Action::Stall) => {
+            tokio::select! {
+                _ = tokio::time::sleep(STALL_LIMIT) => {}
+                _ = epoch.changed() => {}
+            }
+            return reset(stream);
+        }
+        Some(Action::TlsExpired) => Some(TlsFault::Expired),
+        Some(Action::TlsWrongName) => Some(TlsFault::WrongName),
+        Some(Action::TlsUntrusted) => Some(TlsFault::Untrusted),
+        _ => None,
+    };
+    let plaintext = matches!(hit.as_ref().map(|h| &h.action), Some(Action::TlsPlaintext));
+    let no_certificate = matches!(hit.as_ref().map(|h| &h.action), Some(Action::TlsNoCertificate));
+
+    // A duplicate of the socket lets a request handler reset the connection later.
+    let (stream, dup) = match stream.into_std() {
+        Ok(std_stream) => {
+            let dup = std_stream.try_clone().ok();
+            match TcpStream::from_std(std_stream) {
+                Ok(s) => (s, dup),
+                Err(e) => return tracing::warn!(%peer, error = %e, "could not keep the connection"),
+            }
+        }
+        Err(e) => return tracing::warn!(%peer, error = %e, "could not keep the connection"),
+    };
+    let ctl = Arc::new(ConnCtl::new(dup));
     let work = async {
         match kind {
-            Listener::Www => serve_http(shared.clone(), kind, stream, peer).await,
-            Listener::WwwSsl => {
-                let acceptor = tokio_rustls::TlsAcceptor::from(shared.tls.config(config.has_certificate));
-                match acceptor.accept(stream).await {
-                    Ok(tls) => serve_http(shared.clone(), kind, tls, peer).await,
+            Listener::WwwSsl if !plaintext => {
+                let config = match tls_fault {
+                    Some(f) => match shared.tls.fault_config(f, &shared.authority, &shared.names) {
+                        Ok(c) => c,
+                        Err(e) => return tracing::error!(error = %e, "could not make the fault certificate"),
+                    },
+                    None => shared.tls.config(config.has_certificate && !no_certificate),
+                };
+                match tokio_rustls::TlsAcceptor::from(config).accept(stream).await {
+                    Ok(tls) => serve_http(shared.clone(), kind, FaultyIo::new(tls, ctl.clone()), peer, ctl.clone()).await,
                     Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 }
             }
+            _ => serve_http(shared.clone(), kind, FaultyIo::new(stream, ctl.clone()), peer, ctl.clone()).await,
         }
     };
     tokio::select! {
         _ = work => {}
         _ = epoch.changed() => tracing::debug!(%peer, "connection dropped"),
+        _ = ctl.aborted() => tracing::debug!(%peer, "connection reset by a fault"),
     }
 }
 
 /// Serves HTTP/1.1 with keep-alive on an established stream.
-async fn serve_http<S>(shared: Arc<Shared>, kind: Listener, io: S, peer: SocketAddr)
+async fn serve_http<S>(shared: Arc<Shared>, kind: Listener, io: S, peer: SocketAddr, ctl: Arc<ConnCtl>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(respond(&shared, kind, req, peer).await) }
+        let ctl = ctl.clone();
+        async move { Ok::<_, std::convert::Infallible>(respond(&shared, kind, req, peer, &ctl).await) }
     });
     let result = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
@@ -153,15 +233,86 @@ where
     }
 }
 
-async fn respond(shared: &Arc<Shared>, kind: Listener, req: Request<Incoming>, peer: SocketAddr) -> http::Response<Full<Bytes>> {
+async fn respond(
+    shared: &Arc<Shared>,
+    kind: Listener,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    ctl: &ConnCtl,
+) -> http::Response<Full<Bytes>> {
+    let started = tokio::time::Instant::now();
+    let arrived = shared.clock.now();
     let (parts, body) = req.into_parts();
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let presented = rest::presented_user(&parts.headers);
+    let hit = shared.faults.on_request(&RequestInfo {
+        listener: kind,
+        method: &method,
+        path: parts.uri.path(),
+        user: presented.as_deref(),
+    });
+    let record = |status: Option<u16>, user: Option<String>| {
+        shared.journal.record(JournalEntry {
+            seq: 0,
+            time_ms: shared.clock.wall_ms(arrived),
+            sim_ms: arrived,
+            client: peer,
+            listener: kind,
+            user,
+            method: Some(method.clone()),
+            path: Some(path.clone()),
+            status,
+            fault: hit.as_ref().map(fault_label),
+            duration_ms: started.elapsed().as_millis() as u64,
+        })
+    };
+
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             let e = RosError::bad_request("Failed to parse json");
+            record(Some(e.status.as_u16()), presented.clone());
             return rest::error_response(&e).map(Full::new);
         }
     };
+
+    match hit.as_ref().map(|h| (&h.action, h.delay)) {
+        Some((Action::Status { status, detail }, _)) => {
+            let status = http::StatusCode::from_u16(*status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            let e = RosError::with_status(status, detail.clone());
+            record(Some(status.as_u16()), presented.clone());
+            return rest::error_response(&e).map(Full::new);
+        }
+        Some((Action::Body { status, content_type, body }, _)) => {
+            let status = http::StatusCode::from_u16(*status).unwrap_or(http::StatusCode::OK);
+            record(Some(status.as_u16()), presented.clone());
+            let mut r = http::Response::new(Full::new(Bytes::from(body.clone())));
+            *r.status_mut() = status;
+            if let Ok(v) = http::HeaderValue::from_str(content_type) {
+                r.headers_mut().insert(http::header::CONTENT_TYPE, v);
+            }
+            return r;
+        }
+        Some((Action::Delay { .. }, delay)) => tokio::time::sleep(delay.unwrap_or_default()).await,
+        Some((Action::Reset, _)) => {
+            record(None, presented.clone());
+            ctl.reset();
+            return std::future::pending().await;
+        }
+        Some((Action::Stall, _)) => {
+            record(None, presented.clone());
+            tokio::time::sleep(STALL_LIMIT).await;
+            ctl.reset();
+            return std::future::pending().await;
+        }
+        Some((Action::CloseAfterHeaders, _)) => ctl.close_after(0),
+        Some((Action::CloseAfterBytes { bytes }, _)) => ctl.close_after(*bytes),
+        Some((Action::Dribble { bytes, interval_ms }, _)) => ctl.dribble(*bytes, Duration::from_millis(*interval_ms)),
+        _ => {}
+    }
+
     let outcome = rest::handle(shared, Request::from_parts(parts, body), peer, kind).await;
+    record(Some(outcome.response.status().as_u16()), outcome.user);
     outcome.response.map(Full::new)
 }

@@ -1,18 +1,24 @@
 //! What every connection and request of one simulator shares.
 //!
 //! [`Shared`] owns the router state behind its single lock, the clock, the TLS state, the runtime
-//! limits (the router performance profile) and the per-user request queues. Service changes made
-//! through REST are published on a watch channel that the listeners follow.
+//! limits (the router performance profile), the per-user request queues, the fault rules and the
+//! journal. It also carries out the whole-router operations of the control API (reset, seed,
+//! snapshot, reboot), so that the HTTP control API, the CLI and the in-process handle share one
+//! implementation. Listeners follow two watch channels: the published `/ip/service` rows, and an
+//! availability counter bumped whenever a reboot or a `refuse` fault opens or closes them.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::clock::Clock;
+use crate::faults::{FaultRule, Faults};
+use crate::journal::Journal;
 use crate::model::Router;
+use crate::seed::{LivePorts, Seed, Snapshot};
 use crate::model::services::{Listener, ListenerConfig, Service};
 use crate::tls::{Authority, TlsState};
 
@@ -86,13 +92,41 @@ pub struct Shared {
     sessions: [AtomicUsize; 2],
     /// Bumped to drop every open connection (reboot).
     epoch: watch::Sender<u64>,
+    /// Fault rules.
+    pub faults: Faults,
+    /// Request journal.
+    pub journal: Journal,
+    /// What `reset` returns to.
+    seed: Mutex<Seed>,
+    /// Where the live services listen.
+    pub ports: LivePorts,
+    /// Bumped when listeners must re-check whether they may listen (reboot, `refuse` faults).
+    availability: watch::Sender<u64>,
+    /// The router is rebooting: listeners are closed.
+    down: AtomicBool,
 }
 
 impl Shared {
     /// Wraps a router and its surroundings.
-    pub fn new(router: Router, clock: Arc<Clock>, limits: Limits, tls: TlsState, authority: Authority, names: Vec<String>) -> Self {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        router: Router,
+        seed: Seed,
+        ports: LivePorts,
+        clock: Arc<Clock>,
+        limits: Limits,
+        tls: TlsState,
+        authority: Authority,
+        names: Vec<String>,
+    ) -> Self {
         let services = watch::Sender::new(router.services.rows.clone());
         Self {
+            faults: Faults::default(),
+            journal: Journal::default(),
+            seed: Mutex::new(seed),
+            ports,
+            availability: watch::Sender::new(0),
+            down: AtomicBool::new(false),
             router: Mutex::new(router),
             clock,
             limits: RwLock::new(limits),
@@ -167,5 +201,111 @@ impl Shared {
     /// Follows connection drops.
     pub fn watch_epoch(&self) -> watch::Receiver<u64> {
         self.epoch.subscribe()
+    }
+
+    /// Follows changes in whether listeners may listen.
+    pub fn watch_availability(&self) -> watch::Receiver<u64> {
+        self.availability.subscribe()
+    }
+
+    fn availability_changed(&self) {
+        self.availability.send_modify(|n| *n += 1);
+    }
+
+    /// Whether `l` should be listening now: its service is enabled, the router is up, and no
+    /// `refuse` fault closes it.
+    pub fn may_listen(&self, l: Listener) -> Option<u16> {
+        let config = self.listener_config(l);
+        let open = config.enabled && !self.down.load(Ordering::SeqCst) && !self.faults.refusing(l);
+        open.then_some(config.port)
+    }
+
+    /// Adds a fault rule.
+    pub fn add_fault(&self, rule: FaultRule) -> Result<u64, String> {
+        let id = self.faults.add(rule)?;
+        self.availability_changed();
+        Ok(id)
+    }
+
+    /// Removes a fault rule.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        let removed = self.faults.remove(id);
+        self.availability_changed();
+        removed
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.faults.clear();
+        self.availability_changed();
+    }
+
+    /// Replaces the router, keeping listeners in step.
+    fn replace_router(&self, router: Router) {
+        *self.router() = router;
+        self.publish_services();
+    }
+
+    /// Returns the router to its seed.
+    pub fn reset(&self) -> Result<(), String> {
+        let seed = self.seed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        self.load_seed(seed)
+    }
+
+    /// Makes `seed` the router's state and the state `reset` returns to.
+    pub fn load_seed(&self, seed: Seed) -> Result<(), String> {
+        let now = self.clock.now();
+        let router = seed.build(now, self.clock.wall_ms(now).div_euclid(1000), self.ports)?;
+        *self.seed.lock().unwrap_or_else(|e| e.into_inner()) = seed;
+        self.replace_router(router);
+        Ok(())
+    }
+
+    /// The seed `reset` returns to.
+    pub fn seed(&self) -> Seed {
+        self.seed.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The router's exact state.
+    pub fn snapshot(&self) -> Snapshot {
+        let now = self.clock.now();
+        let mut router = self.router();
+        router.purge(now);
+        Snapshot::capture(&router, now)
+    }
+
+    /// Makes a snapshot the router's state.
+    pub fn restore(&self, snapshot: &Snapshot) -> Result<(), String> {
+        let router = snapshot.restore(self.clock.now(), self.ports)?;
+        self.replace_router(router);
+        Ok(())
+    }
+
+    /// A reboot: dynamic entries vanish, open connections drop, the listeners stay closed for
+    /// `downtime`, and `uptime` counts from when the router is back.
+    pub fn reboot(self: &Arc<Self>, downtime: Duration) {
+        let now = self.clock.now();
+        self.router().reboot(now);
+        if !downtime.is_zero() {
+            self.down.store(true, Ordering::SeqCst);
+            self.availability_changed();
+        }
+        self.drop_connections();
+        if downtime.is_zero() {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(downtime).await;
+            let now = me.clock.now();
+            me.router().booted_at = now;
+            me.down.store(false, Ordering::SeqCst);
+            me.availability_changed();
+        });
+    }
+
+    /// Whether the router is in a reboot's downtime.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::SeqCst)
     }
 }

@@ -12,8 +12,11 @@
 //! One crypto provider serves the whole workspace: `ring`, passed explicitly rather than installed
 //! process-wide so that an embedding program keeps its own choice.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+
+use sha2::{Digest, Sha256};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::ServerConfig;
@@ -168,6 +171,24 @@ pub struct TlsState {
     config: RwLock<Arc<ServerConfig>>,
     no_cert_config: Arc<ServerConfig>,
     tls13: bool,
+    /// Configurations serving the deliberately wrong certificates of TLS faults, made on first use.
+    fault_configs: Mutex<HashMap<TlsFault, Arc<ServerConfig>>>,
+}
+
+/// A wrong certificate to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TlsFault {
+    /// From the simulator's CA, expired yesterday.
+    Expired,
+    /// From the simulator's CA, for `wrong-name.invalid` only.
+    WrongName,
+    /// For the right names, from a CA nobody was given.
+    Untrusted,
+}
+
+/// The SHA-256 fingerprint of a DER certificate, lower-case hex.
+pub fn sha256_hex(der: &[u8]) -> String {
+    Sha256::digest(der).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl TlsState {
@@ -175,7 +196,13 @@ impl TlsState {
     pub fn new(identity: Identity, tls13: bool) -> Result<Self, TlsError> {
         let config = Self::build(Some(&identity), tls13)?;
         let no_cert_config = Self::build(None, tls13)?;
-        Ok(Self { identity: RwLock::new(identity), config: RwLock::new(config), no_cert_config, tls13 })
+        Ok(Self {
+            identity: RwLock::new(identity),
+            config: RwLock::new(config),
+            no_cert_config,
+            tls13,
+            fault_configs: Mutex::new(HashMap::new()),
+        })
     }
 
     fn build(identity: Option<&Identity>, tls13: bool) -> Result<Arc<ServerConfig>, TlsError> {
@@ -207,5 +234,22 @@ impl TlsState {
     /// The served leaf certificate (DER).
     pub fn leaf_der(&self) -> CertificateDer<'static> {
         self.identity.read().unwrap_or_else(|e| e.into_inner()).chain[0].clone()
+    }
+
+    /// The configuration serving the wrong certificate of a TLS fault.
+    pub fn fault_config(&self, fault: TlsFault, authority: &Authority, names: &[String]) -> Result<Arc<ServerConfig>, TlsError> {
+        let mut cache = self.fault_configs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.get(&fault) {
+            return Ok(c.clone());
+        }
+        let now = OffsetDateTime::now_utc();
+        let identity = match fault {
+            TlsFault::Expired => authority.issue(names, now - Duration::days(30), now - Duration::days(1))?,
+            TlsFault::WrongName => authority.issue_current(&["wrong-name.invalid".to_owned()])?,
+            TlsFault::Untrusted => Authority::new("Untrusted CA")?.issue_current(names)?,
+        };
+        let config = Self::build(Some(&identity), self.tls13)?;
+        cache.insert(fault, config.clone());
+        Ok(config)
     }
 }

@@ -458,6 +458,11 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
 }
 
+/// The user name a request presents, whether or not its password is right (for faults and journal).
+pub fn presented_user(headers: &HeaderMap) -> Option<String> {
+    basic_credentials(headers).map(|(user, _)| user)
+}
+
 /// User and password from `Authorization: Basic ...`.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -1,0 +1,177 @@
+//! The journal: a record of every request and every connection-level fault.
+//!
+//! Tests use it to assert how a client behaved ("the grant cost exactly one request", "no request
+//! touched `/user`"). Entries are numbered; a *mark* is the number the next entry will get, so
+//! "since a mark" means "what happened after this point". The journal keeps the newest
+//! [`CAPACITY`] entries so a long run cannot exhaust memory; `dropped` says how many fell off.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::faults::glob;
+use crate::model::services::Listener;
+
+/// Entries kept before the oldest are dropped.
+pub const CAPACITY: usize = 200_000;
+
+/// One request, or one connection that a fault ended before any request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Sequence number, from 1.
+    pub seq: u64,
+    /// Router wall time (Unix milliseconds) when the request arrived.
+    pub time_ms: i64,
+    /// Simulated milliseconds since start.
+    pub sim_ms: u64,
+    /// Client address and port.
+    pub client: SocketAddr,
+    /// Listener.
+    pub listener: Listener,
+    /// User name presented, if any.
+    pub user: Option<String>,
+    /// HTTP method; `None` for a connection-level event.
+    pub method: Option<String>,
+    /// Path and query; `None` for a connection-level event.
+    pub path: Option<String>,
+    /// Status sent; `None` when no response was sent (reset, stall, closed).
+    pub status: Option<u16>,
+    /// The fault applied: `<kind> (rule <id>)`.
+    pub fault: Option<String>,
+    /// Milliseconds from the request's arrival to its response.
+    pub duration_ms: u64,
+}
+
+/// A journal query; empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JournalFilter {
+    /// Path pattern (`*` wildcard), matched against the path without its query.
+    pub path: Option<String>,
+    /// Method, case-insensitive.
+    pub method: Option<String>,
+    /// User.
+    pub user: Option<String>,
+    /// Status.
+    pub status: Option<u16>,
+    /// Only entries at or after this mark.
+    pub since: Option<u64>,
+}
+
+impl JournalFilter {
+    fn matches(&self, e: &JournalEntry) -> bool {
+        let path = e.path.as_deref().map(|p| p.split('?').next().unwrap_or(p));
+        self.since.is_none_or(|m| e.seq >= m)
+            && self.path.as_deref().is_none_or(|p| path.is_some_and(|x| glob(p, x)))
+            && self.method.as_deref().is_none_or(|m| e.method.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(m)))
+            && self.user.as_deref().is_none_or(|u| e.user.as_deref() == Some(u))
+            && self.status.is_none_or(|s| e.status == Some(s))
+    }
+}
+
+/// The answer to a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalPage {
+    /// Matching entries, oldest first.
+    pub entries: Vec<JournalEntry>,
+    /// The mark after the newest entry (pass as `since` to see only what comes next).
+    pub next_mark: u64,
+    /// Entries dropped because the journal was full.
+    pub dropped: u64,
+}
+
+/// The journal.
+#[derive(Debug, Default)]
+pub struct Journal {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    next_seq: u64,
+    entries: VecDeque<JournalEntry>,
+    dropped: u64,
+}
+
+impl Journal {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends an entry; its `seq` is assigned here.
+    pub fn record(&self, mut entry: JournalEntry) {
+        let mut j = self.inner();
+        j.next_seq = j.next_seq.max(1);
+        entry.seq = j.next_seq;
+        j.next_seq += 1;
+        if j.entries.len() >= CAPACITY {
+            j.entries.pop_front();
+            j.dropped += 1;
+        }
+        j.entries.push_back(entry);
+    }
+
+    /// The mark of the next entry.
+    pub fn mark(&self) -> u64 {
+        self.inner().next_seq.max(1)
+    }
+
+    /// Entries matching `filter`.
+    pub fn query(&self, filter: &JournalFilter) -> JournalPage {
+        let j = self.inner();
+        JournalPage {
+            entries: j.entries.iter().filter(|e| filter.matches(e)).cloned().collect(),
+            next_mark: j.next_seq.max(1),
+            dropped: j.dropped,
+        }
+    }
+
+    /// Forgets every entry (numbering goes on, so old marks stay meaningful).
+    pub fn clear(&self) {
+        let mut j = self.inner();
+        j.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(method: &str, path: &str, user: &str, status: u16) -> JournalEntry {
+        JournalEntry {
+            seq: 0,
+            time_ms: 0,
+            sim_ms: 0,
+            client: "127.0.0.1:1".parse().unwrap(),
+            listener: Listener::WwwSsl,
+            user: Some(user.into()),
+            method: Some(method.into()),
+            path: Some(path.into()),
+            status: Some(status),
+            fault: None,
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn filters_and_marks() {
+        let j = Journal::default();
+        j.record(entry("GET", "/rest/system/resource", "a", 200));
+        let mark = j.mark();
+        j.record(entry("PUT", "/rest/ip/firewall/address-list", "a", 201));
+        j.record(entry("GET", "/rest/ip/firewall/address-list?list=x", "b", 401));
+        let q = |f: JournalFilter| j.query(&f).entries.iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(q(JournalFilter::default()), [1, 2, 3]);
+        assert_eq!(q(JournalFilter { since: Some(mark), ..Default::default() }), [2, 3]);
+        assert_eq!(q(JournalFilter { path: Some("*address-list".into()), ..Default::default() }), [2, 3]);
+        assert_eq!(q(JournalFilter { method: Some("get".into()), ..Default::default() }), [1, 3]);
+        assert_eq!(q(JournalFilter { user: Some("b".into()), ..Default::default() }), [3]);
+        assert_eq!(q(JournalFilter { status: Some(201), ..Default::default() }), [2]);
+        j.clear();
+        assert!(j.query(&JournalFilter::default()).entries.is_empty());
+        j.record(entry("GET", "/", "a", 200));
+        assert_eq!(q(JournalFilter::default()), [4]);
+    }
+}
