@@ -64,7 +64,11 @@ impl Clock {
     /// A running clock whose wall time at zero is `wall_ms` (Unix milliseconds).
     pub fn starting_at_wall(wall_ms: i64) -> Self {
         Self {
-            inner: Mutex::new(ClockState { anchor: Instant::now(), virtual_at_anchor: 0, frozen: false }),
+            inner: Mutex::new(ClockState {
+                anchor: Instant::now(),
+                virtual_at_anchor: 0,
+                frozen: false,
+            }),
             wall_at_zero_ms: wall_ms,
         }
     }
@@ -127,7 +131,11 @@ impl Clock {
     pub fn reading(&self) -> ClockReading {
         let s = self.state();
         let now = Self::read(&s);
-        ClockReading { now_ms: now, wall_ms: self.wall_ms(now), frozen: s.frozen }
+        ClockReading {
+            now_ms: now,
+            wall_ms: self.wall_ms(now),
+            frozen: s.frozen,
+        }
     }
 }
 

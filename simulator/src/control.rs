@@ -58,15 +58,27 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| bad(e.to_string()))?;
-        let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
-        serde_json::from_slice(text).map(Body).map_err(|e| bad(format!("the request body is not valid: {e}")))
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| bad(e.to_string()))?;
+        let text = if bytes.iter().all(u8::is_ascii_whitespace) {
+            &b"{}"[..]
+        } else {
+            &bytes[..]
+        };
+        serde_json::from_slice(text)
+            .map(Body)
+            .map_err(|e| bad(format!("the request body is not valid: {e}")))
     }
 }
 
 /// The control API's routes, for serving or for driving in tests with `oneshot`.
 pub fn app(shared: Arc<Shared>, token: Option<String>, urls: Value) -> Router {
-    let ctx = Ctx { shared, token: token.map(Arc::from), urls: Arc::new(urls) };
+    let ctx = Ctx {
+        shared,
+        token: token.map(Arc::from),
+        urls: Arc::new(urls),
+    };
     Router::new()
         .route("/", get(health))
         .route("/health", get(health))
@@ -99,7 +111,11 @@ async fn authorize(State(ctx): State<Ctx>, req: Request, next: Next) -> Response
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|t| t.trim() == &**token);
         if !ok {
-            return ApiError(StatusCode::UNAUTHORIZED, "send the control token as `Authorization: Bearer <token>`".into()).into_response();
+            return ApiError(
+                StatusCode::UNAUTHORIZED,
+                "send the control token as `Authorization: Bearer <token>`".into(),
+            )
+            .into_response();
         }
     }
     next.run(req).await
@@ -117,7 +133,10 @@ async fn get_state(State(ctx): State<Ctx>) -> Json<Snapshot> {
     Json(ctx.shared.snapshot())
 }
 
-async fn put_state(State(ctx): State<Ctx>, Body(snapshot): Body<Snapshot>) -> ApiResult<Json<Value>> {
+async fn put_state(
+    State(ctx): State<Ctx>,
+    Body(snapshot): Body<Snapshot>,
+) -> ApiResult<Json<Value>> {
     ctx.shared.restore(&snapshot).map_err(bad)?;
     Ok(Json(json!({ "restored": true })))
 }
@@ -173,7 +192,10 @@ struct AdvanceBody {
     by: Span,
 }
 
-async fn advance(State(ctx): State<Ctx>, Body(body): Body<AdvanceBody>) -> ApiResult<Json<ClockReading>> {
+async fn advance(
+    State(ctx): State<Ctx>,
+    Body(body): Body<AdvanceBody>,
+) -> ApiResult<Json<ClockReading>> {
     Ok(Json(ctx.shared.clock.advance(body.by.to_duration("by")?)))
 }
 
@@ -185,9 +207,15 @@ struct RebootBody {
 }
 
 async fn reboot(State(ctx): State<Ctx>, Body(body): Body<RebootBody>) -> ApiResult<Json<Value>> {
-    let downtime = body.downtime.map(|d| d.to_duration("downtime")).transpose()?.unwrap_or_default();
+    let downtime = body
+        .downtime
+        .map(|d| d.to_duration("downtime"))
+        .transpose()?
+        .unwrap_or_default();
     ctx.shared.reboot(downtime);
-    Ok(Json(json!({ "rebooting": true, "downtime_ms": downtime.as_millis() as u64 })))
+    Ok(Json(
+        json!({ "rebooting": true, "downtime_ms": downtime.as_millis() as u64 }),
+    ))
 }
 
 async fn journal(State(ctx): State<Ctx>, Query(filter): Query<JournalFilter>) -> Json<Value> {
@@ -207,7 +235,10 @@ async fn faults(State(ctx): State<Ctx>) -> Json<Value> {
     Json(json!(ctx.shared.faults.list()))
 }
 
-async fn add_fault(State(ctx): State<Ctx>, Body(rule): Body<FaultRule>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn add_fault(
+    State(ctx): State<Ctx>,
+    Body(rule): Body<FaultRule>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = ctx.shared.add_fault(rule).map_err(bad)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
@@ -216,7 +247,10 @@ async fn remove_fault(State(ctx): State<Ctx>, Path(id): Path<u64>) -> ApiResult<
     if ctx.shared.remove_fault(id) {
         Ok(Json(json!({ "removed": id })))
     } else {
-        Err(ApiError(StatusCode::NOT_FOUND, format!("no fault rule {id}; GET /faults lists them")))
+        Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no fault rule {id}; GET /faults lists them"),
+        ))
     }
 }
 
@@ -233,9 +267,18 @@ async fn tls(State(ctx): State<Ctx>) -> Json<Value> {
 }
 
 async fn rotate(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
-    let identity = ctx.shared.authority.issue_current(&ctx.shared.names).map_err(|e| bad(e.to_string()))?;
-    ctx.shared.tls.replace(identity).map_err(|e| bad(e.to_string()))?;
-    Ok(Json(json!({ "leaf_sha256": sha256_hex(&ctx.shared.tls.leaf_der()) })))
+    let identity = ctx
+        .shared
+        .authority
+        .issue_current(&ctx.shared.names)
+        .map_err(|e| bad(e.to_string()))?;
+    ctx.shared
+        .tls
+        .replace(identity)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(Json(
+        json!({ "leaf_sha256": sha256_hex(&ctx.shared.tls.leaf_der()) }),
+    ))
 }
 
 async fn get_limits(State(ctx): State<Ctx>) -> Json<Limits> {

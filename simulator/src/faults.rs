@@ -51,7 +51,10 @@ impl Matcher {
 
     fn matches_request(&self, r: &RequestInfo<'_>) -> bool {
         self.matches_listener(r.listener)
-            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(r.method))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(r.method))
             && self.path.as_deref().is_none_or(|p| glob(p, r.path))
             && self.user.as_deref().is_none_or(|u| Some(u) == r.user)
     }
@@ -147,7 +150,11 @@ impl Action {
     pub fn is_tls(&self) -> bool {
         matches!(
             self,
-            Action::TlsExpired | Action::TlsWrongName | Action::TlsUntrusted | Action::TlsNoCertificate | Action::TlsPlaintext
+            Action::TlsExpired
+                | Action::TlsWrongName
+                | Action::TlsUntrusted
+                | Action::TlsNoCertificate
+                | Action::TlsPlaintext
         )
     }
 
@@ -178,12 +185,20 @@ impl Action {
 
     /// An HTML page with status 200, as a web server that is not RouterOS REST would send.
     pub fn html_page() -> Action {
-        Action::Body { status: 200, content_type: "text/html".into(), body: "<html><body><h1>Welcome</h1></body></html>".into() }
+        Action::Body {
+            status: 200,
+            content_type: "text/html".into(),
+            body: "<html><body><h1>Welcome</h1></body></html>".into(),
+        }
     }
 
     /// A body that is not JSON at all.
     pub fn invalid_json() -> Action {
-        Action::Body { status: 200, content_type: json_type(), body: "{not json".into() }
+        Action::Body {
+            status: 200,
+            content_type: json_type(),
+            body: "{not json".into(),
+        }
     }
 }
 
@@ -204,7 +219,11 @@ pub struct FaultRule {
 impl FaultRule {
     /// A rule that fires on every request or connection.
     pub fn always(action: Action) -> Self {
-        Self { matcher: Matcher::default(), firing: Firing::default(), action }
+        Self {
+            matcher: Matcher::default(),
+            firing: Firing::default(),
+            action,
+        }
     }
 
     /// Restricts the rule to a path pattern.
@@ -258,18 +277,33 @@ impl FaultRule {
             }
         }
         match &self.action {
-            Action::Status { status, .. } | Action::Body { status, .. } if !(100..=999).contains(status) => {
-                return Err(format!("status must be an HTTP status (100-999), not {status}"));
+            Action::Status { status, .. } | Action::Body { status, .. }
+                if !(100..=999).contains(status) =>
+            {
+                return Err(format!(
+                    "status must be an HTTP status (100-999), not {status}"
+                ));
             }
-            Action::Delay { ms, max_ms: Some(max) } if max < ms => {
+            Action::Delay {
+                ms,
+                max_ms: Some(max),
+            } if max < ms => {
                 return Err(format!("max_ms ({max}) must not be below ms ({ms})"));
             }
-            Action::Dribble { bytes: 0, .. } => return Err("dribble needs at least 1 byte per write".into()),
+            Action::Dribble { bytes: 0, .. } => {
+                return Err("dribble needs at least 1 byte per write".into());
+            }
             a if a.is_tls() && self.matcher.needs_request() => {
-                return Err(format!("{} acts during the TLS handshake, before any method, path or user is known: match on the listener only", a.name()));
+                return Err(format!(
+                    "{} acts during the TLS handshake, before any method, path or user is known: match on the listener only",
+                    a.name()
+                ));
             }
             a if a.is_tls() && self.matcher.listener == Some(Listener::Www) => {
-                return Err(format!("{} applies to the TLS listener (www-ssl), not www", a.name()));
+                return Err(format!(
+                    "{} applies to the TLS listener (www-ssl), not www",
+                    a.name()
+                ));
             }
             Action::Refuse if self.matcher.needs_request() || self.firing != Firing::default() => {
                 return Err("refuse closes the listener while the rule exists: it takes no method, path, user or firing options; remove the rule to open the listener again".into());
@@ -374,7 +408,13 @@ impl Faults {
         t.next_id += 1;
         let id = t.next_id;
         let rng = StdRng::seed_from_u64(rule.firing.seed);
-        t.rules.push(Entry { id, rule, seen: 0, fired: 0, rng });
+        t.rules.push(Entry {
+            id,
+            rule,
+            seen: 0,
+            fired: 0,
+            rng,
+        });
         Ok(id)
     }
 
@@ -408,7 +448,10 @@ impl Faults {
 
     /// Whether a `refuse` rule closes listener `l`.
     pub fn refusing(&self, l: Listener) -> bool {
-        self.table().rules.iter().any(|e| e.rule.action == Action::Refuse && e.rule.matcher.matches_listener(l))
+        self.table()
+            .rules
+            .iter()
+            .any(|e| e.rule.action == Action::Refuse && e.rule.matcher.matches_listener(l))
     }
 
     /// The fault for a new connection on `l`, if any.
@@ -445,7 +488,11 @@ impl Faults {
                     }
                     _ => None,
                 };
-                return Some(Hit { rule: e.id, action: e.rule.action.clone(), delay });
+                return Some(Hit {
+                    rule: e.id,
+                    action: e.rule.action.clone(),
+                    delay,
+                });
             }
         }
         None
@@ -480,7 +527,12 @@ mod tests {
     use super::*;
 
     fn req<'a>(method: &'a str, path: &'a str) -> RequestInfo<'a> {
-        RequestInfo { listener: Listener::WwwSsl, method, path, user: Some("agent") }
+        RequestInfo {
+            listener: Listener::WwwSsl,
+            method,
+            path,
+            user: Some("agent"),
+        }
     }
 
     #[test]
@@ -504,13 +556,37 @@ mod tests {
     #[test]
     fn first_match_that_fires_wins() {
         let f = Faults::default();
-        let a = f.add(FaultRule::always(Action::Status { status: 500, detail: None }).path("/rest/user*").times(1)).unwrap();
-        let b = f.add(FaultRule::always(Action::Status { status: 503, detail: None }).method("get")).unwrap();
+        let a = f
+            .add(
+                FaultRule::always(Action::Status {
+                    status: 500,
+                    detail: None,
+                })
+                .path("/rest/user*")
+                .times(1),
+            )
+            .unwrap();
+        let b = f
+            .add(
+                FaultRule::always(Action::Status {
+                    status: 503,
+                    detail: None,
+                })
+                .method("get"),
+            )
+            .unwrap();
         assert_eq!(f.on_request(&req("GET", "/rest/user")).unwrap().rule, a);
-        assert_eq!(f.on_request(&req("GET", "/rest/user")).unwrap().rule, b, "a is exhausted");
+        assert_eq!(
+            f.on_request(&req("GET", "/rest/user")).unwrap().rule,
+            b,
+            "a is exhausted"
+        );
         assert_eq!(f.on_request(&req("PUT", "/rest/user")), None);
         let listed = f.list();
-        assert!(listed[0].exhausted && listed[0].fired == 1 && listed[0].seen == 3, "the PUT matched too");
+        assert!(
+            listed[0].exhausted && listed[0].fired == 1 && listed[0].seen == 3,
+            "the PUT matched too"
+        );
         assert!(f.remove(b));
         assert!(!f.remove(b));
         assert_eq!(f.on_request(&req("GET", "/rest/x")), None);
@@ -519,10 +595,16 @@ mod tests {
     #[test]
     fn after_and_user() {
         let f = Faults::default();
-        f.add(FaultRule::always(Action::Reset).user("agent").after(2)).unwrap();
-        let hits: Vec<bool> = (0..4).map(|_| f.on_request(&req("GET", "/")).is_some()).collect();
+        f.add(FaultRule::always(Action::Reset).user("agent").after(2))
+            .unwrap();
+        let hits: Vec<bool> = (0..4)
+            .map(|_| f.on_request(&req("GET", "/")).is_some())
+            .collect();
         assert_eq!(hits, [false, false, true, true]);
-        let other = RequestInfo { user: Some("admin"), ..req("GET", "/") };
+        let other = RequestInfo {
+            user: Some("admin"),
+            ..req("GET", "/")
+        };
         assert_eq!(f.on_request(&other), None);
     }
 
@@ -530,8 +612,18 @@ mod tests {
     fn seeded_probability_is_reproducible() {
         let run = |seed| {
             let f = Faults::default();
-            f.add(FaultRule::always(Action::Status { status: 500, detail: None }).path("/*").probability(0.3, seed)).unwrap();
-            (0..200).map(|_| f.on_request(&req("GET", "/x")).is_some()).collect::<Vec<_>>()
+            f.add(
+                FaultRule::always(Action::Status {
+                    status: 500,
+                    detail: None,
+                })
+                .path("/*")
+                .probability(0.3, seed),
+            )
+            .unwrap();
+            (0..200)
+                .map(|_| f.on_request(&req("GET", "/x")).is_some())
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
@@ -543,20 +635,42 @@ mod tests {
     fn phases() {
         let f = Faults::default();
         f.add(FaultRule::always(Action::TlsExpired)).unwrap();
-        f.add(FaultRule::always(Action::Reset).path("/rest/user")).unwrap();
-        assert_eq!(f.on_connection(Listener::WwwSsl).unwrap().action, Action::TlsExpired);
-        assert_eq!(f.on_connection(Listener::Www), None, "TLS faults skip the plain listener");
-        assert_eq!(f.on_request(&req("GET", "/rest/user")).unwrap().action, Action::Reset);
+        f.add(FaultRule::always(Action::Reset).path("/rest/user"))
+            .unwrap();
+        assert_eq!(
+            f.on_connection(Listener::WwwSsl).unwrap().action,
+            Action::TlsExpired
+        );
+        assert_eq!(
+            f.on_connection(Listener::Www),
+            None,
+            "TLS faults skip the plain listener"
+        );
+        assert_eq!(
+            f.on_request(&req("GET", "/rest/user")).unwrap().action,
+            Action::Reset
+        );
         f.clear();
         f.add(FaultRule::always(Action::Stall)).unwrap();
         assert!(f.on_connection(Listener::Www).is_some());
-        assert_eq!(f.on_request(&req("GET", "/")), None, "a bare stall acts at accept time");
+        assert_eq!(
+            f.on_request(&req("GET", "/")),
+            None,
+            "a bare stall acts at accept time"
+        );
     }
 
     #[test]
     fn delay_ranges_are_drawn_and_rules_validated() {
         let f = Faults::default();
-        f.add(FaultRule::always(Action::Delay { ms: 10, max_ms: Some(20) }).probability(1.0, 3)).unwrap();
+        f.add(
+            FaultRule::always(Action::Delay {
+                ms: 10,
+                max_ms: Some(20),
+            })
+            .probability(1.0, 3),
+        )
+        .unwrap();
         for _ in 0..20 {
             let d = f.on_request(&req("GET", "/")).unwrap().delay.unwrap();
             assert!((10..=20).contains(&(d.as_millis() as u64)));
@@ -565,8 +679,14 @@ mod tests {
             FaultRule::always(Action::TlsExpired).path("/x"),
             FaultRule::always(Action::TlsExpired).listener(Listener::Www),
             FaultRule::always(Action::Refuse).times(1),
-            FaultRule::always(Action::Status { status: 5, detail: None }),
-            FaultRule::always(Action::Delay { ms: 10, max_ms: Some(1) }),
+            FaultRule::always(Action::Status {
+                status: 5,
+                detail: None,
+            }),
+            FaultRule::always(Action::Delay {
+                ms: 10,
+                max_ms: Some(1),
+            }),
             FaultRule::always(Action::Reset).probability(1.5, 0),
         ] {
             assert!(f.add(bad.clone()).is_err(), "{bad:?}");
@@ -581,9 +701,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rule.matcher.listener, Some(Listener::WwwSsl));
-        assert_eq!(rule.action, Action::Status { status: 500, detail: Some("not enough permissions (9)".into()) });
+        assert_eq!(
+            rule.action,
+            Action::Status {
+                status: 500,
+                detail: Some("not enough permissions (9)".into())
+            }
+        );
         assert!(serde_json::from_str::<FaultRule>(r#"{"action":{"kind":"explode"}}"#).is_err());
-        let dribble: FaultRule = serde_json::from_str(r#"{"action":{"kind":"dribble","bytes":4,"interval_ms":10}}"#).unwrap();
-        assert_eq!(dribble.action, Action::Dribble { bytes: 4, interval_ms: 10 });
+        let dribble: FaultRule =
+            serde_json::from_str(r#"{"action":{"kind":"dribble","bytes":4,"interval_ms":10}}"#)
+                .unwrap();
+        assert_eq!(
+            dribble.action,
+            Action::Dribble {
+                bytes: 4,
+                interval_ms: 10
+            }
+        );
     }
 }

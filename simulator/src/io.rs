@@ -49,7 +49,11 @@ pub struct ConnCtl {
 impl ConnCtl {
     /// A switchboard holding a duplicate of the TCP socket (for resets), if one could be made.
     pub fn new(socket: Option<std::net::TcpStream>) -> Self {
-        Self { mode: Mutex::new(Mode::Normal), abort: Notify::new(), socket: Mutex::new(socket) }
+        Self {
+            mode: Mutex::new(Mode::Normal),
+            abort: Notify::new(),
+            socket: Mutex::new(socket),
+        }
     }
 
     fn mode(&self) -> std::sync::MutexGuard<'_, Mode> {
@@ -58,17 +62,29 @@ impl ConnCtl {
 
     /// The next response stops after its headers and `body_bytes` bytes of body.
     pub fn close_after(&self, body_bytes: usize) {
-        *self.mode() = Mode::Limit { matched: 0, headers_done: false, body: body_bytes };
+        *self.mode() = Mode::Limit {
+            matched: 0,
+            headers_done: false,
+            body: body_bytes,
+        };
     }
 
     /// Responses are written `bytes` at a time, `interval` apart.
     pub fn dribble(&self, bytes: usize, interval: Duration) {
-        *self.mode() = Mode::Dribble { bytes: bytes.max(1), interval };
+        *self.mode() = Mode::Dribble {
+            bytes: bytes.max(1),
+            interval,
+        };
     }
 
     /// Ends the connection with a TCP reset.
     pub fn reset(&self) {
-        if let Some(s) = self.socket.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(s) = self
+            .socket
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             let _ = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO));
         }
         self.abort.notify_one();
@@ -91,19 +107,32 @@ pub struct FaultyIo<S> {
 impl<S> FaultyIo<S> {
     /// Wraps `inner`.
     pub fn new(inner: S, ctl: std::sync::Arc<ConnCtl>) -> Self {
-        Self { inner, ctl, pause: None }
+        Self {
+            inner,
+            ctl,
+            pause: None,
+        }
     }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for FaultyIo<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 /// How many bytes of `buf` a limit lets through, and the limit's state after them.
 fn allowed(mode: Mode, buf: &[u8]) -> (usize, Mode) {
-    let Mode::Limit { mut matched, mut headers_done, mut body } = mode else {
+    let Mode::Limit {
+        mut matched,
+        mut headers_done,
+        mut body,
+    } = mode
+    else {
         return (buf.len(), mode);
     };
     let mut n = 0;
@@ -124,25 +153,42 @@ fn allowed(mode: Mode, buf: &[u8]) -> (usize, Mode) {
         }
         n += 1;
     }
-    (n, Mode::Limit { matched, headers_done, body })
+    (
+        n,
+        Mode::Limit {
+            matched,
+            headers_done,
+            body,
+        },
+    )
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for FaultyIo<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let mode = *this.ctl.mode();
         match mode {
             Mode::Normal => Pin::new(&mut this.inner).poll_write(cx, buf),
             Mode::Closing => {
                 ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
-                Poll::Ready(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: connection closed mid-response")))
+                Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "fault: connection closed mid-response",
+                )))
             }
             Mode::Limit { .. } => {
                 let (n, _) = allowed(mode, buf);
                 if n == 0 && !buf.is_empty() {
                     *this.ctl.mode() = Mode::Closing;
                     ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
-                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: connection closed mid-response")));
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "fault: connection closed mid-response",
+                    )));
                 }
                 let written = ready!(Pin::new(&mut this.inner).poll_write(cx, &buf[..n]))?;
                 let (_, next) = allowed(mode, &buf[..written]);
@@ -181,10 +227,17 @@ mod tests {
 
     #[test]
     fn limit_counts_headers_then_body() {
-        let mode = Mode::Limit { matched: 0, headers_done: false, body: 3 };
+        let mode = Mode::Limit {
+            matched: 0,
+            headers_done: false,
+            body: 3,
+        };
         let resp = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789";
         let (n, next) = allowed(mode, resp);
-        assert_eq!(&resp[..n], b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n012");
+        assert_eq!(
+            &resp[..n],
+            b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n012"
+        );
         assert_eq!(allowed(next, b"more").0, 0);
         // Split across writes, including inside the blank line.
         let (n1, m1) = allowed(mode, b"HTTP/1.1 200 OK\r\n\r");
@@ -192,7 +245,14 @@ mod tests {
         let (n2, _) = allowed(m1, b"\nabcdef");
         assert_eq!(n2, 4);
         // Zero body bytes: headers only.
-        let (n, _) = allowed(Mode::Limit { matched: 0, headers_done: false, body: 0 }, resp);
+        let (n, _) = allowed(
+            Mode::Limit {
+                matched: 0,
+                headers_done: false,
+                body: 0,
+            },
+            resp,
+        );
         assert_eq!(&resp[..n], b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n");
     }
 }

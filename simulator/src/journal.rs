@@ -64,9 +64,19 @@ impl JournalFilter {
     fn matches(&self, e: &JournalEntry) -> bool {
         let path = e.path.as_deref().map(|p| p.split('?').next().unwrap_or(p));
         self.since.is_none_or(|m| e.seq >= m)
-            && self.path.as_deref().is_none_or(|p| path.is_some_and(|x| glob(p, x)))
-            && self.method.as_deref().is_none_or(|m| e.method.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(m)))
-            && self.user.as_deref().is_none_or(|u| e.user.as_deref() == Some(u))
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| path.is_some_and(|x| glob(p, x)))
+            && self.method.as_deref().is_none_or(|m| {
+                e.method
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(m))
+            })
+            && self
+                .user
+                .as_deref()
+                .is_none_or(|u| e.user.as_deref() == Some(u))
             && self.status.is_none_or(|s| e.status == Some(s))
     }
 }
@@ -122,7 +132,12 @@ impl Journal {
     pub fn query(&self, filter: &JournalFilter) -> JournalPage {
         let j = self.inner();
         JournalPage {
-            entries: j.entries.iter().filter(|e| filter.matches(e)).cloned().collect(),
+            entries: j
+                .entries
+                .iter()
+                .filter(|e| filter.matches(e))
+                .cloned()
+                .collect(),
             next_mark: j.next_seq.max(1),
             dropped: j.dropped,
         }
@@ -161,14 +176,55 @@ mod tests {
         j.record(entry("GET", "/rest/system/resource", "a", 200));
         let mark = j.mark();
         j.record(entry("PUT", "/rest/ip/firewall/address-list", "a", 201));
-        j.record(entry("GET", "/rest/ip/firewall/address-list?list=x", "b", 401));
-        let q = |f: JournalFilter| j.query(&f).entries.iter().map(|e| e.seq).collect::<Vec<_>>();
+        j.record(entry(
+            "GET",
+            "/rest/ip/firewall/address-list?list=x",
+            "b",
+            401,
+        ));
+        let q = |f: JournalFilter| {
+            j.query(&f)
+                .entries
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(q(JournalFilter::default()), [1, 2, 3]);
-        assert_eq!(q(JournalFilter { since: Some(mark), ..Default::default() }), [2, 3]);
-        assert_eq!(q(JournalFilter { path: Some("*address-list".into()), ..Default::default() }), [2, 3]);
-        assert_eq!(q(JournalFilter { method: Some("get".into()), ..Default::default() }), [1, 3]);
-        assert_eq!(q(JournalFilter { user: Some("b".into()), ..Default::default() }), [3]);
-        assert_eq!(q(JournalFilter { status: Some(201), ..Default::default() }), [2]);
+        assert_eq!(
+            q(JournalFilter {
+                since: Some(mark),
+                ..Default::default()
+            }),
+            [2, 3]
+        );
+        assert_eq!(
+            q(JournalFilter {
+                path: Some("*address-list".into()),
+                ..Default::default()
+            }),
+            [2, 3]
+        );
+        assert_eq!(
+            q(JournalFilter {
+                method: Some("get".into()),
+                ..Default::default()
+            }),
+            [1, 3]
+        );
+        assert_eq!(
+            q(JournalFilter {
+                user: Some("b".into()),
+                ..Default::default()
+            }),
+            [3]
+        );
+        assert_eq!(
+            q(JournalFilter {
+                status: Some(201),
+                ..Default::default()
+            }),
+            [2]
+        );
         j.clear();
         assert!(j.query(&JournalFilter::default()).entries.is_empty());
         j.record(entry("GET", "/", "a", 200));

@@ -46,11 +46,11 @@ pub use clock::Clock;
 pub use faults::{Action, FaultRule, Firing, Matcher};
 pub use journal::{JournalEntry, JournalFilter, JournalPage};
 pub use model::Router;
-pub use seed::{Seed, Snapshot};
 pub use model::address::Family;
 pub use model::args::Args;
 pub use model::services::Listener;
 pub use model::version::Version;
+pub use seed::{Seed, Snapshot};
 pub use shared::Limits;
 pub use tls::Identity;
 
@@ -66,7 +66,9 @@ pub const DEFAULT_PASSWORD: &str = "admin";
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// A port could not be bound.
-    #[error("cannot listen on {addr}: {source} (is another program using the port? choose another with --https-port/--http-port, or 0 for any free port)")]
+    #[error(
+        "cannot listen on {addr}: {source} (is another program using the port? choose another with --https-port/--http-port, or 0 for any free port)"
+    )]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -184,7 +186,8 @@ impl SimulatorBuilder {
 
     /// Adds a user.
     pub fn user(mut self, name: &str, password: &str, group: &str) -> Self {
-        self.users.push((name.to_owned(), password.to_owned(), group.to_owned()));
+        self.users
+            .push((name.to_owned(), password.to_owned(), group.to_owned()));
         self
     }
 
@@ -220,7 +223,11 @@ impl SimulatorBuilder {
             seed.version = Some(self.version.resource_string());
         }
         for (name, policy) in &self.groups {
-            seed.groups.push(seed::SeedGroup { name: name.clone(), policy: policy.clone(), comment: None });
+            seed.groups.push(seed::SeedGroup {
+                name: name.clone(),
+                policy: policy.clone(),
+                comment: None,
+            });
         }
         for (name, password, group) in &self.users {
             seed.users.push(seed::SeedUser {
@@ -239,14 +246,19 @@ impl SimulatorBuilder {
     pub async fn start(self) -> Result<Simulator, StartError> {
         let bind = |port: u16| async move {
             let addr = SocketAddr::new(self.bind, port);
-            TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })
         };
         let https = bind(self.https_port).await?;
         let http = match self.http_port {
             Some(p) => Some(bind(p).await?),
             None => None,
         };
-        let https_addr = https.local_addr().map_err(|source| StartError::Bind { addr: SocketAddr::new(self.bind, self.https_port), source })?;
+        let https_addr = https.local_addr().map_err(|source| StartError::Bind {
+            addr: SocketAddr::new(self.bind, self.https_port),
+            source,
+        })?;
         let http_addr = http.as_ref().and_then(|l| l.local_addr().ok());
 
         let names = tls::leaf_names(&self.names);
@@ -258,17 +270,33 @@ impl SimulatorBuilder {
         let tls_state = tls::TlsState::new(identity, self.tls13)?;
 
         let clock = Arc::new(Clock::new());
-        let ports = LivePorts { www: http_addr.map(|a| a.port()), www_ssl: https_addr.port() };
+        let ports = LivePorts {
+            www: http_addr.map(|a| a.port()),
+            www_ssl: https_addr.port(),
+        };
         let seed = self.build_seed();
         let now = clock.now();
-        let router = seed.build(now, clock.wall_ms(now).div_euclid(1000), ports).map_err(StartError::Seed)?;
-        let shared = Arc::new(Shared::new(router, seed, ports, clock, self.limits, tls_state, authority, names));
+        let router = seed
+            .build(now, clock.wall_ms(now).div_euclid(1000), ports)
+            .map_err(StartError::Seed)?;
+        let shared = Arc::new(Shared::new(
+            router,
+            seed,
+            ports,
+            clock,
+            self.limits,
+            tls_state,
+            authority,
+            names,
+        ));
         let (shutdown, shutdown_rx) = watch::channel(false);
 
         let mut control_addr = None;
         if let Some(port) = self.control_port {
             let addr = SocketAddr::new(self.bind, port);
-            let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
             control_addr = listener.local_addr().ok();
             let urls = serde_json::json!({
                 "https_url": format!("https://{https_addr}"),
@@ -287,13 +315,38 @@ impl SimulatorBuilder {
                 }
             });
         }
-        let mut tasks = vec![tokio::spawn(server::supervise(shared.clone(), Listener::WwwSsl, self.bind, Some(https), shutdown_rx.clone()))];
+        let mut tasks = vec![tokio::spawn(server::supervise(
+            shared.clone(),
+            Listener::WwwSsl,
+            self.bind,
+            Some(https),
+            shutdown_rx.clone(),
+        ))];
         if let Some(http) = http {
-            tasks.push(tokio::spawn(server::supervise(shared.clone(), Listener::Www, self.bind, Some(http), shutdown_rx.clone())));
+            tasks.push(tokio::spawn(server::supervise(
+                shared.clone(),
+                Listener::Www,
+                self.bind,
+                Some(http),
+                shutdown_rx.clone(),
+            )));
         } else {
-            tasks.push(tokio::spawn(server::supervise(shared.clone(), Listener::Www, self.bind, None, shutdown_rx)));
+            tasks.push(tokio::spawn(server::supervise(
+                shared.clone(),
+                Listener::Www,
+                self.bind,
+                None,
+                shutdown_rx,
+            )));
         }
-        Ok(Simulator { shared, https_addr, http_addr, control_addr, shutdown, tasks })
+        Ok(Simulator {
+            shared,
+            https_addr,
+            http_addr,
+            control_addr,
+            shutdown,
+            tasks,
+        })
     }
 }
 
@@ -363,7 +416,10 @@ impl Simulator {
     /// Adds a fault rule that lasts until the returned guard is dropped.
     pub fn fault(&self, rule: FaultRule) -> Result<FaultGuard, String> {
         let id = self.shared.add_fault(rule)?;
-        Ok(FaultGuard { shared: self.shared.clone(), id })
+        Ok(FaultGuard {
+            shared: self.shared.clone(),
+            id,
+        })
     }
 
     /// Adds a fault rule that lasts until removed; returns its id.

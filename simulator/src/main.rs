@@ -120,7 +120,11 @@ struct Serve {
     #[arg(long, env = "ROUTEROS_SIM_SEED")]
     seed: Option<PathBuf>,
     /// RouterOS version to behave as (shapes differ before 7.10, 7.16, 7.19 and from 7.24).
-    #[arg(long = "routeros-version", default_value = "7.23.7", env = "ROUTEROS_SIM_VERSION")]
+    #[arg(
+        long = "routeros-version",
+        default_value = "7.23.7",
+        env = "ROUTEROS_SIM_VERSION"
+    )]
     routeros_version: Version,
     /// Password of the `admin` user (when no seed is given).
     #[arg(long, default_value = simulator::DEFAULT_PASSWORD, env = "ROUTEROS_SIM_ADMIN_PASSWORD", hide_env_values = true)]
@@ -151,10 +155,20 @@ struct Serve {
 #[derive(Debug, Args)]
 struct Control {
     /// URL of the control API of a running simulator.
-    #[arg(long, default_value = "http://127.0.0.1:7090", env = "ROUTEROS_SIM_CONTROL")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:7090",
+        env = "ROUTEROS_SIM_CONTROL",
+        global = true
+    )]
     control: String,
     /// Bearer token of the control API.
-    #[arg(long, env = "ROUTEROS_SIM_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ROUTEROS_SIM_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
     token: Option<String>,
 }
 
@@ -300,7 +314,9 @@ fn default_ca_path() -> PathBuf {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     // The control client (reqwest) needs the workspace's one crypto provider installed.
@@ -323,7 +339,11 @@ async fn main() -> ExitCode {
 type Res = Result<(), Box<dyn std::error::Error>>;
 
 async fn serve(cli: Serve) -> Res {
-    let mut limits = if cli.realistic { Limits::realistic() } else { Limits::default() };
+    let mut limits = if cli.realistic {
+        Limits::realistic()
+    } else {
+        Limits::default()
+    };
     limits.session_limit = Duration::from_secs(cli.session_limit.max(1));
     let mut builder = Simulator::builder()
         .version(cli.routeros_version)
@@ -346,15 +366,26 @@ async fn serve(cli: Serve) -> Res {
 
     let ca_path = cli.ca_out.unwrap_or_else(default_ca_path);
     if let Some(dir) = ca_path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    std::fs::write(&ca_path, sim.ca_pem()).map_err(|e| format!("cannot write {}: {e}", ca_path.display()))?;
+    std::fs::write(&ca_path, sim.ca_pem())
+        .map_err(|e| format!("cannot write {}: {e}", ca_path.display()))?;
 
     let (user, pw) = sim.with_router(|r| {
-        let u = r.users.users.iter().find(|u| u.name == simulator::DEFAULT_USER).or(r.users.users.first());
-        u.map(|u| (u.name.clone(), u.password.clone())).unwrap_or_default()
+        let u = r
+            .users
+            .users
+            .iter()
+            .find(|u| u.name == simulator::DEFAULT_USER)
+            .or(r.users.users.first());
+        u.map(|u| (u.name.clone(), u.password.clone()))
+            .unwrap_or_default()
     });
-    println!("RouterOS simulator (RouterOS {}) is running.", sim.with_router(|r| r.version.resource_string()));
+    println!(
+        "RouterOS simulator (RouterOS {}) is running.",
+        sim.with_router(|r| r.version.resource_string())
+    );
     println!("  www-ssl   {}/rest", sim.https_url());
     if let Some(http) = sim.http_url() {
         println!("  www       {http}/rest");
@@ -366,7 +397,11 @@ async fn serve(cli: Serve) -> Res {
     println!("  user      {user} / {pw}");
     println!();
     println!("Try:");
-    println!("  curl --cacert {} -u {user}:{pw} {}/rest/system/resource", ca_path.display(), sim.https_url());
+    println!(
+        "  curl --cacert {} -u {user}:{pw} {}/rest/system/resource",
+        ca_path.display(),
+        sim.https_url()
+    );
     println!();
     println!("Press Ctrl-C to stop.");
 
@@ -385,11 +420,22 @@ struct Client {
 
 impl Client {
     fn new(c: &Control) -> Result<Self, Box<dyn std::error::Error>> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
-        Ok(Self { http, base: c.control.trim_end_matches('/').to_owned(), token: c.token.clone() })
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            http,
+            base: c.control.trim_end_matches('/').to_owned(),
+            token: c.token.clone(),
+        })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Box<dyn std::error::Error>> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Box<dyn std::error::Error>> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
@@ -403,7 +449,10 @@ impl Client {
         let status = resp.status();
         let value: Value = resp.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
-            let msg = value.get("error").and_then(Value::as_str).unwrap_or("no explanation given");
+            let msg = value
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("no explanation given");
             return Err(format!("the control API answered {status}: {msg}").into());
         }
         Ok(value)
@@ -425,16 +474,22 @@ async fn control(cmd: Command) -> Res {
                 StateOp::Reset => print(&c.call(Method::POST, "/state/reset", None).await?),
                 StateOp::Load { file } => {
                     let seed = Seed::from_file(&file)?;
-                    print(&c.call(Method::PUT, "/seed", Some(serde_json::to_value(seed)?)).await?);
+                    print(
+                        &c.call(Method::PUT, "/seed", Some(serde_json::to_value(seed)?))
+                            .await?,
+                    );
                 }
                 StateOp::Snapshot { file } => {
                     let state = c.call(Method::GET, "/state", None).await?;
-                    std::fs::write(&file, serde_json::to_string_pretty(&state)?).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+                    std::fs::write(&file, serde_json::to_string_pretty(&state)?)
+                        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
                     println!("saved to {}", file.display());
                 }
                 StateOp::Restore { file } => {
-                    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                    let state: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not a snapshot: {e}", file.display()))?;
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    let state: Value = serde_json::from_str(&text)
+                        .map_err(|e| format!("{} is not a snapshot: {e}", file.display()))?;
                     print(&c.call(Method::PUT, "/state", Some(state)).await?);
                 }
             }
@@ -445,22 +500,41 @@ async fn control(cmd: Command) -> Res {
                 ClockOp::Show => c.call(Method::GET, "/clock", None).await?,
                 ClockOp::Freeze => c.call(Method::POST, "/clock/freeze", None).await?,
                 ClockOp::Resume => c.call(Method::POST, "/clock/resume", None).await?,
-                ClockOp::Advance { by } => c.call(Method::POST, "/clock/advance", Some(json!({ "by": span(&by) }))).await?,
+                ClockOp::Advance { by } => {
+                    c.call(
+                        Method::POST,
+                        "/clock/advance",
+                        Some(json!({ "by": span(&by) })),
+                    )
+                    .await?
+                }
             };
             print(&v);
         }
         Command::Reboot { downtime, control } => {
             let c = Client::new(&control)?;
-            print(&c.call(Method::POST, "/reboot", Some(json!({ "downtime": span(&downtime) }))).await?);
+            print(
+                &c.call(
+                    Method::POST,
+                    "/reboot",
+                    Some(json!({ "downtime": span(&downtime) })),
+                )
+                .await?,
+            );
         }
-        Command::Journal { op, filter, control } => {
+        Command::Journal {
+            op,
+            filter,
+            control,
+        } => {
             let c = Client::new(&control)?;
             match op {
                 Some(JournalOp::Mark) => print(&c.call(Method::POST, "/journal/mark", None).await?),
                 Some(JournalOp::Clear) => print(&c.call(Method::DELETE, "/journal", None).await?),
                 None => {
                     let mut q = Vec::new();
-                    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                    let enc =
+                        |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
                     if let Some(p) = &filter.path {
                         q.push(format!("path={}", enc(p)));
                     }
@@ -476,7 +550,9 @@ async fn control(cmd: Command) -> Res {
                     if let Some(s) = filter.since {
                         q.push(format!("since={s}"));
                     }
-                    let v = c.call(Method::GET, &format!("/journal?{}", q.join("&")), None).await?;
+                    let v = c
+                        .call(Method::GET, &format!("/journal?{}", q.join("&")), None)
+                        .await?;
                     if filter.json {
                         print(&v);
                     } else {
@@ -488,9 +564,15 @@ async fn control(cmd: Command) -> Res {
         Command::Fault { op, control } => {
             let c = Client::new(&control)?;
             let v = match op {
-                FaultOp::Add(a) => c.call(Method::POST, "/faults", Some(fault_rule(a)?)).await?,
+                FaultOp::Add(a) => {
+                    c.call(Method::POST, "/faults", Some(fault_rule(a)?))
+                        .await?
+                }
                 FaultOp::List => c.call(Method::GET, "/faults", None).await?,
-                FaultOp::Remove { id } => c.call(Method::DELETE, &format!("/faults/{id}"), None).await?,
+                FaultOp::Remove { id } => {
+                    c.call(Method::DELETE, &format!("/faults/{id}"), None)
+                        .await?
+                }
                 FaultOp::Clear => c.call(Method::DELETE, "/faults", None).await?,
             };
             print(&v);
@@ -507,7 +589,8 @@ async fn control(cmd: Command) -> Res {
             let c = Client::new(&control)?;
             let v = match set {
                 Some(json) => {
-                    let body: Value = serde_json::from_str(&json).map_err(|e| format!("--set needs JSON: {e}"))?;
+                    let body: Value = serde_json::from_str(&json)
+                        .map_err(|e| format!("--set needs JSON: {e}"))?;
                     c.call(Method::PUT, "/limits", Some(body)).await?
                 }
                 None => c.call(Method::GET, "/limits", None).await?,
@@ -529,7 +612,9 @@ fn span(text: &str) -> Value {
 /// Builds a fault rule from `fault add` arguments.
 fn fault_rule(a: FaultAdd) -> Result<Value, Box<dyn std::error::Error>> {
     if let Some(rule) = a.rule {
-        return Ok(serde_json::from_str(&rule).map_err(|e| format!("--rule needs a JSON rule: {e}"))?);
+        return Ok(
+            serde_json::from_str(&rule).map_err(|e| format!("--rule needs a JSON rule: {e}"))?
+        );
     }
     let kind = a.kind.unwrap_or_default();
     let mut action = json!({ "kind": kind });
@@ -549,7 +634,12 @@ fn fault_rule(a: FaultAdd) -> Result<Value, Box<dyn std::error::Error>> {
         }
     }
     let mut matcher = json!({});
-    for (k, v) in [("method", a.method), ("path", a.path), ("user", a.user), ("listener", a.listener)] {
+    for (k, v) in [
+        ("method", a.method),
+        ("path", a.path),
+        ("user", a.user),
+        ("listener", a.listener),
+    ] {
         if let Some(v) = v {
             matcher[k] = json!(v);
         }
@@ -572,9 +662,15 @@ fn fault_rule(a: FaultAdd) -> Result<Value, Box<dyn std::error::Error>> {
 
 fn print_journal(v: &Value) {
     let s = |e: &Value, k: &str| e.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
-    println!("{:>6}  {:<21}  {:<12}  {:<6}  {:<44}  {:>6}  {:>6}  fault", "seq", "client", "user", "method", "path", "status", "ms");
+    println!(
+        "{:>6}  {:<21}  {:<12}  {:<6}  {:<44}  {:>6}  {:>6}  fault",
+        "seq", "client", "user", "method", "path", "status", "ms"
+    );
     for e in v["entries"].as_array().into_iter().flatten() {
-        let status = e.get("status").and_then(Value::as_u64).map_or("-".to_owned(), |s| s.to_string());
+        let status = e
+            .get("status")
+            .and_then(Value::as_u64)
+            .map_or("-".to_owned(), |s| s.to_string());
         println!(
             "{:>6}  {:<21}  {:<12}  {:<6}  {:<44}  {:>6}  {:>6}  {}",
             e["seq"],

@@ -157,14 +157,21 @@ impl LivePorts {
 impl Seed {
     /// Reads a seed from a `.toml` or `.json` file.
     pub fn from_file(path: &Path) -> Result<Seed, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read seed {}: {e}", path.display()))?;
-        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read seed {}: {e}", path.display()))?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         Self::parse(&text, is_json).map_err(|e| format!("seed {}: {e}", path.display()))
     }
 
     /// Parses seed text, TOML or JSON.
     pub fn parse(text: &str, json: bool) -> Result<Seed, String> {
-        if json { serde_json::from_str(text).map_err(|e| e.to_string()) } else { toml::from_str(text).map_err(|e| e.to_string()) }
+        if json {
+            serde_json::from_str(text).map_err(|e| e.to_string())
+        } else {
+            toml::from_str(text).map_err(|e| e.to_string())
+        }
     }
 
     /// The router this seed describes, at simulated time `now` (wall seconds `wall_s`).
@@ -181,13 +188,17 @@ impl Seed {
         if let Some(r) = &self.resource {
             router.resource = r.clone();
         }
-        router.services = Services::defaults(ports.www.unwrap_or(80), ports.www_ssl, ports.www.is_some());
+        router.services =
+            Services::defaults(ports.www.unwrap_or(80), ports.www_ssl, ports.www.is_some());
         for g in &self.groups {
             let mut args = vec![("name", g.name.as_str()), ("policy", g.policy.as_str())];
             if let Some(c) = &g.comment {
                 args.push(("comment", c));
             }
-            router.users.add_group(&Args::from_pairs(args)).map_err(|e| format!("group {}: {e}", g.name))?;
+            router
+                .users
+                .add_group(&Args::from_pairs(args))
+                .map_err(|e| format!("group {}: {e}", g.name))?;
         }
         for u in &self.users {
             let disabled = if u.disabled { "true" } else { "false" };
@@ -201,10 +212,19 @@ impl Seed {
             if let Some(c) = &u.comment {
                 args.push(("comment", c));
             }
-            router.users.add_user(&Args::from_pairs(args)).map_err(|e| format!("user {}: {e}", u.name))?;
+            router
+                .users
+                .add_user(&Args::from_pairs(args))
+                .map_err(|e| format!("user {}: {e}", u.name))?;
         }
         for (name, s) in &self.services {
-            let id = router.services.rows.iter().find(|r| &r.name == name).map(|r| r.id).ok_or_else(|| format!("no service called {name}"))?;
+            let id = router
+                .services
+                .rows
+                .iter()
+                .find(|r| &r.name == name)
+                .map(|r| r.id)
+                .ok_or_else(|| format!("no service called {name}"))?;
             let key = router.version.service_address_key();
             let mut args: Vec<(&str, String)> = Vec::new();
             if let Some(d) = s.disabled {
@@ -222,11 +242,17 @@ impl Seed {
             if let Some(m) = s.max_sessions {
                 args.push(("max-sessions", m.to_string()));
             }
-            router.set(Menu::Service, id, &Args::from_pairs(args), now).map_err(|e| format!("service {name}: {e}"))?;
+            router
+                .set(Menu::Service, id, &Args::from_pairs(args), now)
+                .map_err(|e| format!("service {name}: {e}"))?;
         }
         ports.apply(&mut router.services);
         for e in &self.entries {
-            let family = e.family.unwrap_or(if e.address.contains(':') { Family::V6 } else { Family::V4 });
+            let family = e.family.unwrap_or(if e.address.contains(':') {
+                Family::V6
+            } else {
+                Family::V4
+            });
             let mut args = vec![("list", e.list.as_str()), ("address", e.address.as_str())];
             if let Some(t) = &e.timeout {
                 args.push(("timeout", t));
@@ -238,7 +264,12 @@ impl Seed {
                 args.push(("disabled", "true"));
             }
             router
-                .add(Menu::AddressList(family), &Args::from_pairs(args), now, wall_s)
+                .add(
+                    Menu::AddressList(family),
+                    &Args::from_pairs(args),
+                    now,
+                    wall_s,
+                )
                 .map_err(|err| format!("address-list entry {} in {}: {err}", e.address, e.list))?;
         }
         Ok(router)
@@ -301,7 +332,10 @@ fn dump_list(list: &AddressList, now: SimTime) -> ListDump {
             v
         })
         .collect();
-    ListDump { next_id: list.next_id(), entries }
+    ListDump {
+        next_id: list.next_id(),
+        entries,
+    }
 }
 
 fn restore_list(family: Family, dump: &ListDump, now: SimTime) -> Result<AddressList, String> {
@@ -341,7 +375,9 @@ impl Snapshot {
         router.resource = self.resource.clone();
         router.booted_at = now.saturating_sub(self.uptime_ms);
         router.users = Users::from_parts(self.users.clone(), self.groups.clone());
-        router.services = Services { rows: self.services.clone() };
+        router.services = Services {
+            rows: self.services.clone(),
+        };
         for l in [Listener::Www, Listener::WwwSsl] {
             if router.services.get(l).is_none() {
                 return Err(format!("the snapshot has no {} service", l.name()));
@@ -358,7 +394,10 @@ impl Snapshot {
 mod tests {
     use super::*;
 
-    const PORTS: LivePorts = LivePorts { www: Some(8080), www_ssl: 8443 };
+    const PORTS: LivePorts = LivePorts {
+        www: Some(8080),
+        www_ssl: 8443,
+    };
 
     #[test]
     fn seeds_build_routers_and_refuse_nonsense() {
@@ -391,26 +430,85 @@ mod tests {
         assert_eq!(r.v4.len(), 1);
         assert_eq!(r.v6.len(), 1);
         assert_eq!(r.services.get(Listener::WwwSsl).unwrap().port, 8443);
-        assert_eq!(r.services.get(Listener::WwwSsl).unwrap().address, "127.0.0.0/8");
-        assert!(r.users.login("knocknoc-agent", "s3cret", "127.0.0.1".parse().unwrap()).is_ok());
+        assert_eq!(
+            r.services.get(Listener::WwwSsl).unwrap().address,
+            "127.0.0.0/8"
+        );
+        assert!(
+            r.users
+                .login("knocknoc-agent", "s3cret", "127.0.0.1".parse().unwrap())
+                .is_ok()
+        );
 
-        let bad = |text: &str| Seed::parse(text, false).and_then(|s| s.build(0, 0, PORTS).map(|_| ())).unwrap_err();
+        let bad = |text: &str| {
+            Seed::parse(text, false)
+                .and_then(|s| s.build(0, 0, PORTS).map(|_| ()))
+                .unwrap_err()
+        };
         assert!(bad("[[user]]\nname = \"x\"\ngroup = \"nope\"").contains("user x"));
         assert!(bad("colour = 1").contains("unknown field"));
         assert!(bad("[service.www-ssl]\nport = 1").contains("unknown field"));
-        assert!(bad("[[address-list]]\nlist = \"l\"\naddress = \"1.2.3.4\"\ntimeout = \"soon\"").contains("invalid time value"));
+        assert!(
+            bad("[[address-list]]\nlist = \"l\"\naddress = \"1.2.3.4\"\ntimeout = \"soon\"")
+                .contains("invalid time value")
+        );
+    }
+
+    #[test]
+    fn shipped_seeds_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/seeds");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml" || e == "json") {
+                let seed = Seed::from_file(&path).unwrap();
+                let r = seed
+                    .build(0, 0, PORTS)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert!(
+                    r.users
+                        .login("admin", "admin", "127.0.0.1".parse().unwrap())
+                        .is_ok(),
+                    "{}",
+                    path.display()
+                );
+                n += 1;
+            }
+        }
+        assert!(n >= 3, "bare, vendor-guide and policy-matrix at least");
     }
 
     #[test]
     fn snapshots_round_trip_with_remaining_time() {
-        let seed = Seed { entries: vec![SeedEntry { list: "l".into(), address: "10.0.0.1".into(), family: None, timeout: Some("1h".into()), comment: None, disabled: false }], ..Seed::bare("pw") };
+        let seed = Seed {
+            entries: vec![SeedEntry {
+                list: "l".into(),
+                address: "10.0.0.1".into(),
+                family: None,
+                timeout: Some("1h".into()),
+                comment: None,
+                disabled: false,
+            }],
+            ..Seed::bare("pw")
+        };
         let r = seed.build(1_000, 0, PORTS).unwrap();
         let snap = Snapshot::capture(&r, 61_000);
         assert_eq!(snap.ipv4.entries[0].expires_at_ms, Some(3_540_000));
         let json = serde_json::to_string(&snap).unwrap();
         let back: Snapshot = serde_json::from_str(&json).unwrap();
-        let r2 = back.restore(5_000_000, LivePorts { www: None, www_ssl: 9443 }).unwrap();
-        assert_eq!(r2.v4.render(1, 5_000_000, true).unwrap().get("timeout"), Some("59m"));
+        let r2 = back
+            .restore(
+                5_000_000,
+                LivePorts {
+                    www: None,
+                    www_ssl: 9443,
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            r2.v4.render(1, 5_000_000, true).unwrap().get("timeout"),
+            Some("59m")
+        );
         assert_eq!(r2.services.get(Listener::WwwSsl).unwrap().port, 9443);
         assert!(r2.services.get(Listener::Www).unwrap().disabled);
         assert_eq!(Snapshot::capture(&r2, 5_000_000).ipv4, snap.ipv4);

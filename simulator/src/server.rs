@@ -52,8 +52,14 @@ pub async fn supervise(
 ) {
     let mut services = shared.watch_services();
     let mut availability = shared.watch_availability();
+    // Whatever changed between binding and this task's first poll (a fault added right after start)
+    // must be acted on, so the first pass through the loop re-checks.
+    availability.mark_changed();
     let mut socket = initial;
-    let mut bound_port = socket.as_ref().and_then(|s| s.local_addr().ok()).map(|a| a.port());
+    let mut bound_port = socket
+        .as_ref()
+        .and_then(|s| s.local_addr().ok())
+        .map(|a| a.port());
     loop {
         let accept = async {
             match &socket {
@@ -175,7 +181,10 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
         _ => None,
     };
     let plaintext = matches!(hit.as_ref().map(|h| &h.action), Some(Action::TlsPlaintext));
-    let no_certificate = matches!(hit.as_ref().map(|h| &h.action), Some(Action::TlsNoCertificate));
+    let no_certificate = matches!(
+        hit.as_ref().map(|h| &h.action),
+        Some(Action::TlsNoCertificate)
+    );
 
     // A duplicate of the socket lets a request handler reset the connection later.
     let (stream, dup) = match stream.into_std() {
@@ -195,16 +204,36 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
                 let config = match tls_fault {
                     Some(f) => match shared.tls.fault_config(f, &shared.authority, &shared.names) {
                         Ok(c) => c,
-                        Err(e) => return tracing::error!(error = %e, "could not make the fault certificate"),
+                        Err(e) => {
+                            return tracing::error!(error = %e, "could not make the fault certificate");
+                        }
                     },
                     None => shared.tls.config(config.has_certificate && !no_certificate),
                 };
                 match tokio_rustls::TlsAcceptor::from(config).accept(stream).await {
-                    Ok(tls) => serve_http(shared.clone(), kind, FaultyIo::new(tls, ctl.clone()), peer, ctl.clone()).await,
+                    Ok(tls) => {
+                        serve_http(
+                            shared.clone(),
+                            kind,
+                            FaultyIo::new(tls, ctl.clone()),
+                            peer,
+                            ctl.clone(),
+                        )
+                        .await
+                    }
                     Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                 }
             }
-            _ => serve_http(shared.clone(), kind, FaultyIo::new(stream, ctl.clone()), peer, ctl.clone()).await,
+            _ => {
+                serve_http(
+                    shared.clone(),
+                    kind,
+                    FaultyIo::new(stream, ctl.clone()),
+                    peer,
+                    ctl.clone(),
+                )
+                .await
+            }
         }
     };
     tokio::select! {
@@ -215,8 +244,13 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
 }
 
 /// Serves HTTP/1.1 with keep-alive on an established stream.
-async fn serve_http<S>(shared: Arc<Shared>, kind: Listener, io: S, peer: SocketAddr, ctl: Arc<ConnCtl>)
-where
+async fn serve_http<S>(
+    shared: Arc<Shared>,
+    kind: Listener,
+    io: S,
+    peer: SocketAddr,
+    ctl: Arc<ConnCtl>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -244,7 +278,10 @@ async fn respond(
     let arrived = shared.clock.now();
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_owned();
-    let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
     let presented = rest::presented_user(&parts.headers);
     let hit = shared.faults.on_request(&RequestInfo {
         listener: kind,
@@ -279,12 +316,20 @@ async fn respond(
 
     match hit.as_ref().map(|h| (&h.action, h.delay)) {
         Some((Action::Status { status, detail }, _)) => {
-            let status = http::StatusCode::from_u16(*status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            let status = http::StatusCode::from_u16(*status)
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             let e = RosError::with_status(status, detail.clone());
             record(Some(status.as_u16()), presented.clone());
             return rest::error_response(&e).map(Full::new);
         }
-        Some((Action::Body { status, content_type, body }, _)) => {
+        Some((
+            Action::Body {
+                status,
+                content_type,
+                body,
+            },
+            _,
+        )) => {
             let status = http::StatusCode::from_u16(*status).unwrap_or(http::StatusCode::OK);
             record(Some(status.as_u16()), presented.clone());
             let mut r = http::Response::new(Full::new(Bytes::from(body.clone())));
@@ -308,7 +353,9 @@ async fn respond(
         }
         Some((Action::CloseAfterHeaders, _)) => ctl.close_after(0),
         Some((Action::CloseAfterBytes { bytes }, _)) => ctl.close_after(*bytes),
-        Some((Action::Dribble { bytes, interval_ms }, _)) => ctl.dribble(*bytes, Duration::from_millis(*interval_ms)),
+        Some((Action::Dribble { bytes, interval_ms }, _)) => {
+            ctl.dribble(*bytes, Duration::from_millis(*interval_ms))
+        }
         _ => {}
     }
 

@@ -18,8 +18,8 @@ use crate::clock::Clock;
 use crate::faults::{FaultRule, Faults};
 use crate::journal::Journal;
 use crate::model::Router;
-use crate::seed::{LivePorts, Seed, Snapshot};
 use crate::model::services::{Listener, ListenerConfig, Service};
+use crate::seed::{LivePorts, Seed, Snapshot};
 use crate::tls::{Authority, TlsState};
 
 /// How the router paces requests (ROUTEROS-REST.md section 6).
@@ -57,7 +57,11 @@ impl Limits {
     /// A small real router: about 8 single requests a second and about 1 ms per printed row
     /// (1,868 GETs took 3 m 42 s; 3,000 rows took 2.7 s on a CHR).
     pub fn realistic() -> Self {
-        Self { request_cost: Duration::from_millis(120), row_cost: Duration::from_micros(900), ..Self::default() }
+        Self {
+            request_cost: Duration::from_millis(120),
+            row_cost: Duration::from_micros(900),
+            ..Self::default()
+        }
     }
 }
 

@@ -18,7 +18,10 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use sha2::{Digest, Sha256};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -59,17 +62,25 @@ pub struct Identity {
 impl Identity {
     fn certified_key(&self) -> Result<Arc<CertifiedKey>, TlsError> {
         let provider = provider();
-        let signing = provider.key_provider.load_private_key(self.key.clone_key())?;
+        let signing = provider
+            .key_provider
+            .load_private_key(self.key.clone_key())?;
         Ok(Arc::new(CertifiedKey::new(self.chain.clone(), signing)))
     }
 
     /// Loads a PEM certificate chain and private key from files.
     pub fn from_files(cert: &Path, key: &Path) -> Result<Self, TlsError> {
-        let read = |p: &Path| std::fs::read(p).map_err(|source| TlsError::Read { path: p.display().to_string(), source });
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|source| TlsError::Read {
+                path: p.display().to_string(),
+                source,
+            })
+        };
         let cert_pem = read(cert)?;
         let key_pem = read(key)?;
-        let chain: Vec<CertificateDer<'static>> =
-            rustls_pemfile::certs(&mut cert_pem.as_slice()).filter_map(Result::ok).collect();
+        let chain: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice())
+            .filter_map(Result::ok)
+            .collect();
         if chain.is_empty() {
             return Err(TlsError::Empty(cert.display().to_string()));
         }
@@ -77,7 +88,10 @@ impl Identity {
             .ok()
             .flatten()
             .ok_or_else(|| TlsError::Empty(key.display().to_string()))?;
-        let id = Self { chain, key: Arc::new(key) };
+        let id = Self {
+            chain,
+            key: Arc::new(key),
+        };
         id.certified_key()?;
         Ok(id)
     }
@@ -104,28 +118,51 @@ impl Authority {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, common_name);
-        params.distinguished_name.push(DnType::OrganizationName, "RouterOS simulator");
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "RouterOS simulator");
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::days(1);
         params.not_after = now + Duration::days(3650);
         let cert = params.self_signed(&key)?;
-        Ok(Self { ca_pem: cert.pem(), ca_der: cert.der().clone(), issuer: Issuer::new(params, key) })
+        Ok(Self {
+            ca_pem: cert.pem(),
+            ca_der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        })
     }
 
     /// A leaf for `names`, valid from `not_before` to `not_after`.
-    pub fn issue(&self, names: &[String], not_before: OffsetDateTime, not_after: OffsetDateTime) -> Result<Identity, TlsError> {
+    pub fn issue(
+        &self,
+        names: &[String],
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Identity, TlsError> {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::new(names.to_vec())?;
-        params.distinguished_name.push(DnType::CommonName, names.first().map(String::as_str).unwrap_or("router"));
+        params.distinguished_name.push(
+            DnType::CommonName,
+            names.first().map(String::as_str).unwrap_or("router"),
+        );
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.not_before = not_before;
         params.not_after = not_after;
         let cert = params.signed_by(&key, &self.issuer)?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        Ok(Identity { chain: vec![cert.der().clone(), self.ca_der.clone()], key: Arc::new(key) })
+        Ok(Identity {
+            chain: vec![cert.der().clone(), self.ca_der.clone()],
+            key: Arc::new(key),
+        })
     }
 
     /// A leaf for `names` valid from yesterday for ten years.
@@ -137,7 +174,11 @@ impl Authority {
 
 /// The names every generated leaf carries, plus `extra`.
 pub fn leaf_names(extra: &[String]) -> Vec<String> {
-    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     for n in extra {
         if !names.contains(n) {
             names.push(n.clone());
@@ -188,7 +229,10 @@ pub enum TlsFault {
 
 /// The SHA-256 fingerprint of a DER certificate, lower-case hex.
 pub fn sha256_hex(der: &[u8]) -> String {
-    Sha256::digest(der).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl TlsState {
@@ -206,8 +250,11 @@ impl TlsState {
     }
 
     fn build(identity: Option<&Identity>, tls13: bool) -> Result<Arc<ServerConfig>, TlsError> {
-        let versions: &[&rustls::SupportedProtocolVersion] =
-            if tls13 { &[&rustls::version::TLS12, &rustls::version::TLS13] } else { &[&rustls::version::TLS12] };
+        let versions: &[&rustls::SupportedProtocolVersion] = if tls13 {
+            &[&rustls::version::TLS12, &rustls::version::TLS13]
+        } else {
+            &[&rustls::version::TLS12]
+        };
         let key = identity.map(Identity::certified_key).transpose()?;
         let mut config = ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(versions)?
@@ -220,7 +267,14 @@ impl TlsState {
 
     /// The configuration for the next handshake.
     pub fn config(&self, has_certificate: bool) -> Arc<ServerConfig> {
-        if has_certificate { self.config.read().unwrap_or_else(|e| e.into_inner()).clone() } else { self.no_cert_config.clone() }
+        if has_certificate {
+            self.config
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        } else {
+            self.no_cert_config.clone()
+        }
     }
 
     /// Serves `identity` from the next handshake on.
@@ -233,18 +287,29 @@ impl TlsState {
 
     /// The served leaf certificate (DER).
     pub fn leaf_der(&self) -> CertificateDer<'static> {
-        self.identity.read().unwrap_or_else(|e| e.into_inner()).chain[0].clone()
+        self.identity
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .chain[0]
+            .clone()
     }
 
     /// The configuration serving the wrong certificate of a TLS fault.
-    pub fn fault_config(&self, fault: TlsFault, authority: &Authority, names: &[String]) -> Result<Arc<ServerConfig>, TlsError> {
+    pub fn fault_config(
+        &self,
+        fault: TlsFault,
+        authority: &Authority,
+        names: &[String],
+    ) -> Result<Arc<ServerConfig>, TlsError> {
         let mut cache = self.fault_configs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = cache.get(&fault) {
             return Ok(c.clone());
         }
         let now = OffsetDateTime::now_utc();
         let identity = match fault {
-            TlsFault::Expired => authority.issue(names, now - Duration::days(30), now - Duration::days(1))?,
+            TlsFault::Expired => {
+                authority.issue(names, now - Duration::days(30), now - Duration::days(1))?
+            }
             TlsFault::WrongName => authority.issue_current(&["wrong-name.invalid".to_owned()])?,
             TlsFault::Untrusted => Authority::new("Untrusted CA")?.issue_current(names)?,
         };

@@ -50,7 +50,11 @@ fn normalise_v4(text: &str) -> Option<String> {
         let addr: Ipv4Addr = addr.parse().ok()?;
         let len: u8 = len.parse().ok()?;
         let net = Ipv4Net::new(addr, len).ok()?.trunc();
-        return Some(if len == 32 { net.addr().to_string() } else { net.to_string() });
+        return Some(if len == 32 {
+            net.addr().to_string()
+        } else {
+            net.to_string()
+        });
     }
     text.parse::<Ipv4Addr>().ok().map(|a| a.to_string())
 }
@@ -64,7 +68,11 @@ fn v4_range(a: Ipv4Addr, b: Ipv4Addr) -> Option<String> {
     let size = u64::from(hi - lo) + 1;
     if size.is_power_of_two() && u64::from(lo) % size == 0 {
         let len = 32 - size.trailing_zeros() as u8;
-        return Some(if len == 32 { a.to_string() } else { format!("{a}/{len}") });
+        return Some(if len == 32 {
+            a.to_string()
+        } else {
+            format!("{a}/{len}")
+        });
     }
     Some(format!("{a}-{b}"))
 }
@@ -91,7 +99,9 @@ fn dns_name(text: &str) -> Option<String> {
         && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
     ok.then(|| text.to_owned())
 }
@@ -106,7 +116,11 @@ mod tests {
     use super::*;
 
     fn check(family: Family, input: &str, expected: Option<&str>) {
-        assert_eq!(normalise(family, input).as_deref(), expected, "{family:?} {input:?}");
+        assert_eq!(
+            normalise(family, input).as_deref(),
+            expected,
+            "{family:?} {input:?}"
+        );
     }
 
     #[test]

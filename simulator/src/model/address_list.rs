@@ -52,7 +52,11 @@ struct Timeout {
 impl Timeout {
     fn remaining(&self, now: SimTime) -> u64 {
         let ms = self.expires_at.saturating_sub(now);
-        if self.whole_seconds { ms.div_ceil(1000) * 1000 } else { ms }
+        if self.whole_seconds {
+            ms.div_ceil(1000) * 1000
+        } else {
+            ms
+        }
     }
 }
 
@@ -167,9 +171,9 @@ impl AddressList {
     }
 
     fn parse_address(&self, text: &str) -> Result<Arc<str>, RosError> {
-        normalise(self.family, text)
-            .map(Arc::from)
-            .ok_or_else(|| RosError::bad_request(format!("failure: {} is not a valid dns name", text.trim())))
+        normalise(self.family, text).map(Arc::from).ok_or_else(|| {
+            RosError::bad_request(format!("failure: {} is not a valid dns name", text.trim()))
+        })
     }
 
     /// A timeout; `0s` means none (the entry is static), as the range `00:00:00 ..` suggests.
@@ -177,9 +181,14 @@ impl AddressList {
         let ms = duration::parse_ms(text)
             .ok_or_else(|| RosError::bad_request("invalid time value for argument timeout"))?;
         if ms > MAX_TIMEOUT_MS {
-            return Err(RosError::bad_request("value of timeout is out of range (00:00:00 .. 35w3d13:13:56)"));
+            return Err(RosError::bad_request(
+                "value of timeout is out of range (00:00:00 .. 35w3d13:13:56)",
+            ));
         }
-        Ok((ms > 0).then_some(Timeout { expires_at: now + ms, whole_seconds: ms % 1000 == 0 }))
+        Ok((ms > 0).then_some(Timeout {
+            expires_at: now + ms,
+            whole_seconds: ms % 1000 == 0,
+        }))
     }
 
     fn duplicate_of(&self, list: u32, address: &Arc<str>, except: Option<u32>) -> bool {
@@ -189,10 +198,20 @@ impl AddressList {
     /// `add`/PUT: creates an entry and returns its id.
     pub fn add(&mut self, args: &Args, now: SimTime, wall_s: i64) -> Result<u32, RosError> {
         args.only(WRITABLE)?;
-        let address = args.get("address").map(|a| self.parse_address(a)).transpose()?;
-        let timeout = args.get("timeout").map(|t| Self::parse_timeout(t, now)).transpose()?.flatten();
+        let address = args
+            .get("address")
+            .map(|a| self.parse_address(a))
+            .transpose()?;
+        let timeout = args
+            .get("timeout")
+            .map(|t| Self::parse_timeout(t, now))
+            .transpose()?
+            .flatten();
         let disabled = args.get_bool("disabled")?.unwrap_or(false);
-        let list = args.get("list").filter(|l| !l.is_empty()).ok_or_else(|| RosError::missing("list"))?;
+        let list = args
+            .get("list")
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| RosError::missing("list"))?;
         let address = address.ok_or_else(|| RosError::missing("address"))?;
         let list = self.intern(list);
         if !disabled && self.duplicate_of(list, &address, None) {
@@ -201,14 +220,28 @@ impl AddressList {
         let comment = args.get("comment").filter(|c| !c.is_empty()).map(Box::from);
         let id = self.next_id;
         self.next_id += 1;
-        self.link(id, Entry { list, address, created_s: wall_s, timeout, disabled, comment });
+        self.link(
+            id,
+            Entry {
+                list,
+                address,
+                created_s: wall_s,
+                timeout,
+                disabled,
+                comment,
+            },
+        );
         Ok(id)
     }
 
     /// `set`/PATCH: changes an entry's properties.
     pub fn set(&mut self, id: u32, args: &Args, now: SimTime) -> Result<(), RosError> {
         args.only(WRITABLE)?;
-        let mut e = self.entries.get(&id).cloned().ok_or_else(RosError::not_found)?;
+        let mut e = self
+            .entries
+            .get(&id)
+            .cloned()
+            .ok_or_else(RosError::not_found)?;
         if let Some(a) = args.get("address") {
             e.address = self.parse_address(a)?;
         }
@@ -268,13 +301,18 @@ impl AddressList {
         row.push("disabled", bool_text(e.disabled));
         row.push("dynamic", bool_text(e.timeout.is_some()));
         row.push("list", &*self.names[e.list as usize]);
-        row.push_opt("timeout", e.timeout.map(|t| duration::format_ms(t.remaining(now))));
+        row.push_opt(
+            "timeout",
+            e.timeout.map(|t| duration::format_ms(t.remaining(now))),
+        );
         row
     }
 
     /// Every entry in id order.
     pub fn rows(&self, now: SimTime, iso_time: bool) -> impl Iterator<Item = Row<'_>> {
-        self.entries.iter().map(move |(&id, e)| self.render_entry(id, e, now, iso_time))
+        self.entries
+            .iter()
+            .map(move |(&id, e)| self.render_entry(id, e, now, iso_time))
     }
 
     /// Every id in order.
@@ -303,15 +341,36 @@ impl AddressList {
     pub fn from_views(family: Family, views: &[EntryView], next_id: u32) -> Result<Self, String> {
         let mut t = Self::new(family);
         for v in views {
-            let address = normalise(family, &v.address).ok_or_else(|| format!("bad address {:?}", v.address))?;
+            let address = normalise(family, &v.address)
+                .ok_or_else(|| format!("bad address {:?}", v.address))?;
             let list = t.intern(&v.list);
             let address: Arc<str> = Arc::from(address);
             if !v.disabled && t.duplicate_of(list, &address, None) {
-                return Err(format!("duplicate enabled entry {} in list {}", v.address, v.list));
+                return Err(format!(
+                    "duplicate enabled entry {} in list {}",
+                    v.address, v.list
+                ));
             }
-            let timeout = v.expires_at_ms.map(|at| Timeout { expires_at: at, whole_seconds: v.whole_seconds });
-            let comment = v.comment.as_deref().filter(|c| !c.is_empty()).map(Box::from);
-            t.link(v.id, Entry { list, address, created_s: v.created_s, timeout, disabled: v.disabled, comment });
+            let timeout = v.expires_at_ms.map(|at| Timeout {
+                expires_at: at,
+                whole_seconds: v.whole_seconds,
+            });
+            let comment = v
+                .comment
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .map(Box::from);
+            t.link(
+                v.id,
+                Entry {
+                    list,
+                    address,
+                    created_s: v.created_s,
+                    timeout,
+                    disabled: v.disabled,
+                    comment,
+                },
+            );
         }
         t.next_id = next_id.max(t.entries.keys().next_back().map_or(1, |id| id + 1));
         Ok(t)
@@ -343,18 +402,38 @@ mod tests {
     #[test]
     fn add_render_and_duplicates() {
         let mut t = table();
-        let id = t.add(&args(&[("list", "l"), ("address", "10.0.0.1/32"), ("comment", "c")]), 0, 0).unwrap();
+        let id = t
+            .add(
+                &args(&[("list", "l"), ("address", "10.0.0.1/32"), ("comment", "c")]),
+                0,
+                0,
+            )
+            .unwrap();
         assert_eq!(id, 1);
         let row = t.render(id, 0, true).unwrap();
         assert_eq!(row.get("address"), Some("10.0.0.1"));
         assert_eq!(row.get("dynamic"), Some("false"));
         assert_eq!(row.get("timeout"), None);
         assert_eq!(row.get("comment"), Some("c"));
-        let dup = t.add(&args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "1h")]), 0, 0);
-        assert_eq!(dup.unwrap_err().detail.as_deref(), Some("failure: already have such entry"));
+        let dup = t.add(
+            &args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "1h")]),
+            0,
+            0,
+        );
+        assert_eq!(
+            dup.unwrap_err().detail.as_deref(),
+            Some("failure: already have such entry")
+        );
         // Another list, or a disabled twin, is fine.
-        t.add(&args(&[("list", "m"), ("address", "10.0.0.1")]), 0, 0).unwrap();
-        let d = t.add(&args(&[("list", "l"), ("address", "10.0.0.1"), ("disabled", "yes")]), 0, 0).unwrap();
+        t.add(&args(&[("list", "m"), ("address", "10.0.0.1")]), 0, 0)
+            .unwrap();
+        let d = t
+            .add(
+                &args(&[("list", "l"), ("address", "10.0.0.1"), ("disabled", "yes")]),
+                0,
+                0,
+            )
+            .unwrap();
         // Enabling the disabled twin would make a duplicate.
         assert!(t.set(d, &args(&[("disabled", "false")]), 0).is_err());
         t.remove(1).unwrap();
@@ -366,54 +445,115 @@ mod tests {
     fn refusals() {
         let mut t = table();
         let check = |t: &mut AddressList, a: &[(&str, &str)], detail: &str| {
-            assert_eq!(t.add(&args(a), 0, 0).unwrap_err().detail.as_deref(), Some(detail), "{a:?}");
+            assert_eq!(
+                t.add(&args(a), 0, 0).unwrap_err().detail.as_deref(),
+                Some(detail),
+                "{a:?}"
+            );
         };
         check(&mut t, &[("address", "10.0.0.1")], "missing =list=");
         check(&mut t, &[("list", "l")], "missing =address=");
-        check(&mut t, &[("list", "l"), ("address", "10.0.0.1/40")], "failure: 10.0.0.1/40 is not a valid dns name");
-        check(&mut t, &[("list", "l"), ("address", "1.1.1.1"), ("timeout", "5x")], "invalid time value for argument timeout");
-        check(&mut t, &[("list", "l"), ("address", "1.1.1.1"), ("timeout", "36w")], "value of timeout is out of range (00:00:00 .. 35w3d13:13:56)");
-        check(&mut t, &[("list", "l"), ("address", "1.1.1.1"), ("color", "red")], "unknown parameter color");
-        check(&mut t, &[("list", "l"), ("address", "1.1.1.1"), ("disabled", "maybe")], "invalid value for argument disabled");
+        check(
+            &mut t,
+            &[("list", "l"), ("address", "10.0.0.1/40")],
+            "failure: 10.0.0.1/40 is not a valid dns name",
+        );
+        check(
+            &mut t,
+            &[("list", "l"), ("address", "1.1.1.1"), ("timeout", "5x")],
+            "invalid time value for argument timeout",
+        );
+        check(
+            &mut t,
+            &[("list", "l"), ("address", "1.1.1.1"), ("timeout", "36w")],
+            "value of timeout is out of range (00:00:00 .. 35w3d13:13:56)",
+        );
+        check(
+            &mut t,
+            &[("list", "l"), ("address", "1.1.1.1"), ("color", "red")],
+            "unknown parameter color",
+        );
+        check(
+            &mut t,
+            &[("list", "l"), ("address", "1.1.1.1"), ("disabled", "maybe")],
+            "invalid value for argument disabled",
+        );
         assert!(t.is_empty());
     }
 
     #[test]
     fn timeouts_count_down_and_expire() {
         let mut t = table();
-        let id = t.add(&args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "5m")]), 1000, 0).unwrap();
-        let timeout = |t: &AddressList, now| t.render(id, now, true).unwrap().get("timeout").unwrap().to_owned();
+        let id = t
+            .add(
+                &args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "5m")]),
+                1000,
+                0,
+            )
+            .unwrap();
+        let timeout = |t: &AddressList, now| {
+            t.render(id, now, true)
+                .unwrap()
+                .get("timeout")
+                .unwrap()
+                .to_owned()
+        };
         assert_eq!(timeout(&t, 1000), "5m");
         assert_eq!(timeout(&t, 1300), "5m");
         assert_eq!(timeout(&t, 2000), "4m59s");
-        assert_eq!(t.render(id, 1000, true).unwrap().get("dynamic"), Some("true"));
+        assert_eq!(
+            t.render(id, 1000, true).unwrap().get("dynamic"),
+            Some("true")
+        );
         t.purge(300_999);
         assert!(t.contains(id));
         t.purge(301_000);
         assert!(!t.contains(id));
         // The address is free again.
-        t.add(&args(&[("list", "l"), ("address", "10.0.0.1")]), 301_000, 0).unwrap();
+        t.add(&args(&[("list", "l"), ("address", "10.0.0.1")]), 301_000, 0)
+            .unwrap();
     }
 
     #[test]
     fn set_refreshes_timeout_and_reboot_drops_dynamic() {
         let mut t = table();
-        let a = t.add(&args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "1m")]), 0, 0).unwrap();
-        let b = t.add(&args(&[("list", "l"), ("address", "10.0.0.2")]), 0, 0).unwrap();
+        let a = t
+            .add(
+                &args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "1m")]),
+                0,
+                0,
+            )
+            .unwrap();
+        let b = t
+            .add(&args(&[("list", "l"), ("address", "10.0.0.2")]), 0, 0)
+            .unwrap();
         t.set(a, &args(&[("timeout", "1h")]), 30_000).unwrap();
         t.purge(3_000_000);
         assert!(t.contains(a));
         t.drop_dynamic();
         assert!(!t.contains(a));
         assert!(t.contains(b));
-        assert_eq!(t.set(a, &args(&[("comment", "x")]), 0).unwrap_err(), RosError::not_found());
+        assert_eq!(
+            t.set(a, &args(&[("comment", "x")]), 0).unwrap_err(),
+            RosError::not_found()
+        );
     }
 
     #[test]
     fn views_round_trip() {
         let mut t = table();
-        t.add(&args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "1m")]), 0, 5).unwrap();
-        t.add(&args(&[("list", "k"), ("address", "10.0.0.0/8"), ("comment", "x")]), 0, 5).unwrap();
+        t.add(
+            &args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "1m")]),
+            0,
+            5,
+        )
+        .unwrap();
+        t.add(
+            &args(&[("list", "k"), ("address", "10.0.0.0/8"), ("comment", "x")]),
+            0,
+            5,
+        )
+        .unwrap();
         t.remove(1).unwrap();
         let views = t.views();
         let back = AddressList::from_views(Family::V4, &views, t.next_id()).unwrap();

@@ -34,13 +34,24 @@ impl Args {
     }
 
     /// Arguments from `(key, value)` pairs, for seeds and tests.
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self { items: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            items: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 
     /// Refuses the first argument whose key is not in `allowed`.
     pub fn only(&self, allowed: &[&str]) -> Result<(), RosError> {
-        match self.items.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        match self
+            .items
+            .iter()
+            .find(|(k, _)| !allowed.contains(&k.as_str()))
+        {
             Some((k, _)) => Err(RosError::unknown_parameter(k)),
             None => Ok(()),
         }
@@ -48,12 +59,18 @@ impl Args {
 
     /// The value of `key`, the last one when sent twice.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.items.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.items
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A yes/no argument: `true`/`false`/`yes`/`no`.
     pub fn get_bool(&self, key: &str) -> Result<Option<bool>, RosError> {
-        self.get(key).map(|v| parse_bool(v).ok_or_else(|| RosError::invalid_value(key))).transpose()
+        self.get(key)
+            .map(|v| parse_bool(v).ok_or_else(|| RosError::invalid_value(key)))
+            .transpose()
     }
 
     /// Removes and returns `key` (used for `.id` and `numbers`, which are not properties).
@@ -106,10 +123,19 @@ mod tests {
         assert_eq!(args.get("b"), Some("5"));
         assert_eq!(args.get_bool("c").unwrap(), Some(true));
         assert_eq!(args.get_bool("d").unwrap(), Some(false));
-        assert_eq!(args.get_bool("a").unwrap_err(), RosError::invalid_value("a"));
-        assert_eq!(args.only(&["a", "b", "c"]).unwrap_err(), RosError::unknown_parameter("d"));
+        assert_eq!(
+            args.get_bool("a").unwrap_err(),
+            RosError::invalid_value("a")
+        );
+        assert_eq!(
+            args.only(&["a", "b", "c"]).unwrap_err(),
+            RosError::unknown_parameter("d")
+        );
         for bad in [json!({"k": null}), json!({"k": [1]}), json!({"k": {}})] {
-            assert_eq!(Args::from_json(bad.as_object().unwrap()).unwrap_err(), RosError::invalid_value("k"));
+            assert_eq!(
+                Args::from_json(bad.as_object().unwrap()).unwrap_err(),
+                RosError::invalid_value("k")
+            );
         }
     }
 

@@ -6,8 +6,14 @@
 //! its own CLI and REST. Anything else is answered `invalid time value for argument <key>`.
 
 /// Milliseconds in each unit, largest first, with its suffix.
-const UNITS: [(&str, u64); 6] =
-    [("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)];
+const UNITS: [(&str, u64); 6] = [
+    ("w", 604_800_000),
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1000),
+    ("ms", 1),
+];
 
 /// Formats milliseconds the way RouterOS prints a duration.
 pub fn format_ms(ms: u64) -> String {
@@ -91,7 +97,11 @@ fn parse_clock_form(t: &str) -> Option<u64> {
     if m >= 60 || s >= 60 || frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let ms = if frac.is_empty() { 0 } else { format!("{frac:0<3}").parse::<u64>().ok()? };
+    let ms = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<3}").parse::<u64>().ok()?
+    };
     Some(h * 3_600_000 + m * 60_000 + s * 1000 + ms)
 }
 
@@ -110,7 +120,10 @@ mod tests {
         check_format(1000, "1s");
         check_format(86_400_000, "1d");
         check_format(299_000, "4m59s");
-        check_format(604_800_000 + 2 * 86_400_000 + 3 * 3_600_000 + 4 * 60_000 + 5000, "1w2d3h4m5s");
+        check_format(
+            604_800_000 + 2 * 86_400_000 + 3 * 3_600_000 + 4 * 60_000 + 5000,
+            "1w2d3h4m5s",
+        );
         check_format(1500, "1s500ms");
         check_format(7, "7ms");
         check_format(3_600_000, "1h");

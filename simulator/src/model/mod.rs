@@ -61,8 +61,8 @@ pub enum Target {
 /// Command words RouterOS knows on ordinary menus; the simulator implements a subset and answers
 /// the rest with `no such command`.
 const COMMANDS: &[&str] = &[
-    "add", "comment", "disable", "edit", "enable", "export", "find", "get", "move", "print", "remove", "reset",
-    "set", "unset",
+    "add", "comment", "disable", "edit", "enable", "export", "find", "get", "move", "print",
+    "remove", "reset", "set", "unset",
 ];
 
 impl Menu {
@@ -128,8 +128,12 @@ impl Menu {
                     // Any other word after a menu is a lookup by name, which only menus whose items
                     // have names support; elsewhere RouterOS answers `no such command prefix`.
                     return match (m, rest.next()) {
-                        (Menu::User | Menu::Group | Menu::Service, None) => Ok(Target::Named(m, seg.to_string())),
-                        (Menu::User | Menu::Group | Menu::Service, Some(extra)) => Err(RosError::no_such_directory(extra)),
+                        (Menu::User | Menu::Group | Menu::Service, None) => {
+                            Ok(Target::Named(m, seg.to_string()))
+                        }
+                        (Menu::User | Menu::Group | Menu::Service, Some(extra)) => {
+                            Err(RosError::no_such_directory(extra))
+                        }
                         _ => Err(RosError::bad_request("no such command prefix")),
                     };
                 }
@@ -137,7 +141,10 @@ impl Menu {
             path.push('/');
             path.push_str(seg);
             menu = Menu::ALL.into_iter().find(|m| m.path() == path);
-            let is_dir = matches!(path.as_str(), "/ip" | "/ip/firewall" | "/ipv6" | "/ipv6/firewall" | "/system");
+            let is_dir = matches!(
+                path.as_str(),
+                "/ip" | "/ip/firewall" | "/ipv6" | "/ipv6/firewall" | "/system"
+            );
             if menu.is_none() && !is_dir {
                 return Err(RosError::no_such_directory(seg));
             }
@@ -220,10 +227,18 @@ impl Router {
         let iso = self.version.iso_timestamps();
         match menu {
             Menu::AddressList(f) => Box::new(self.list(f).rows(now, iso)),
-            Menu::User => Box::new(self.users.user_rows(self.version.user_inactivity()).map(|(_, r)| r)),
+            Menu::User => Box::new(
+                self.users
+                    .user_rows(self.version.user_inactivity())
+                    .map(|(_, r)| r),
+            ),
             Menu::Group => Box::new(self.users.group_rows().map(|(_, r)| r)),
             Menu::Service => Box::new(self.service_rows().map(|(_, r)| r)),
-            Menu::Resource => Box::new(std::iter::once(self.resource.row(&self.version, now, self.booted_at))),
+            Menu::Resource => Box::new(std::iter::once(self.resource.row(
+                &self.version,
+                now,
+                self.booted_at,
+            ))),
             Menu::Identity => Box::new(std::iter::once(system::identity_row(&self.identity))),
         }
     }
@@ -232,8 +247,16 @@ impl Router {
     pub fn row(&self, menu: Menu, id: u32, now: SimTime) -> Result<Row<'_>, RosError> {
         let found = match menu {
             Menu::AddressList(f) => self.list(f).render(id, now, self.version.iso_timestamps()),
-            Menu::User => self.users.user_rows(self.version.user_inactivity()).find(|(i, _)| *i == id).map(|(_, r)| r),
-            Menu::Group => self.users.group_rows().find(|(i, _)| *i == id).map(|(_, r)| r),
+            Menu::User => self
+                .users
+                .user_rows(self.version.user_inactivity())
+                .find(|(i, _)| *i == id)
+                .map(|(_, r)| r),
+            Menu::Group => self
+                .users
+                .group_rows()
+                .find(|(i, _)| *i == id)
+                .map(|(_, r)| r),
             Menu::Service => self.service_rows().find(|(i, _)| *i == id).map(|(_, r)| r),
             Menu::Resource | Menu::Identity => None,
         };
@@ -241,7 +264,10 @@ impl Router {
     }
 
     fn service_rows(&self) -> impl Iterator<Item = (u32, Row<'_>)> {
-        self.services.rows(self.version.service_address_key(), self.version.service_v719_keys())
+        self.services.rows(
+            self.version.service_address_key(),
+            self.version.service_v719_keys(),
+        )
     }
 
     /// The id of the item called `name` in a menu whose items have names (`/rest/user/admin`).
@@ -249,7 +275,12 @@ impl Router {
         match menu {
             Menu::User => self.users.id_by_name(false, name),
             Menu::Group => self.users.id_by_name(true, name),
-            Menu::Service => self.services.rows.iter().find(|s| s.name == name).map(|s| s.id),
+            Menu::Service => self
+                .services
+                .rows
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.id),
             _ => None,
         }
     }
@@ -266,7 +297,13 @@ impl Router {
     }
 
     /// `add`: creates an item and returns its id.
-    pub fn add(&mut self, menu: Menu, args: &Args, now: SimTime, wall_s: i64) -> Result<u32, RosError> {
+    pub fn add(
+        &mut self,
+        menu: Menu,
+        args: &Args,
+        now: SimTime,
+        wall_s: i64,
+    ) -> Result<u32, RosError> {
         match menu {
             Menu::AddressList(f) => self.list_mut(f).add(args, now, wall_s),
             Menu::User => self.users.add_user(args),
@@ -327,7 +364,8 @@ mod tests {
 
     fn check(path: &str, expected: Result<Target, &str>) {
         let segs: Vec<&str> = path.split('/').collect();
-        let got = Menu::resolve(&segs).map_err(|e| e.detail.map(|d| d.into_owned()).unwrap_or_default());
+        let got =
+            Menu::resolve(&segs).map_err(|e| e.detail.map(|d| d.into_owned()).unwrap_or_default());
         assert_eq!(got, expected.map_err(str::to_owned), "{path}");
     }
 
@@ -337,20 +375,44 @@ mod tests {
         check("ip/firewall/address-list", Ok(Target::Menu(v4)));
         check("ip/firewall/address-list/", Ok(Target::Menu(v4)));
         check("ip/firewall/address-list/*1A", Ok(Target::Item(v4, 0x1a)));
-        check("ip/firewall/address-list/print", Ok(Target::Command(v4, "print".into())));
-        check("ipv6/firewall/address-list/add", Ok(Target::Command(Menu::AddressList(Family::V6), "add".into())));
+        check(
+            "ip/firewall/address-list/print",
+            Ok(Target::Command(v4, "print".into())),
+        );
+        check(
+            "ipv6/firewall/address-list/add",
+            Ok(Target::Command(Menu::AddressList(Family::V6), "add".into())),
+        );
         check("user/group", Ok(Target::Menu(Menu::Group)));
         check("user/*1", Ok(Target::Item(Menu::User, 1)));
         check("system/resource", Ok(Target::Menu(Menu::Resource)));
-        check("system/identity/set", Ok(Target::Command(Menu::Identity, "set".into())));
+        check(
+            "system/identity/set",
+            Ok(Target::Command(Menu::Identity, "set".into())),
+        );
         check("ip/service", Ok(Target::Menu(Menu::Service)));
-        check("ip/firewall/address-lists", Err("no such command or directory (address-lists)"));
+        check(
+            "ip/firewall/address-lists",
+            Err("no such command or directory (address-lists)"),
+        );
         check("interface", Err("no such command or directory (interface)"));
-        check("ip/firewall/address-list/%2A1", Err("no such command prefix"));
-        check("ip/firewall/address-list/*1/x", Err("no such command or directory (x)"));
-        check("ip/firewall/address-list/frobnicate", Err("no such command prefix"));
+        check(
+            "ip/firewall/address-list/%2A1",
+            Err("no such command prefix"),
+        );
+        check(
+            "ip/firewall/address-list/*1/x",
+            Err("no such command or directory (x)"),
+        );
+        check(
+            "ip/firewall/address-list/frobnicate",
+            Err("no such command prefix"),
+        );
         check("user/admin", Ok(Target::Named(Menu::User, "admin".into())));
-        check("ip/service/www-ssl", Ok(Target::Named(Menu::Service, "www-ssl".into())));
+        check(
+            "ip/service/www-ssl",
+            Ok(Target::Named(Menu::Service, "www-ssl".into())),
+        );
         check("ip/foo", Err("no such command or directory (foo)"));
         check("ip", Err("no such command"));
         check("", Err("no such command"));

@@ -90,7 +90,15 @@ impl ListenerConfig {
     }
 }
 
-const KEYS: &[&str] = &["address", "available-from", "certificate", "disabled", "max-sessions", "port", "tls-version"];
+const KEYS: &[&str] = &[
+    "address",
+    "available-from",
+    "certificate",
+    "disabled",
+    "max-sessions",
+    "port",
+    "tls-version",
+];
 
 /// The service table.
 #[derive(Debug, Clone)]
@@ -108,7 +116,13 @@ impl Services {
             port,
             address: String::new(),
             disabled,
-            certificate: tls.then(|| if name == "www-ssl" { SIM_CERTIFICATE.to_owned() } else { "none".to_owned() }),
+            certificate: tls.then(|| {
+                if name == "www-ssl" {
+                    SIM_CERTIFICATE.to_owned()
+                } else {
+                    "none".to_owned()
+                }
+            }),
             tls_version: tls.then(|| "any".to_owned()),
             max_sessions: 20,
         };
@@ -142,14 +156,24 @@ impl Services {
                 has_certificate: s.certificate.as_deref().is_some_and(|c| c != "none"),
                 max_sessions: s.max_sessions,
             },
-            None => ListenerConfig { enabled: false, port: 0, allowed: String::new(), has_certificate: false, max_sessions: 0 },
+            None => ListenerConfig {
+                enabled: false,
+                port: 0,
+                allowed: String::new(),
+                has_certificate: false,
+                max_sessions: 0,
+            },
         }
     }
 
     /// Renders the rows. `address_key` is `address` or `available-from` (7.24); `v719` adds the
     /// keys 7.19 introduced (`dynamic`, `max-sessions`, `proto`). The per-connection dynamic rows
     /// that 7.19 also lists are not simulated (see `fixtures/README.md`).
-    pub fn rows(&self, address_key: &'static str, v719: bool) -> impl Iterator<Item = (u32, Row<'_>)> {
+    pub fn rows(
+        &self,
+        address_key: &'static str,
+        v719: bool,
+    ) -> impl Iterator<Item = (u32, Row<'_>)> {
         self.rows.iter().map(move |s| {
             let mut row = Row::with_capacity(12);
             row.push(".id", format_id(s.id));
@@ -182,11 +206,19 @@ impl Services {
     /// `set` on `/ip/service`.
     pub fn set(&mut self, id: u32, args: &Args, address_key: &str) -> Result<(), RosError> {
         args.only(KEYS)?;
-        let other_key = if address_key == "address" { "available-from" } else { "address" };
+        let other_key = if address_key == "address" {
+            "available-from"
+        } else {
+            "address"
+        };
         if args.get(other_key).is_some() {
             return Err(RosError::unknown_parameter(other_key));
         }
-        let pos = self.rows.iter().position(|s| s.id == id).ok_or_else(RosError::not_found)?;
+        let pos = self
+            .rows
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or_else(RosError::not_found)?;
         let mut s = self.rows[pos].clone();
         if let Some(v) = args.get(address_key) {
             parse_allowed(v).ok_or_else(|| RosError::invalid_value(address_key))?;
@@ -196,17 +228,27 @@ impl Services {
             s.disabled = v;
         }
         if let Some(v) = args.get("port") {
-            s.port = v.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| RosError::invalid_value("port"))?;
+            s.port = v
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| RosError::invalid_value("port"))?;
         }
         if let Some(v) = args.get("max-sessions") {
-            s.max_sessions = v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| RosError::invalid_value("max-sessions"))?;
+            s.max_sessions = v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| RosError::invalid_value("max-sessions"))?;
         }
         if let Some(v) = args.get("certificate") {
             if s.certificate.is_none() {
                 return Err(RosError::unknown_parameter("certificate"));
             }
             if v != "none" && v != SIM_CERTIFICATE {
-                return Err(RosError::bad_request("input does not match any value of certificate"));
+                return Err(RosError::bad_request(
+                    "input does not match any value of certificate",
+                ));
             }
             s.certificate = Some(v.to_owned());
         }
@@ -219,8 +261,14 @@ impl Services {
             }
             s.tls_version = Some(v.to_owned());
         }
-        if self.rows.iter().any(|o| o.id != id && !o.disabled && !s.disabled && o.port == s.port) {
-            return Err(RosError::bad_request("failure: port already used by another service"));
+        if self
+            .rows
+            .iter()
+            .any(|o| o.id != id && !o.disabled && !s.disabled && o.port == s.port)
+        {
+            return Err(RosError::bad_request(
+                "failure: port already used by another service",
+            ));
         }
         self.rows[pos] = s;
         Ok(())
@@ -235,18 +283,44 @@ mod tests {
     fn set_and_listener_config() {
         let mut s = Services::defaults(8080, 8443, true);
         let www_ssl = s.get(Listener::WwwSsl).unwrap().id;
-        s.set(www_ssl, &Args::from_pairs([("address", "10.0.0.0/8"), ("disabled", "yes")]), "address").unwrap();
+        s.set(
+            www_ssl,
+            &Args::from_pairs([("address", "10.0.0.0/8"), ("disabled", "yes")]),
+            "address",
+        )
+        .unwrap();
         let c = s.listener_config(Listener::WwwSsl);
         assert!(!c.enabled);
         assert!(!c.admits("127.0.0.1".parse().unwrap()));
         assert!(c.admits("10.1.2.3".parse().unwrap()));
         assert!(c.has_certificate);
-        s.set(www_ssl, &Args::from_pairs([("certificate", "none")]), "address").unwrap();
+        s.set(
+            www_ssl,
+            &Args::from_pairs([("certificate", "none")]),
+            "address",
+        )
+        .unwrap();
         assert!(!s.listener_config(Listener::WwwSsl).has_certificate);
         let err = |r: Result<(), RosError>| r.unwrap_err().detail.unwrap().into_owned();
-        assert_eq!(err(s.set(www_ssl, &Args::from_pairs([("available-from", "")]), "address")), "unknown parameter available-from");
-        assert_eq!(err(s.set(www_ssl, &Args::from_pairs([("port", "x")]), "address")), "invalid value for argument port");
-        assert_eq!(err(s.set(2, &Args::from_pairs([("certificate", "none")]), "address")), "unknown parameter certificate");
-        assert_eq!(s.set(99, &Args::from_pairs([("disabled", "no")]), "address"), Err(RosError::not_found()));
+        assert_eq!(
+            err(s.set(
+                www_ssl,
+                &Args::from_pairs([("available-from", "")]),
+                "address"
+            )),
+            "unknown parameter available-from"
+        );
+        assert_eq!(
+            err(s.set(www_ssl, &Args::from_pairs([("port", "x")]), "address")),
+            "invalid value for argument port"
+        );
+        assert_eq!(
+            err(s.set(2, &Args::from_pairs([("certificate", "none")]), "address")),
+            "unknown parameter certificate"
+        );
+        assert_eq!(
+            s.set(99, &Args::from_pairs([("disabled", "no")]), "address"),
+            Err(RosError::not_found())
+        );
     }
 }

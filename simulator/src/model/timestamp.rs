@@ -5,17 +5,28 @@
 
 use time::OffsetDateTime;
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 /// Formats Unix seconds in the ISO-like form (`iso`) or the pre-7.10 form.
 pub fn format(unix_s: i64, iso: bool) -> String {
     let t = OffsetDateTime::from_unix_timestamp(unix_s).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let (h, m, s) = (t.hour(), t.minute(), t.second());
     if iso {
-        format!("{:04}-{:02}-{:02} {h:02}:{m:02}:{s:02}", t.year(), u8::from(t.month()), t.day())
+        format!(
+            "{:04}-{:02}-{:02} {h:02}:{m:02}:{s:02}",
+            t.year(),
+            u8::from(t.month()),
+            t.day()
+        )
     } else {
         let month = MONTHS[usize::from(u8::from(t.month())) - 1];
-        format!("{month}/{:02}/{:04} {h:02}:{m:02}:{s:02}", t.day(), t.year())
+        format!(
+            "{month}/{:02}/{:04} {h:02}:{m:02}:{s:02}",
+            t.day(),
+            t.year()
+        )
     }
 }
 

@@ -70,7 +70,11 @@ impl Version {
 
     /// The service key for allowed addresses: `available-from` from 7.24, `address` before.
     pub fn service_address_key(&self) -> &'static str {
-        if self.at_least(7, 24) { "available-from" } else { "address" }
+        if self.at_least(7, 24) {
+            "available-from"
+        } else {
+            "address"
+        }
     }
 
     /// The value of `version` in `/system/resource`, such as `7.23.7 (long-term)`.
@@ -80,11 +84,13 @@ impl Version {
 
     /// Compares release numbers (a pre-release sorts before its release).
     pub fn cmp_release(&self, other: &Version) -> Ordering {
-        self.numbers.cmp(&other.numbers).then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
-            (true, true) => Ordering::Equal,
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            (false, false) => self.pre.cmp(&other.pre),
+        self.numbers.cmp(&other.numbers).then_with(|| {
+            match (self.pre.is_empty(), other.pre.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => self.pre.cmp(&other.pre),
+            }
         })
     }
 }
@@ -99,7 +105,11 @@ impl Default for Version {
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (a, b, c) = self.numbers;
-        if c == 0 { write!(f, "{a}.{b}{}", self.pre) } else { write!(f, "{a}.{b}.{c}{}", self.pre) }
+        if c == 0 {
+            write!(f, "{a}.{b}{}", self.pre)
+        } else {
+            write!(f, "{a}.{b}.{c}{}", self.pre)
+        }
     }
 }
 
@@ -116,18 +126,33 @@ impl FromStr for Version {
         let bad = || BadVersion(s.to_owned());
         let (core, channel) = match s.trim().split_once(' ') {
             Some((core, rest)) => {
-                let ch = rest.trim().strip_prefix('(').and_then(|r| r.strip_suffix(')')).ok_or_else(bad)?;
+                let ch = rest
+                    .trim()
+                    .strip_prefix('(')
+                    .and_then(|r| r.strip_suffix(')'))
+                    .ok_or_else(bad)?;
                 (core, Some(ch.to_owned()))
             }
             None => (s.trim(), None),
         };
-        let split = core.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(core.len());
+        let split = core
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(core.len());
         let (nums, pre) = core.split_at(split);
         let parts: Vec<&str> = nums.split('.').collect();
-        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        if !(2..=3).contains(&parts.len())
+            || parts
+                .iter()
+                .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(bad());
         }
-        let n = |i: usize| parts.get(i).map_or(Ok(0), |p| p.parse::<u32>()).map_err(|_| bad());
+        let n = |i: usize| {
+            parts
+                .get(i)
+                .map_or(Ok(0), |p| p.parse::<u32>())
+                .map_err(|_| bad())
+        };
         if !pre.is_empty() && !(pre.starts_with("rc") || pre.starts_with("beta")) {
             return Err(bad());
         }
@@ -141,7 +166,11 @@ impl FromStr for Version {
                 "stable".to_owned()
             }
         });
-        Ok(Self { numbers, pre: pre.to_owned(), channel })
+        Ok(Self {
+            numbers,
+            pre: pre.to_owned(),
+            channel,
+        })
     }
 }
 

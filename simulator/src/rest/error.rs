@@ -22,27 +22,42 @@ pub struct RosError {
 impl RosError {
     /// `400 Bad Request` with the router's text.
     pub fn bad_request(detail: impl Into<Cow<'static, str>>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, detail: Some(detail.into()) }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            detail: Some(detail.into()),
+        }
     }
 
     /// `401 Unauthorized`, no detail: bad credentials, disabled user, address not allowed, no `rest-api`.
     pub fn unauthorized() -> Self {
-        Self { status: StatusCode::UNAUTHORIZED, detail: None }
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            detail: None,
+        }
     }
 
     /// `404 Not Found`, no detail: an id that does not exist.
     pub fn not_found() -> Self {
-        Self { status: StatusCode::NOT_FOUND, detail: None }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            detail: None,
+        }
     }
 
     /// `500 Internal Server Error` with the router's text (missing policies land here).
     pub fn internal(detail: impl Into<Cow<'static, str>>) -> Self {
-        Self { status: StatusCode::INTERNAL_SERVER_ERROR, detail: Some(detail.into()) }
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            detail: Some(detail.into()),
+        }
     }
 
     /// Any status with an optional text, for fault injection and the odd statuses of section 5.
     pub fn with_status(status: StatusCode, detail: Option<String>) -> Self {
-        Self { status, detail: detail.map(Cow::Owned) }
+        Self {
+            status,
+            detail: detail.map(Cow::Owned),
+        }
     }
 
     /// `400 no such command or directory (<word>)`: an unknown path.
@@ -85,7 +100,9 @@ impl RosError {
             crate::rest::json::write_str(&mut out, detail);
             out.push(b',');
         }
-        out.extend_from_slice(format!("\"error\":{},\"message\":", self.status.as_u16()).as_bytes());
+        out.extend_from_slice(
+            format!("\"error\":{},\"message\":", self.status.as_u16()).as_bytes(),
+        );
         crate::rest::json::write_str(&mut out, reason);
         out.push(b'}');
         out
@@ -113,8 +130,14 @@ mod tests {
 
     #[test]
     fn envelopes() {
-        check(RosError::unauthorized(), r#"{"error":401,"message":"Unauthorized"}"#);
-        check(RosError::not_found(), r#"{"error":404,"message":"Not Found"}"#);
+        check(
+            RosError::unauthorized(),
+            r#"{"error":401,"message":"Unauthorized"}"#,
+        );
+        check(
+            RosError::not_found(),
+            r#"{"error":404,"message":"Not Found"}"#,
+        );
         check(
             RosError::bad_request("failure: already have such entry"),
             r#"{"detail":"failure: already have such entry","error":400,"message":"Bad Request"}"#,
@@ -127,6 +150,9 @@ mod tests {
             RosError::no_such_directory("foo"),
             r#"{"detail":"no such command or directory (foo)","error":400,"message":"Bad Request"}"#,
         );
-        check(RosError::bad_request("a \"q\""), r#"{"detail":"a \"q\"","error":400,"message":"Bad Request"}"#);
+        check(
+            RosError::bad_request("a \"q\""),
+            r#"{"detail":"a \"q\"","error":400,"message":"Bad Request"}"#,
+        );
     }
 }

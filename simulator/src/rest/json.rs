@@ -19,12 +19,17 @@ pub struct Row<'a> {
 impl<'a> Row<'a> {
     /// An empty row with room for `n` fields.
     pub fn with_capacity(n: usize) -> Self {
-        Self { fields: Vec::with_capacity(n) }
+        Self {
+            fields: Vec::with_capacity(n),
+        }
     }
 
     /// Adds a field. Callers add fields in sorted key order; debug builds check it.
     pub fn push(&mut self, key: &'static str, value: impl Into<Cow<'a, str>>) {
-        debug_assert!(self.fields.last().is_none_or(|(k, _)| *k < key), "row keys out of order at {key}");
+        debug_assert!(
+            self.fields.last().is_none_or(|(k, _)| *k < key),
+            "row keys out of order at {key}"
+        );
         self.fields.push((key, value.into()));
     }
 
@@ -37,7 +42,10 @@ impl<'a> Row<'a> {
 
     /// The value of `key`, if the row has it.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_ref())
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The fields in key order.
@@ -94,7 +102,11 @@ impl Proplist {
 }
 
 /// Writes a JSON array of rows.
-pub fn write_rows<'a>(out: &mut Vec<u8>, rows: impl IntoIterator<Item = Row<'a>>, proplist: Option<&Proplist>) {
+pub fn write_rows<'a>(
+    out: &mut Vec<u8>,
+    rows: impl IntoIterator<Item = Row<'a>>,
+    proplist: Option<&Proplist>,
+) {
     out.push(b'[');
     let mut first = true;
     for row in rows {
@@ -122,7 +134,14 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             b'\t' => b"\\t",
             0..=0x1f => {
                 out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 15) as usize],
+                ]);
                 start = i + 1;
                 continue;
             }

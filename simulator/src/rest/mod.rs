@@ -41,19 +41,53 @@ pub struct Outcome {
 /// What the operation is, once the request has been understood.
 #[derive(Debug)]
 enum Op {
-    Print { menu: Menu, query: Query, proplist: Option<Proplist>, count_only: bool, bare_singleton: bool },
-    Get { menu: Menu, id: u32, proplist: Option<Proplist> },
-    GetValue { menu: Menu, id: u32, key: String },
+    Print {
+        menu: Menu,
+        query: Query,
+        proplist: Option<Proplist>,
+        count_only: bool,
+        bare_singleton: bool,
+    },
+    Get {
+        menu: Menu,
+        id: u32,
+        proplist: Option<Proplist>,
+    },
+    GetValue {
+        menu: Menu,
+        id: u32,
+        key: String,
+    },
     /// `put` carries the scheme and host for the `Location` header of a PUT.
-    Add { menu: Menu, args: Args, put: Option<String> },
-    Set { menu: Menu, ids: Vec<u32>, args: Args, patch: bool },
-    SetSingleton { menu: Menu, args: Args, patch: bool },
-    Remove { menu: Menu, ids: Vec<u32>, delete: bool },
+    Add {
+        menu: Menu,
+        args: Args,
+        put: Option<String>,
+    },
+    Set {
+        menu: Menu,
+        ids: Vec<u32>,
+        args: Args,
+        patch: bool,
+    },
+    SetSingleton {
+        menu: Menu,
+        args: Args,
+        patch: bool,
+    },
+    Remove {
+        menu: Menu,
+        ids: Vec<u32>,
+        delete: bool,
+    },
 }
 
 impl Op {
     fn needs_write(&self) -> bool {
-        !matches!(self, Op::Print { .. } | Op::Get { .. } | Op::GetValue { .. })
+        !matches!(
+            self,
+            Op::Print { .. } | Op::Get { .. } | Op::GetValue { .. }
+        )
     }
 
     fn menu(&self) -> Menu {
@@ -69,7 +103,10 @@ impl Op {
     }
 
     fn is_patch(&self) -> bool {
-        matches!(self, Op::Set { patch: true, .. } | Op::SetSingleton { patch: true, .. })
+        matches!(
+            self,
+            Op::Set { patch: true, .. } | Op::SetSingleton { patch: true, .. }
+        )
     }
 }
 
@@ -84,12 +121,22 @@ struct Reply {
 
 impl Reply {
     fn json(status: StatusCode, body: Vec<u8>, rows: usize) -> Self {
-        Self { status, body: Some(body), location: None, rows }
+        Self {
+            status,
+            body: Some(body),
+            location: None,
+            rows,
+        }
     }
 }
 
 /// Answers one request that arrived on `listener` from `peer`.
-pub async fn handle(shared: &Arc<Shared>, req: Request<Bytes>, peer: SocketAddr, listener: Listener) -> Outcome {
+pub async fn handle(
+    shared: &Arc<Shared>,
+    req: Request<Bytes>,
+    peer: SocketAddr,
+    listener: Listener,
+) -> Outcome {
     let path = req.uri().path().to_owned();
     let rest_path = match path.strip_prefix("/rest") {
         Some(p) if p.is_empty() || p.starts_with('/') => Some(p.to_owned()),
@@ -97,20 +144,39 @@ pub async fn handle(shared: &Arc<Shared>, req: Request<Bytes>, peer: SocketAddr,
     };
     let rest_served = listener == Listener::WwwSsl || shared.router().version.rest_on_www();
     let Some(rest_path) = rest_path.filter(|_| rest_served) else {
-        return Outcome { response: webfig(&path), user: None };
+        return Outcome {
+            response: webfig(&path),
+            user: None,
+        };
     };
     match req.method() {
-        &Method::HEAD => return error_outcome(RosError::with_status(StatusCode::NOT_IMPLEMENTED, None), None),
+        &Method::HEAD => {
+            return error_outcome(
+                RosError::with_status(StatusCode::NOT_IMPLEMENTED, None),
+                None,
+            );
+        }
         &Method::OPTIONS => {
-            return error_outcome(RosError::with_status(StatusCode::SERVICE_UNAVAILABLE, None), None);
+            return error_outcome(
+                RosError::with_status(StatusCode::SERVICE_UNAVAILABLE, None),
+                None,
+            );
         }
         &Method::GET | &Method::PUT | &Method::PATCH | &Method::DELETE | &Method::POST => {}
-        _ => return error_outcome(RosError::with_status(StatusCode::NOT_IMPLEMENTED, None), None),
+        _ => {
+            return error_outcome(
+                RosError::with_status(StatusCode::NOT_IMPLEMENTED, None),
+                None,
+            );
+        }
     }
 
     let Some((name, password)) = basic_credentials(req.headers()) else {
         let mut out = error_outcome(RosError::unauthorized(), None);
-        out.response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"RouterOS\""));
+        out.response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"RouterOS\""),
+        );
         return out;
     };
     let login = shared.router().users.login(&name, &password, peer.ip());
@@ -122,7 +188,10 @@ pub async fn handle(shared: &Arc<Shared>, req: Request<Bytes>, peer: SocketAddr,
         }
     };
     if !policies.has("api") {
-        return error_outcome(RosError::internal("std failure: not allowed (9)"), Some(name));
+        return error_outcome(
+            RosError::internal("std failure: not allowed (9)"),
+            Some(name),
+        );
     }
 
     let op = match understand(&req, &rest_path, shared, listener) {
@@ -140,14 +209,19 @@ pub async fn handle(shared: &Arc<Shared>, req: Request<Bytes>, peer: SocketAddr,
                 b = b.header(header::LOCATION, loc);
             }
             match reply.body {
-                Some(body) => b.header(header::CONTENT_TYPE, "application/json").body(Bytes::from(body)),
+                Some(body) => b
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Bytes::from(body)),
                 None => b.body(Bytes::new()),
             }
             .unwrap_or_else(|_| error_response(&RosError::internal("reply could not be built")))
         }
         Err(e) => error_response(&e),
     };
-    Outcome { response, user: Some(name) }
+    Outcome {
+        response,
+        user: Some(name),
+    }
 }
 
 /// Policies each operation needs, answered the way a real router answers their absence.
@@ -180,7 +254,9 @@ async fn run_queued(shared: &Arc<Shared>, user: &str, op: Op) -> Result<Reply, R
             tokio::time::sleep(limits.request_cost).await;
         }
         let reply = execute(shared, op)?;
-        let cost = limits.row_cost.saturating_mul(reply.rows.min(u32::MAX as usize) as u32);
+        let cost = limits
+            .row_cost
+            .saturating_mul(reply.rows.min(u32::MAX as usize) as u32);
         if !cost.is_zero() {
             tokio::time::sleep(cost).await;
         }
@@ -209,7 +285,13 @@ fn execute(shared: &Shared, op: Op) -> Result<Reply, RosError> {
 
 fn execute_on(router: &mut Router, op: Op, now: u64, wall_s: i64) -> Result<Reply, RosError> {
     match op {
-        Op::Print { menu, query, proplist, count_only, bare_singleton } => {
+        Op::Print {
+            menu,
+            query,
+            proplist,
+            count_only,
+            bare_singleton,
+        } => {
             let rows = router.rows(menu, now).filter(|r| query.matches(r));
             if count_only {
                 let n = rows.count();
@@ -234,7 +316,10 @@ fn execute_on(router: &mut Router, op: Op, now: u64, wall_s: i64) -> Result<Repl
         }
         Op::GetValue { menu, id, key } => {
             let row = router.row(menu, id, now)?;
-            let value = row.get(&key).ok_or_else(|| RosError::invalid_value("value-name"))?.to_owned();
+            let value = row
+                .get(&key)
+                .ok_or_else(|| RosError::invalid_value("value-name"))?
+                .to_owned();
             Ok(Reply::json(StatusCode::OK, ret_body(&value), 1))
         }
         Op::Add { menu, args, put } => {
@@ -249,7 +334,12 @@ fn execute_on(router: &mut Router, op: Op, now: u64, wall_s: i64) -> Result<Repl
                 Ok(Reply::json(StatusCode::OK, ret_body(&format_id(id)), 1))
             }
         }
-        Op::Set { menu, ids, args, patch } => {
+        Op::Set {
+            menu,
+            ids,
+            args,
+            patch,
+        } => {
             // An unknown id is a 404 for PATCH and for `set` alike (captures show 404 for commands
             // naming unknown ids; see fixtures/README.md).
             if !ids.iter().all(|id| router.exists(menu, *id)) {
@@ -270,7 +360,11 @@ fn execute_on(router: &mut Router, op: Op, now: u64, wall_s: i64) -> Result<Repl
             router.set_singleton(menu, &args)?;
             if patch {
                 let mut out = Vec::with_capacity(256);
-                router.rows(menu, now).next().unwrap_or_default().write(&mut out, None);
+                router
+                    .rows(menu, now)
+                    .next()
+                    .unwrap_or_default()
+                    .write(&mut out, None);
                 Ok(Reply::json(StatusCode::OK, out, 1))
             } else {
                 Ok(Reply::json(StatusCode::OK, b"[]".to_vec(), 1))
@@ -284,7 +378,12 @@ fn execute_on(router: &mut Router, op: Op, now: u64, wall_s: i64) -> Result<Repl
                 router.remove(menu, *id)?;
             }
             if delete {
-                Ok(Reply { status: StatusCode::NO_CONTENT, body: None, location: None, rows: 1 })
+                Ok(Reply {
+                    status: StatusCode::NO_CONTENT,
+                    body: None,
+                    location: None,
+                    rows: 1,
+                })
             } else {
                 Ok(Reply::json(StatusCode::OK, b"[]".to_vec(), ids.len()))
             }
@@ -301,7 +400,12 @@ fn ret_body(value: &str) -> Vec<u8> {
 }
 
 /// Turns method, path, query string and body into an operation, or the router's refusal.
-fn understand(req: &Request<Bytes>, rest_path: &str, shared: &Shared, listener: Listener) -> Result<Op, RosError> {
+fn understand(
+    req: &Request<Bytes>,
+    rest_path: &str,
+    shared: &Shared,
+    listener: Listener,
+) -> Result<Op, RosError> {
     let segments: Vec<&str> = rest_path.split('/').collect();
     let target = match Menu::resolve(&segments)? {
         Target::Named(menu, name) => match shared.router().id_by_name(menu, &name) {
@@ -325,7 +429,13 @@ fn understand(req: &Request<Bytes>, rest_path: &str, shared: &Shared, listener: 
                 }
             }
             let bare_singleton = menu.is_singleton() && singleton_object;
-            Ok(Op::Print { menu, query: Query::from_pairs(pairs), proplist, count_only: false, bare_singleton })
+            Ok(Op::Print {
+                menu,
+                query: Query::from_pairs(pairs),
+                proplist,
+                count_only: false,
+                bare_singleton,
+            })
         }
         (&Method::GET, Target::Item(menu, id)) => {
             let proplist = query_pairs(req.uri().query())
@@ -338,26 +448,53 @@ fn understand(req: &Request<Bytes>, rest_path: &str, shared: &Shared, listener: 
         (&Method::PUT, Target::Menu(menu)) if !menu.is_singleton() => {
             let mut args = body_args(req)?;
             args.take(".id");
-            let scheme = if listener == Listener::WwwSsl { "https" } else { "http" };
-            let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("router");
-            Ok(Op::Add { menu, args, put: Some(format!("{scheme}://{host}")) })
+            let scheme = if listener == Listener::WwwSsl {
+                "https"
+            } else {
+                "http"
+            };
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("router");
+            Ok(Op::Add {
+                menu,
+                args,
+                put: Some(format!("{scheme}://{host}")),
+            })
         }
         (&Method::PATCH, Target::Item(menu, id)) => {
             let mut args = body_args(req)?;
             args.take(".id");
-            Ok(Op::Set { menu, ids: vec![id], args, patch: true })
+            Ok(Op::Set {
+                menu,
+                ids: vec![id],
+                args,
+                patch: true,
+            })
         }
-        (&Method::PATCH, Target::Menu(menu)) if menu.is_singleton() => {
-            Ok(Op::SetSingleton { menu, args: body_args(req)?, patch: true })
-        }
-        (&Method::DELETE, Target::Item(menu, id)) => Ok(Op::Remove { menu, ids: vec![id], delete: true }),
+        (&Method::PATCH, Target::Menu(menu)) if menu.is_singleton() => Ok(Op::SetSingleton {
+            menu,
+            args: body_args(req)?,
+            patch: true,
+        }),
+        (&Method::DELETE, Target::Item(menu, id)) => Ok(Op::Remove {
+            menu,
+            ids: vec![id],
+            delete: true,
+        }),
         (&Method::POST, Target::Command(menu, cmd)) => command(menu, &cmd, body_json(req)?),
         _ => Err(RosError::no_such_command()),
     }
 }
 
 /// A `POST <menu>/<command>`.
-fn command(menu: Menu, cmd: &str, body: serde_json::Map<String, serde_json::Value>) -> Result<Op, RosError> {
+fn command(
+    menu: Menu,
+    cmd: &str,
+    body: serde_json::Map<String, serde_json::Value>,
+) -> Result<Op, RosError> {
     match cmd {
         "print" => {
             let mut proplist = None;
@@ -366,40 +503,78 @@ fn command(menu: Menu, cmd: &str, body: serde_json::Map<String, serde_json::Valu
             for (key, value) in &body {
                 match key.as_str() {
                     // A print's `.proplist` returns exactly the keys listed (MikroTik manual).
-                    ".proplist" => proplist = Some(Proplist::new(words(key, value)?.iter().map(String::as_str), false)),
-                    ".query" => query = Query::parse(words(key, value)?.iter().map(String::as_str))?,
+                    ".proplist" => {
+                        proplist = Some(Proplist::new(
+                            words(key, value)?.iter().map(String::as_str),
+                            false,
+                        ))
+                    }
+                    ".query" => {
+                        query = Query::parse(words(key, value)?.iter().map(String::as_str))?
+                    }
                     "count-only" => count_only = true,
                     // Accepted and without effect on a print over REST.
                     "detail" | "without-paging" | "terse" | "show-ids" => {}
                     other => return Err(RosError::unknown_parameter(other)),
                 }
             }
-            Ok(Op::Print { menu, query, proplist, count_only, bare_singleton: false })
+            Ok(Op::Print {
+                menu,
+                query,
+                proplist,
+                count_only,
+                bare_singleton: false,
+            })
         }
-        "add" if !menu.is_singleton() => Ok(Op::Add { menu, args: Args::from_json(&body)?, put: None }),
-        "set" if menu.is_singleton() => Ok(Op::SetSingleton { menu, args: Args::from_json(&body)?, patch: false }),
+        "add" if !menu.is_singleton() => Ok(Op::Add {
+            menu,
+            args: Args::from_json(&body)?,
+            put: None,
+        }),
+        "set" if menu.is_singleton() => Ok(Op::SetSingleton {
+            menu,
+            args: Args::from_json(&body)?,
+            patch: false,
+        }),
         "set" => {
             let mut args = Args::from_json(&body)?;
             let ids = take_ids(&mut args)?;
-            Ok(Op::Set { menu, ids, args, patch: false })
+            Ok(Op::Set {
+                menu,
+                ids,
+                args,
+                patch: false,
+            })
         }
         "enable" | "disable" if !menu.is_singleton() => {
             let mut args = Args::from_json(&body)?;
             let ids = take_ids(&mut args)?;
             args.only(&[])?;
-            let args = Args::from_pairs([("disabled", if cmd == "disable" { "true" } else { "false" })]);
-            Ok(Op::Set { menu, ids, args, patch: false })
+            let args =
+                Args::from_pairs([("disabled", if cmd == "disable" { "true" } else { "false" })]);
+            Ok(Op::Set {
+                menu,
+                ids,
+                args,
+                patch: false,
+            })
         }
         "remove" if !menu.is_singleton() => {
             let mut args = Args::from_json(&body)?;
             let ids = take_ids(&mut args)?;
             args.only(&[])?;
-            Ok(Op::Remove { menu, ids, delete: false })
+            Ok(Op::Remove {
+                menu,
+                ids,
+                delete: false,
+            })
         }
         "get" if !menu.is_singleton() => {
             let mut args = Args::from_json(&body)?;
             let ids = take_ids(&mut args)?;
-            let key = args.take("value-name").ok_or_else(|| RosError::missing("value-name"))?;
+            let key = args
+                .take("value-name")
+                .ok_or_else(|| RosError::missing("value-name"))?;
             args.only(&[])?;
             match ids.as_slice() {
                 [id] => Ok(Op::GetValue { menu, id: *id, key }),
@@ -417,7 +592,9 @@ fn take_ids(args: &mut Args) -> Result<Vec<u32>, RosError> {
         (None, Some(numbers)) => numbers,
         (None, None) => return Err(RosError::missing(".id")),
     };
-    text.split(',').map(|w| parse_id(w.trim()).ok_or_else(RosError::not_found)).collect()
+    text.split(',')
+        .map(|w| parse_id(w.trim()).ok_or_else(RosError::not_found))
+        .collect()
 }
 
 /// A `.proplist`/`.query` value: an array of strings or one comma-separated string.
@@ -441,7 +618,10 @@ fn body_json(req: &Request<Bytes>) -> Result<serde_json::Map<String, serde_json:
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
     if !is_json {
-        return Err(RosError::with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE, None));
+        return Err(RosError::with_status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ));
     }
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
@@ -455,7 +635,9 @@ fn body_args(req: &Request<Bytes>) -> Result<Args, RosError> {
 
 /// Decoded `key=value` pairs of a query string.
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    query.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+    query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
 }
 
 /// The user name a request presents, whether or not its password is right (for faults and journal).
@@ -470,33 +652,48 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
     Some((user.to_owned(), password.to_owned()))
 }
 
 fn error_outcome(e: RosError, user: Option<String>) -> Outcome {
-    Outcome { response: error_response(&e), user }
+    Outcome {
+        response: error_response(&e),
+        user,
+    }
 }
 
 /// The RouterOS error envelope as a response.
 pub fn error_response(e: &RosError) -> Response<Bytes> {
     let mut r = Response::new(Bytes::from(e.body()));
     *r.status_mut() = e.status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
 /// What the router's web server answers outside `/rest`: WebFig at `/`, a 404 page elsewhere.
 fn webfig(path: &str) -> Response<Bytes> {
     let (status, body) = if path == "/" {
-        (StatusCode::OK, "<html><head><title>RouterOS</title></head><body>WebFig</body></html>")
+        (
+            StatusCode::OK,
+            "<html><head><title>RouterOS</title></head><body>WebFig</body></html>",
+        )
     } else {
-        (StatusCode::NOT_FOUND, "<html><head><title>Error 404 : Not Found</title></head><body><h1>Error 404 : Not Found</h1></body></html>")
+        (
+            StatusCode::NOT_FOUND,
+            "<html><head><title>Error 404 : Not Found</title></head><body><h1>Error 404 : Not Found</h1></body></html>",
+        )
     };
     let mut r = Response::new(Bytes::from_static(body.as_bytes()));
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     r
 }

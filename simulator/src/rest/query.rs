@@ -186,7 +186,10 @@ mod tests {
         check(&["list=a", "dynamic=true"], [true, false, false, false]);
         check(&["list=a", "list=b", "#|"], [true, true, true, false]);
         check(&["list=a", "#!"], [false, false, true, true]);
-        check(&["list=a", "dynamic=true", "#&"], [true, false, false, false]);
+        check(
+            &["list=a", "dynamic=true", "#&"],
+            [true, false, false, false],
+        );
         check(&["comment"], [true, false, false, true]);
         check(&["-comment"], [false, true, true, false]);
         check(&["n<10"], [true, false, false, true]);
@@ -194,12 +197,22 @@ mod tests {
         check(&["?list=c"], [false, false, false, true]);
         check(&["list=a", "list=b", "list=c", "#||"], [true; 4]);
         check(&["list=a", "#.!&"], [false; 4]);
-        check(&["list=b", "dynamic=true", "#0|"], [false, false, true, false]);
+        check(
+            &["list=b", "dynamic=true", "#0|"],
+            [false, false, true, false],
+        );
     }
 
     #[test]
     fn malformed_stacks_are_refused() {
-        for bad in [vec!["#|"], vec!["list=a", "#&"], vec!["#!"], vec!["list=a", "#x"], vec![""], vec!["a", "#5"]] {
+        for bad in [
+            vec!["#|"],
+            vec!["list=a", "#&"],
+            vec!["#!"],
+            vec!["list=a", "#x"],
+            vec![""],
+            vec!["a", "#5"],
+        ] {
             assert_eq!(Query::parse(bad.iter().copied()), Err(invalid()), "{bad:?}");
         }
     }

@@ -13,34 +13,136 @@ async fn unknown_paths_and_misused_commands() {
     let s = start().await;
     s.put(V4, json!({"list":"a","address":"10.0.0.1"})).await;
     let cases: &[(&str, &str, Option<serde_json::Value>, u16, Option<&str>)] = &[
-        ("GET", "/rest/nonexistent/path", None, 400, Some("no such command or directory (nonexistent)")),
-        ("GET", "/rest/interface", None, 400, Some("no such command or directory (interface)")),
-        ("GET", "/rest/ip/firewall/address-lists", None, 400, Some("no such command or directory (address-lists)")),
-        ("GET", "/rest/ip/nosuch/address-list", None, 400, Some("no such command or directory (nosuch)")),
-        ("GET", "/rest/ip/firewall/address-list/*1/extra", None, 400, Some("no such command or directory (extra)")),
-        ("GET", "/rest/ip/firewall/address-list/print", None, 400, Some("no such command")),
-        ("GET", "/rest/ip/firewall/address-list/add", None, 400, Some("no such command")),
-        ("GET", "/rest/system/identity/set", None, 400, Some("no such command")),
-        ("POST", "/rest/ip/firewall/address-list", Some(json!({})), 400, Some("no such command")),
-        ("POST", "/rest/user", Some(json!({})), 400, Some("no such command")),
-        ("PUT", "/rest/ip/firewall/address-list/*1", Some(json!({"comment":"x"})), 400, Some("no such command")),
-        ("DELETE", "/rest/ip/firewall/address-list", None, 400, Some("no such command")),
-        ("PATCH", "/rest/ip/firewall/address-list", Some(json!({"comment":"x"})), 400, Some("no such command")),
-        ("GET", "/rest/ip/firewall/address-list/%2A1", None, 400, Some("no such command prefix")),
+        (
+            "GET",
+            "/rest/nonexistent/path",
+            None,
+            400,
+            Some("no such command or directory (nonexistent)"),
+        ),
+        (
+            "GET",
+            "/rest/interface",
+            None,
+            400,
+            Some("no such command or directory (interface)"),
+        ),
+        (
+            "GET",
+            "/rest/ip/firewall/address-lists",
+            None,
+            400,
+            Some("no such command or directory (address-lists)"),
+        ),
+        (
+            "GET",
+            "/rest/ip/nosuch/address-list",
+            None,
+            400,
+            Some("no such command or directory (nosuch)"),
+        ),
+        (
+            "GET",
+            "/rest/ip/firewall/address-list/*1/extra",
+            None,
+            400,
+            Some("no such command or directory (extra)"),
+        ),
+        (
+            "GET",
+            "/rest/ip/firewall/address-list/print",
+            None,
+            400,
+            Some("no such command"),
+        ),
+        (
+            "GET",
+            "/rest/ip/firewall/address-list/add",
+            None,
+            400,
+            Some("no such command"),
+        ),
+        (
+            "GET",
+            "/rest/system/identity/set",
+            None,
+            400,
+            Some("no such command"),
+        ),
+        (
+            "POST",
+            "/rest/ip/firewall/address-list",
+            Some(json!({})),
+            400,
+            Some("no such command"),
+        ),
+        (
+            "POST",
+            "/rest/user",
+            Some(json!({})),
+            400,
+            Some("no such command"),
+        ),
+        (
+            "PUT",
+            "/rest/ip/firewall/address-list/*1",
+            Some(json!({"comment":"x"})),
+            400,
+            Some("no such command"),
+        ),
+        (
+            "DELETE",
+            "/rest/ip/firewall/address-list",
+            None,
+            400,
+            Some("no such command"),
+        ),
+        (
+            "PATCH",
+            "/rest/ip/firewall/address-list",
+            Some(json!({"comment":"x"})),
+            400,
+            Some("no such command"),
+        ),
+        (
+            "GET",
+            "/rest/ip/firewall/address-list/%2A1",
+            None,
+            400,
+            Some("no such command prefix"),
+        ),
         ("GET", "/rest/ip/firewall/address-list/*99", None, 404, None),
-        ("DELETE", "/rest/ip/firewall/address-list/*99", None, 404, None),
+        (
+            "DELETE",
+            "/rest/ip/firewall/address-list/*99",
+            None,
+            404,
+            None,
+        ),
     ];
     for (method, path, body, status, detail) in cases {
         let r = s.call(method, path, body.clone()).await;
-        assert_eq!((r.status, r.text.clone()), (*status, envelope(*status, *detail)), "{method} {path}");
+        assert_eq!(
+            (r.status, r.text.clone()),
+            (*status, envelope(*status, *detail)),
+            "{method} {path}"
+        );
     }
 }
 
 /// Sends `body` with the given content type (or none) as admin and returns status and body.
-async fn send_body(s: &crate::support::Sim, method: &str, path: &str, content_type: Option<&str>, body: &'static str) -> (u16, String) {
+async fn send_body(
+    s: &crate::support::Sim,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &'static str,
+) -> (u16, String) {
     let client = crate::support::https_client(s.sim.ca_pem());
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = client.request(method, format!("{}{path}", s.sim.https_url())).header("authorization", crate::support::basic("admin", "admin"));
+    let mut req = client
+        .request(method, format!("{}{path}", s.sim.https_url()))
+        .header("authorization", crate::support::basic("admin", "admin"));
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
@@ -59,19 +161,69 @@ async fn bodies_that_are_not_json_objects_or_not_declared_as_json() {
         ("PUT", V4, json_ct, "not json", &parse),
         ("PUT", V4, json_ct, "{'list':'a'}", &parse),
         ("PUT", V4, json_ct, "{\"list\":\"a\",}", &parse),
-        ("POST", "/rest/ip/firewall/address-list/add", json_ct, "{\"list\"", &parse),
-        ("POST", "/rest/ip/firewall/address-list/print", json_ct, "[", &parse),
-        ("PUT", V4, Some("text/plain"), "{\"list\":\"a\",\"address\":\"10.0.0.1\"}", &unsupported),
-        ("PUT", V4, Some("application/x-www-form-urlencoded"), "list=a&address=10.0.0.1", &unsupported),
-        ("POST", "/rest/ip/firewall/address-list/add", Some("text/json"), "{\"list\":\"a\",\"address\":\"10.0.0.1\"}", &unsupported),
-        ("PUT", V4, None, "{\"list\":\"a\",\"address\":\"10.0.0.1\"}", &unsupported),
+        (
+            "POST",
+            "/rest/ip/firewall/address-list/add",
+            json_ct,
+            "{\"list\"",
+            &parse,
+        ),
+        (
+            "POST",
+            "/rest/ip/firewall/address-list/print",
+            json_ct,
+            "[",
+            &parse,
+        ),
+        (
+            "PUT",
+            V4,
+            Some("text/plain"),
+            "{\"list\":\"a\",\"address\":\"10.0.0.1\"}",
+            &unsupported,
+        ),
+        (
+            "PUT",
+            V4,
+            Some("application/x-www-form-urlencoded"),
+            "list=a&address=10.0.0.1",
+            &unsupported,
+        ),
+        (
+            "POST",
+            "/rest/ip/firewall/address-list/add",
+            Some("text/json"),
+            "{\"list\":\"a\",\"address\":\"10.0.0.1\"}",
+            &unsupported,
+        ),
+        (
+            "PUT",
+            V4,
+            None,
+            "{\"list\":\"a\",\"address\":\"10.0.0.1\"}",
+            &unsupported,
+        ),
     ];
     for (method, path, ct, body, expected) in cases {
         let got = send_body(&s, method, path, *ct, body).await;
-        assert_eq!(got, (if expected.contains("415") { 415 } else { 400 }, expected.to_string()), "{method} {path} {ct:?} {body}");
+        assert_eq!(
+            got,
+            (
+                if expected.contains("415") { 415 } else { 400 },
+                expected.to_string()
+            ),
+            "{method} {path} {ct:?} {body}"
+        );
     }
     // A charset parameter is still JSON.
-    let (status, _) = send_body(&s, "PUT", V4, Some("application/json; charset=utf-8"), "{\"list\":\"a\",\"address\":\"10.0.0.1\"}").await;
+    let (status, _) = send_body(
+        &s,
+        "PUT",
+        V4,
+        Some("application/json; charset=utf-8"),
+        "{\"list\":\"a\",\"address\":\"10.0.0.1\"}",
+    )
+    .await;
     assert_eq!(status, 201);
     // Nothing refused was stored.
     assert_eq!(s.rows(V4).await.len(), 1);
@@ -84,9 +236,26 @@ async fn head_is_501_and_options_is_503_without_cors() {
         let r = s.raw_https(&raw_request("HEAD", path, &[], b"")).await;
         assert_eq!(r.status, 501, "HEAD {path}");
         assert!(r.body.is_empty(), "a HEAD reply has no body");
-        let r = s.raw_https(&raw_request("OPTIONS", path, &[("Origin", "https://example.com")], b"")).await;
-        assert_eq!((r.status, r.text()), (503, envelope(503, None)), "OPTIONS {path}");
-        assert!(r.headers.iter().all(|(k, _)| !k.starts_with("access-control-")), "{:?}", r.headers);
+        let r = s
+            .raw_https(&raw_request(
+                "OPTIONS",
+                path,
+                &[("Origin", "https://example.com")],
+                b"",
+            ))
+            .await;
+        assert_eq!(
+            (r.status, r.text()),
+            (503, envelope(503, None)),
+            "OPTIONS {path}"
+        );
+        assert!(
+            r.headers
+                .iter()
+                .all(|(k, _)| !k.starts_with("access-control-")),
+            "{:?}",
+            r.headers
+        );
     }
 }
 
@@ -94,19 +263,42 @@ async fn head_is_501_and_options_is_503_without_cors() {
 async fn no_credentials_beat_every_other_error_except_transport_ones() {
     // An unauthenticated request for an unknown path is a 401, not a 400: nothing is revealed.
     let s = start().await;
-    for path in ["/rest/nonexistent/path", "/rest/ip/firewall/address-list/print", V4] {
-        s.call_as(None, "GET", path, None).await.assert_error(401, None);
-        s.call_as(Some(("admin", "x")), "GET", path, None).await.assert_error(401, None);
+    for path in [
+        "/rest/nonexistent/path",
+        "/rest/ip/firewall/address-list/print",
+        V4,
+    ] {
+        s.call_as(None, "GET", path, None)
+            .await
+            .assert_error(401, None);
+        s.call_as(Some(("admin", "x")), "GET", path, None)
+            .await
+            .assert_error(401, None);
     }
 }
 
 #[tokio::test]
 async fn singletons_answer_set_and_refuse_ids() {
     let s = start().await;
-    let r = s.call("POST", "/rest/system/identity/set", Some(json!({"name":"branch-office-1"}))).await;
+    let r = s
+        .call(
+            "POST",
+            "/rest/system/identity/set",
+            Some(json!({"name":"branch-office-1"})),
+        )
+        .await;
     assert_eq!((r.status, r.text.as_str()), (200, "[]"));
-    assert_eq!(s.get("/rest/system/identity").await.text, r#"{"name":"branch-office-1"}"#);
-    let r = s.call("POST", "/rest/system/identity/set", Some(json!({"color":"red"}))).await;
+    assert_eq!(
+        s.get("/rest/system/identity").await.text,
+        r#"{"name":"branch-office-1"}"#
+    );
+    let r = s
+        .call(
+            "POST",
+            "/rest/system/identity/set",
+            Some(json!({"color":"red"})),
+        )
+        .await;
     r.assert_error(400, Some("unknown parameter color"));
     let r = s.get("/rest/system/resource/*1").await;
     r.assert_error(400, Some("no such command prefix"));

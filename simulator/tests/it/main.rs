@@ -1,1 +1,23 @@
-//! stub
+//! Integration tests of the RouterOS REST simulator, through a real HTTPS client.
+//!
+//! One test binary (STYLE.md rule 13) with a module per area of ROUTEROS-REST.md: the methods and
+//! commands of section 2 (`address_list`), values and address rules of sections 3 and 4 (`values`),
+//! timed entries on the simulator's clock (`expiry`), users and policies (`auth`), service changes
+//! acting on the listeners (`services`), error replies (`errors`), session limit and per-user queues
+//! (`sessions`), odd inputs that must neither panic nor hang (`robustness`), version-dependent shapes
+//! (`versions`), and the comparison with real routers' replies in `fixtures/routeros` (`fixtures`).
+//! Every test starts its own simulator on loopback port 0; none sleeps.
+
+mod address_list;
+mod auth;
+mod control_api;
+mod errors;
+mod expiry;
+mod fault_injection;
+mod fixtures;
+mod robustness;
+mod services;
+mod sessions;
+mod support;
+mod values;
+mod versions;

@@ -13,7 +13,10 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{ADMIN, BOUND, Reply, Sim, call_on, https_client, start, start_with, until_listening, until_refused};
+use crate::support::{
+    ADMIN, BOUND, Reply, Sim, call_on, https_client, start, start_with, until_listening,
+    until_refused,
+};
 use simulator::{Simulator, Version};
 
 /// What happened to a TCP connection after it was accepted.
@@ -31,12 +34,24 @@ enum Fate {
 async fn fate(addr: SocketAddr) -> Fate {
     let mut tcp = TcpStream::connect(addr).await.expect("TCP is accepted");
     // A TLS record header and a few bytes: enough for a server to answer or complain.
-    if let Err(e) = tcp.write_all(&[0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00]).await {
-        assert!(matches!(e.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe), "{e}");
+    if let Err(e) = tcp
+        .write_all(&[0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00])
+        .await
+    {
+        assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            ),
+            "{e}"
+        );
         return Fate::Reset;
     }
     let mut buf = [0u8; 256];
-    match tokio::time::timeout(BOUND, tcp.read(&mut buf)).await.expect("the server acts within the bound") {
+    match tokio::time::timeout(BOUND, tcp.read(&mut buf))
+        .await
+        .expect("the server acts within the bound")
+    {
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Fate::Reset,
         Err(e) => panic!("unexpected error {e}"),
         Ok(0) => Fate::Closed,
@@ -46,15 +61,32 @@ async fn fate(addr: SocketAddr) -> Fate {
 
 /// Changes a service over plain `www` (used to repair `www-ssl`).
 async fn patch_over_www(s: &Sim, service: &str, body: Value) -> Reply {
-    let url = format!("{}/rest/ip/service/{service}", s.sim.http_url().expect("a www listener"));
-    call_on(&https_client(s.sim.ca_pem()), Some(ADMIN), "PATCH", &url, Some(body)).await
+    let url = format!(
+        "{}/rest/ip/service/{service}",
+        s.sim.http_url().expect("a www listener")
+    );
+    call_on(
+        &https_client(s.sim.ca_pem()),
+        Some(ADMIN),
+        "PATCH",
+        &url,
+        Some(body),
+    )
+    .await
 }
 
 /// A GET of the identity over HTTPS with a new client (no pooled connection).
 async fn https_works(s: &Sim, addr: SocketAddr) -> bool {
     let url = format!("https://{addr}/rest/system/identity");
-    match https_client(s.sim.ca_pem()).get(&url).header("authorization", crate::support::basic("admin", "admin")).send().await {
-        Ok(r) => r.status() == 200 && r.text().await.unwrap_or_default() == r#"{"name":"MikroTik"}"#,
+    match https_client(s.sim.ca_pem())
+        .get(&url)
+        .header("authorization", crate::support::basic("admin", "admin"))
+        .send()
+        .await
+    {
+        Ok(r) => {
+            r.status() == 200 && r.text().await.unwrap_or_default() == r#"{"name":"MikroTik"}"#
+        }
         Err(_) => false,
     }
 }
@@ -64,8 +96,19 @@ async fn disabling_www_ssl_refuses_connections() {
     let s = start().await;
     let addr = s.sim.https_addr();
     assert!(https_works(&s, addr).await);
-    let r = s.call("PATCH", "/rest/ip/service/*6", Some(json!({"disabled":"true"}))).await;
-    assert_eq!((r.status, r.json()["disabled"].as_str()), (200, Some("true")), "{}", r.text);
+    let r = s
+        .call(
+            "PATCH",
+            "/rest/ip/service/*6",
+            Some(json!({"disabled":"true"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["disabled"].as_str()),
+        (200, Some("true")),
+        "{}",
+        r.text
+    );
     until_refused(addr).await;
     let r = patch_over_www(&s, "www-ssl", json!({"disabled":"false"})).await;
     assert_eq!(r.json()["disabled"], "false");
@@ -77,12 +120,30 @@ async fn disabling_www_ssl_refuses_connections() {
 async fn disabling_www_refuses_plain_http() {
     let s = start().await;
     let addr = s.sim.http_addr().unwrap();
-    let r = s.call("PATCH", "/rest/ip/service/www", Some(json!({"disabled":true}))).await;
+    let r = s
+        .call(
+            "PATCH",
+            "/rest/ip/service/www",
+            Some(json!({"disabled":true})),
+        )
+        .await;
     assert_eq!(r.json()["disabled"], "true");
     until_refused(addr).await;
-    s.call("PATCH", "/rest/ip/service/www", Some(json!({"disabled":false}))).await;
+    s.call(
+        "PATCH",
+        "/rest/ip/service/www",
+        Some(json!({"disabled":false})),
+    )
+    .await;
     until_listening(addr).await;
-    let r = call_on(&https_client(s.sim.ca_pem()), Some(ADMIN), "GET", &format!("http://{addr}/rest/system/identity"), None).await;
+    let r = call_on(
+        &https_client(s.sim.ca_pem()),
+        Some(ADMIN),
+        "GET",
+        &format!("http://{addr}/rest/system/identity"),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 200);
 }
 
@@ -90,11 +151,30 @@ async fn disabling_www_refuses_plain_http() {
 async fn a_client_outside_the_allowed_addresses_is_reset_without_a_response() {
     let s = start().await;
     let addr = s.sim.https_addr();
-    assert_eq!(fate(addr).await, Fate::Answered, "a TLS server answers a bad ClientHello with an alert");
-    let r = s.call("PATCH", "/rest/ip/service/www-ssl", Some(json!({"address":"192.0.2.0/24"}))).await;
-    assert_eq!((r.status, r.json()["address"].as_str()), (200, Some("192.0.2.0/24")), "{}", r.text);
+    assert_eq!(
+        fate(addr).await,
+        Fate::Answered,
+        "a TLS server answers a bad ClientHello with an alert"
+    );
+    let r = s
+        .call(
+            "PATCH",
+            "/rest/ip/service/www-ssl",
+            Some(json!({"address":"192.0.2.0/24"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["address"].as_str()),
+        (200, Some("192.0.2.0/24")),
+        "{}",
+        r.text
+    );
     assert_eq!(fate(addr).await, Fate::Reset);
-    assert!(crate::support::tls_connect(addr, s.sim.ca_pem()).await.is_err());
+    assert!(
+        crate::support::tls_connect(addr, s.sim.ca_pem())
+            .await
+            .is_err()
+    );
     // An allowed-address list that includes the client lets it in again.
     patch_over_www(&s, "www-ssl", json!({"address":"192.0.2.0/24,127.0.0.0/8"})).await;
     assert!(https_works(&s, addr).await);
@@ -104,22 +184,41 @@ async fn a_client_outside_the_allowed_addresses_is_reset_without_a_response() {
     assert!(https_works(&s, addr).await);
     // The plain service follows its own row.
     let www = s.sim.http_addr().unwrap();
-    s.call("PATCH", "/rest/ip/service/www", Some(json!({"address":"192.0.2.1"}))).await;
+    s.call(
+        "PATCH",
+        "/rest/ip/service/www",
+        Some(json!({"address":"192.0.2.1"})),
+    )
+    .await;
     assert_eq!(fate(www).await, Fate::Reset);
 }
 
 #[tokio::test]
-async fn certificate_none_fails_the_tls_handshake() {
+async fn certificate_none_fails_the_handshake_with_a_handshake_failure_alert() {
     let s = start().await;
     let addr = s.sim.https_addr();
     let before = s.get("/rest/ip/service/www-ssl").await.json();
     let cert = before["certificate"].as_str().unwrap().to_owned();
     assert_ne!(cert, "none");
-    let r = s.call("PATCH", "/rest/ip/service/*6", Some(json!({"certificate":"none"}))).await;
+    let r = s
+        .call(
+            "PATCH",
+            "/rest/ip/service/*6",
+            Some(json!({"certificate":"none"})),
+        )
+        .await;
     assert_eq!(r.json()["certificate"], "none");
-    let err = crate::support::tls_connect(addr, s.sim.ca_pem()).await.expect_err("the handshake fails");
-    let tls = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()).unwrap_or_else(|| panic!("not a TLS error: {err}"));
-    assert_eq!(*tls, rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure));
+    let err = crate::support::tls_connect(addr, s.sim.ca_pem())
+        .await
+        .expect_err("the handshake fails");
+    let tls = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .unwrap_or_else(|| panic!("not a TLS error: {err}"));
+    assert_eq!(
+        *tls,
+        rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure)
+    );
     // An unknown certificate name is refused; the assigned one works again.
     let r = patch_over_www(&s, "www-ssl", json!({"certificate":"nosuch"})).await;
     r.assert_error(400, Some("input does not match any value of certificate"));
@@ -132,7 +231,13 @@ async fn a_new_port_moves_the_listener() {
     let s = start().await;
     let old = s.sim.https_addr();
     let port = crate::support::free_port();
-    let r = s.call("PATCH", "/rest/ip/service/www-ssl", Some(json!({"port": port.to_string()}))).await;
+    let r = s
+        .call(
+            "PATCH",
+            "/rest/ip/service/www-ssl",
+            Some(json!({"port": port.to_string()})),
+        )
+        .await;
     assert_eq!(r.json()["port"], port.to_string());
     until_refused(old).await;
     let new = SocketAddr::new(old.ip(), port);
@@ -142,12 +247,26 @@ async fn a_new_port_moves_the_listener() {
     let www_old = s.sim.http_addr().unwrap();
     let www_port = crate::support::free_port();
     let url = format!("https://{new}/rest/ip/service/www");
-    let r = call_on(&https_client(s.sim.ca_pem()), Some(ADMIN), "PATCH", &url, Some(json!({"port": www_port}))).await;
+    let r = call_on(
+        &https_client(s.sim.ca_pem()),
+        Some(ADMIN),
+        "PATCH",
+        &url,
+        Some(json!({"port": www_port})),
+    )
+    .await;
     assert_eq!(r.json()["port"], www_port.to_string());
     until_refused(www_old).await;
     let www_new = SocketAddr::new(old.ip(), www_port);
     until_listening(www_new).await;
-    let r = call_on(&https_client(s.sim.ca_pem()), Some(ADMIN), "GET", &format!("http://{www_new}/rest/system/identity"), None).await;
+    let r = call_on(
+        &https_client(s.sim.ca_pem()),
+        Some(ADMIN),
+        "GET",
+        &format!("http://{www_new}/rest/system/identity"),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 200);
 }
 
@@ -156,16 +275,31 @@ async fn plain_www_serves_rest_from_7_9_only() {
     for (version, rest_on_www) in [("7.23.7", true), ("7.9", true), ("7.8", false)] {
         let s = start_with(Simulator::builder().version(version.parse::<Version>().unwrap())).await;
         let url = format!("{}/rest/system/identity", s.sim.http_url().unwrap());
-        let r = call_on(&https_client(s.sim.ca_pem()), Some(ADMIN), "GET", &url, None).await;
+        let r = call_on(
+            &https_client(s.sim.ca_pem()),
+            Some(ADMIN),
+            "GET",
+            &url,
+            None,
+        )
+        .await;
         if rest_on_www {
             assert_eq!(r.status, 200, "{version}: {}", r.text);
             assert!(r.text.contains("MikroTik"), "{version}: {}", r.text);
         } else {
             assert_ne!(r.status, 200, "{version}");
-            assert!(serde_json::from_str::<Value>(&r.text).is_err(), "{version}: REST answered on www: {}", r.text);
+            assert!(
+                serde_json::from_str::<Value>(&r.text).is_err(),
+                "{version}: REST answered on www: {}",
+                r.text
+            );
         }
         // HTTPS serves REST on every version.
-        assert_eq!(s.get("/rest/system/identity").await.status, 200, "{version}");
+        assert_eq!(
+            s.get("/rest/system/identity").await.status,
+            200,
+            "{version}"
+        );
     }
 }
 
@@ -177,20 +311,51 @@ async fn services_are_found_by_id_and_name_and_refuse_unknown_keys() {
     assert_eq!(by_id, by_name);
     assert_eq!(by_id["name"], "www-ssl");
     assert_eq!(by_id["port"], s.sim.https_addr().port().to_string());
-    assert_eq!(s.get("/rest/ip/service/www").await.json()["port"], s.sim.http_addr().unwrap().port().to_string());
+    assert_eq!(
+        s.get("/rest/ip/service/www").await.json()["port"],
+        s.sim.http_addr().unwrap().port().to_string()
+    );
     let cases: &[(&str, Value, &str)] = &[
         ("*0", json!({"comment":"x"}), "unknown parameter comment"),
-        ("www-ssl", json!({"port":"x"}), "invalid value for argument port"),
-        ("www-ssl", json!({"tls-version":"only-1.3"}), "invalid value for argument tls-version"),
-        ("www", json!({"certificate":"none"}), "unknown parameter certificate"),
-        ("www-ssl", json!({"address":"not-an-address"}), "invalid value for argument address"),
-        ("www-ssl", json!({"available-from":"10.0.0.0/8"}), "unknown parameter available-from"),
+        (
+            "www-ssl",
+            json!({"port":"x"}),
+            "invalid value for argument port",
+        ),
+        (
+            "www-ssl",
+            json!({"tls-version":"only-1.3"}),
+            "invalid value for argument tls-version",
+        ),
+        (
+            "www",
+            json!({"certificate":"none"}),
+            "unknown parameter certificate",
+        ),
+        (
+            "www-ssl",
+            json!({"address":"not-an-address"}),
+            "invalid value for argument address",
+        ),
+        (
+            "www-ssl",
+            json!({"available-from":"10.0.0.0/8"}),
+            "unknown parameter available-from",
+        ),
     ];
     for (service, body, detail) in cases {
-        let r = s.call("PATCH", &format!("/rest/ip/service/{service}"), Some(body.clone())).await;
+        let r = s
+            .call(
+                "PATCH",
+                &format!("/rest/ip/service/{service}"),
+                Some(body.clone()),
+            )
+            .await;
         r.assert_error(400, Some(detail));
     }
-    s.get("/rest/ip/service/nosuch").await.assert_error(404, None);
+    s.get("/rest/ip/service/nosuch")
+        .await
+        .assert_error(404, None);
     // Nothing was changed by the refusals, and the listener still serves.
     assert_eq!(s.get("/rest/ip/service/*6").await.json(), by_id);
 }
@@ -201,7 +366,13 @@ async fn from_7_24_the_allowed_addresses_are_called_available_from() {
     let row = s.get("/rest/ip/service/www-ssl").await.json();
     assert_eq!(row["available-from"], "");
     assert!(row.get("address").is_none(), "{row}");
-    let r = s.call("PATCH", "/rest/ip/service/www-ssl", Some(json!({"available-from":"192.0.2.0/24"}))).await;
+    let r = s
+        .call(
+            "PATCH",
+            "/rest/ip/service/www-ssl",
+            Some(json!({"available-from":"192.0.2.0/24"})),
+        )
+        .await;
     assert_eq!(r.json()["available-from"], "192.0.2.0/24");
     assert_eq!(fate(s.sim.https_addr()).await, Fate::Reset);
 }

@@ -16,21 +16,31 @@ use simulator::{Limits, Simulator};
 const SECOND: Duration = Duration::from_secs(1);
 
 async fn router(limits: Limits) -> Sim {
-    start_with(Simulator::builder().limits(limits).group("agents", "api,rest-api,read,write").user("agent", "pw", "agents")).await
+    start_with(
+        Simulator::builder()
+            .limits(limits)
+            .group("agents", "api,rest-api,read,write")
+            .user("agent", "pw", "agents"),
+    )
+    .await
 }
 
 /// Runs the GETs of `users` concurrently; returns each reply with its virtual completion time.
 async fn concurrently(s: &Sim, users: &[(&'static str, &'static str)]) -> Vec<(Reply, Duration)> {
     let start = Instant::now();
     let calls = users.iter().map(|u| async move {
-        let r = s.call_as(Some(*u), "GET", "/rest/system/identity", None).await;
+        let r = s
+            .call_as(Some(*u), "GET", "/rest/system/identity", None)
+            .await;
         (r, start.elapsed())
     });
     futures_join_all(calls).await
 }
 
 /// `join_all` without the `futures` crate: spawn-free, in order.
-async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futs: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
     let futs: Vec<_> = futs.into_iter().map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
     let mut futs: Vec<Option<_>> = futs.into_iter().map(Some).collect();
@@ -47,15 +57,27 @@ async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item =
                 }
             }
         }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     })
     .await;
-    outputs.into_iter().map(|o| o.expect("every future finished")).collect()
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_request_past_the_session_limit_is_session_closed() {
-    let s = router(Limits { session_limit: 2 * SECOND, request_cost: 3 * SECOND, ..Limits::default() }).await;
+    let s = router(Limits {
+        session_limit: 2 * SECOND,
+        request_cost: 3 * SECOND,
+        ..Limits::default()
+    })
+    .await;
     let done = concurrently(&s, &[("admin", "admin")]).await;
     let (r, took) = &done[0];
     r.assert_error(400, Some("Session closed"));
@@ -67,7 +89,12 @@ async fn a_request_past_the_session_limit_is_session_closed() {
 
 #[tokio::test(start_paused = true)]
 async fn requests_queued_behind_a_long_one_fail_the_same_way() {
-    let s = router(Limits { session_limit: 2 * SECOND, request_cost: 3 * SECOND, ..Limits::default() }).await;
+    let s = router(Limits {
+        session_limit: 2 * SECOND,
+        request_cost: 3 * SECOND,
+        ..Limits::default()
+    })
+    .await;
     let admin = ("admin", "admin");
     let done = concurrently(&s, &[admin, admin, admin]).await;
     for (r, took) in &done {
@@ -78,27 +105,44 @@ async fn requests_queued_behind_a_long_one_fail_the_same_way() {
 
 #[tokio::test(start_paused = true)]
 async fn one_users_requests_run_one_at_a_time() {
-    let s = router(Limits { session_limit: 8 * SECOND, request_cost: SECOND, ..Limits::default() }).await;
+    let s = router(Limits {
+        session_limit: 8 * SECOND,
+        request_cost: SECOND,
+        ..Limits::default()
+    })
+    .await;
     let admin = ("admin", "admin");
     let done = concurrently(&s, &[admin, admin, admin]).await;
-    let mut times: Vec<u64> = done.iter().map(|(r, took)| {
-        assert_eq!(r.status, 200, "{}", r.text);
-        took.as_secs()
-    }).collect();
+    let mut times: Vec<u64> = done
+        .iter()
+        .map(|(r, took)| {
+            assert_eq!(r.status, 200, "{}", r.text);
+            took.as_secs()
+        })
+        .collect();
     times.sort();
     assert_eq!(times, [1, 2, 3], "each request waits for the one before it");
 }
 
 #[tokio::test(start_paused = true)]
 async fn different_users_run_in_parallel() {
-    let s = router(Limits { session_limit: 8 * SECOND, request_cost: SECOND, ..Limits::default() }).await;
+    let s = router(Limits {
+        session_limit: 8 * SECOND,
+        request_cost: SECOND,
+        ..Limits::default()
+    })
+    .await;
     let done = concurrently(&s, &[("admin", "admin"), ("agent", "pw")]).await;
     for (r, took) in &done {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(took.as_secs(), 1, "{took:?}");
     }
     // Two of one user and one of another: the other user is not held up.
-    let done = concurrently(&s, &[("admin", "admin"), ("admin", "admin"), ("agent", "pw")]).await;
+    let done = concurrently(
+        &s,
+        &[("admin", "admin"), ("admin", "admin"), ("agent", "pw")],
+    )
+    .await;
     let secs: Vec<u64> = done.iter().map(|(_, t)| t.as_secs()).collect();
     assert_eq!(secs[2], 1);
     let mut admin: Vec<u64> = secs[..2].to_vec();

@@ -33,9 +33,14 @@ pub const V6: &str = "/rest/ipv6/firewall/address-list";
 /// A rustls client configuration (ring provider) whose only trusted root is `ca_pem`.
 pub fn client_config(ca_pem: &str) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
-    let certs: Vec<CertificateDer<'static>> =
-        rustls_pemfile::certs(&mut ca_pem.as_bytes()).collect::<Result<_, _>>().expect("the CA PEM parses");
-    assert_eq!(certs.len(), 1, "the simulator hands out exactly one CA certificate");
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut ca_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("the CA PEM parses");
+    assert_eq!(
+        certs.len(),
+        1,
+        "the simulator hands out exactly one CA certificate"
+    );
     for c in certs {
         roots.add(c).expect("the CA is a valid trust anchor");
     }
@@ -69,24 +74,33 @@ pub struct Reply {
 impl Reply {
     /// The body as JSON; fails the test when it is not.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("reply is not JSON ({e}): {:?}", self.text))
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("reply is not JSON ({e}): {:?}", self.text))
     }
 
     /// A header's value as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).map(|v| v.to_str().expect("header is text").to_owned())
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("header is text").to_owned())
     }
 
     /// Asserts an error envelope: `status` and the exact body a router sends.
     #[track_caller]
     pub fn assert_error(&self, status: u16, detail: Option<&str>) {
-        assert_eq!((self.status, self.text.as_str()), (status, envelope(status, detail).as_str()));
+        assert_eq!(
+            (self.status, self.text.as_str()),
+            (status, envelope(status, detail).as_str())
+        );
     }
 }
 
 /// The exact RouterOS error body for `status` with an optional `detail`.
 pub fn envelope(status: u16, detail: Option<&str>) -> String {
-    let reason = http::StatusCode::from_u16(status).expect("a status").canonical_reason().expect("a reason");
+    let reason = http::StatusCode::from_u16(status)
+        .expect("a status")
+        .canonical_reason()
+        .expect("a reason");
     let mut out = String::from("{");
     if let Some(d) = detail {
         out.push_str(&format!("\"detail\":{},", Value::from(d)));
@@ -99,10 +113,15 @@ pub fn envelope(status: u16, detail: Option<&str>) -> String {
 /// values, except the numeric `error` of an error envelope.
 #[track_caller]
 pub fn assert_router_json(text: &str) {
-    let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
+    let v: Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
     // serde_json's map is ordered by key, so re-serialising gives the sorted compact form; `.id`
     // sorts before every lower-case key.
-    assert_eq!(serde_json::to_string(&v).unwrap(), text, "keys not sorted or not compact");
+    assert_eq!(
+        serde_json::to_string(&v).unwrap(),
+        text,
+        "keys not sorted or not compact"
+    );
     fn walk(v: &Value, text: &str) {
         match v {
             Value::Array(items) => items.iter().for_each(|i| walk(i, text)),
@@ -111,7 +130,9 @@ pub fn assert_router_json(text: &str) {
                     match val {
                         Value::String(_) => {}
                         Value::Number(_) if k == "error" && map.contains_key("message") => {}
-                        Value::Array(_) | Value::Object(_) if !map.contains_key("message") => walk(val, text),
+                        Value::Array(_) | Value::Object(_) if !map.contains_key("message") => {
+                            walk(val, text)
+                        }
                         other => panic!("non-string value {k}={other} in {text}"),
                     }
                 }
@@ -145,10 +166,18 @@ pub async fn start_with(builder: SimulatorBuilder) -> Sim {
 
 /// Basic credentials as a header value.
 pub fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 impl Sim {
+    /// Replaces the client, dropping its pooled connections (after a reboot drops them server-side).
+    pub fn reconnect(&mut self) {
+        self.client = https_client(self.sim.ca_pem());
+    }
+
     /// A request as `admin`.
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
         self.call_as(Some(ADMIN), method, path, body).await
@@ -160,7 +189,13 @@ impl Sim {
     }
 
     /// A request with the given credentials (or none), over HTTPS.
-    pub async fn call_as(&self, auth: Option<(&str, &str)>, method: &str, path: &str, body: Option<Value>) -> Reply {
+    pub async fn call_as(
+        &self,
+        auth: Option<(&str, &str)>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let url = format!("{}{path}", self.sim.https_url());
         call_on(&self.client, auth, method, &url, body).await
     }
@@ -181,17 +216,29 @@ impl Sim {
 
     /// The `address` values of an address-list GET, in order.
     pub async fn addresses(&self, path: &str) -> Vec<String> {
-        self.rows(path).await.iter().map(|r| r["address"].as_str().expect("address").to_owned()).collect()
+        self.rows(path)
+            .await
+            .iter()
+            .map(|r| r["address"].as_str().expect("address").to_owned())
+            .collect()
     }
 
     /// A raw HTTP/1.1 exchange over TLS with the `www-ssl` listener.
     pub async fn raw_https(&self, request: &[u8]) -> RawReply {
-        raw_https(self.sim.https_addr(), self.sim.ca_pem(), request).await.expect("a raw HTTPS reply")
+        raw_https(self.sim.https_addr(), self.sim.ca_pem(), request)
+            .await
+            .expect("a raw HTTPS reply")
     }
 }
 
 /// Sends one request with `client`.
-pub async fn call_on(client: &reqwest::Client, auth: Option<(&str, &str)>, method: &str, url: &str, body: Option<Value>) -> Reply {
+pub async fn call_on(
+    client: &reqwest::Client,
+    auth: Option<(&str, &str)>,
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+) -> Reply {
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
     let mut req = client.request(method, url);
     if let Some((u, p)) = auth {
@@ -204,7 +251,11 @@ pub async fn call_on(client: &reqwest::Client, auth: Option<(&str, &str)>, metho
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("a body");
-    Reply { status, headers, text }
+    Reply {
+        status,
+        headers,
+        text,
+    }
 }
 
 /// A reply read off a raw socket.
@@ -226,13 +277,24 @@ impl RawReply {
 
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// A request with admin credentials and `Connection: close`, for the raw helpers.
-pub fn raw_request(method: &str, path: &str, extra_headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {}\r\nConnection: close\r\n", basic(ADMIN.0, ADMIN.1));
+pub fn raw_request(
+    method: &str,
+    path: &str,
+    extra_headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {}\r\nConnection: close\r\n",
+        basic(ADMIN.0, ADMIN.1)
+    );
     for (k, v) in extra_headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -246,15 +308,26 @@ pub fn raw_request(method: &str, path: &str, extra_headers: &[(&str, &str)], bod
 }
 
 /// Opens a TLS connection to `addr` trusting only `ca_pem`.
-pub async fn tls_connect(addr: SocketAddr, ca_pem: &str) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+pub async fn tls_connect(
+    addr: SocketAddr,
+    ca_pem: &str,
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let tcp = TcpStream::connect(addr).await?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(ca_pem)));
-    connector.connect(ServerName::try_from("localhost").expect("a name"), tcp).await
+    connector
+        .connect(ServerName::try_from("localhost").expect("a name"), tcp)
+        .await
 }
 
 /// Sends `request` over TLS and reads the reply until the server closes the connection.
-pub async fn raw_https(addr: SocketAddr, ca_pem: &str, request: &[u8]) -> std::io::Result<RawReply> {
-    let stream = tokio::time::timeout(BOUND, tls_connect(addr, ca_pem)).await.expect("TLS connect within the bound")?;
+pub async fn raw_https(
+    addr: SocketAddr,
+    ca_pem: &str,
+    request: &[u8],
+) -> std::io::Result<RawReply> {
+    let stream = tokio::time::timeout(BOUND, tls_connect(addr, ca_pem))
+        .await
+        .expect("TLS connect within the bound")?;
     exchange(stream, request).await
 }
 
@@ -264,18 +337,28 @@ pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> std::io::Result<RawRe
     exchange(stream, request).await
 }
 
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, request: &[u8]) -> std::io::Result<RawReply> {
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    request: &[u8],
+) -> std::io::Result<RawReply> {
     stream.write_all(request).await?;
     stream.flush().await?;
     let mut buf = Vec::new();
-    let read = tokio::time::timeout(BOUND, stream.read_to_end(&mut buf)).await.expect("the server answers and closes within the bound");
+    let read = tokio::time::timeout(BOUND, stream.read_to_end(&mut buf))
+        .await
+        .expect("the server answers and closes within the bound");
     match read {
         Ok(_) => {}
         // A peer that closes without TLS close_notify after a complete reply is fine for these tests.
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !buf.is_empty() => {}
         Err(e) => return Err(e),
     }
-    parse_reply(&buf).ok_or_else(|| std::io::Error::other(format!("no HTTP reply in {:?}", String::from_utf8_lossy(&buf))))
+    parse_reply(&buf).ok_or_else(|| {
+        std::io::Error::other(format!(
+            "no HTTP reply in {:?}",
+            String::from_utf8_lossy(&buf)
+        ))
+    })
 }
 
 /// Parses one HTTP/1.1 reply (status line, headers, body up to `Content-Length`).
@@ -289,15 +372,27 @@ pub fn parse_reply(buf: &[u8]) -> Option<RawReply> {
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let mut body = buf[end + 4..].to_vec();
-    if let Some(len) = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse::<usize>().ok()) {
+    if let Some(len) = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
         body.truncate(len);
     }
-    Some(RawReply { status, headers, body })
+    Some(RawReply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// A free loopback port (bound and released; good enough on loopback for a moved listener).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Waits, within [`BOUND`], until connecting to `addr` is refused.
@@ -310,7 +405,9 @@ pub async fn until_refused(addr: SocketAddr) {
             }
         }
     };
-    tokio::time::timeout(BOUND, wait).await.unwrap_or_else(|_| panic!("{addr} still accepts connections"));
+    tokio::time::timeout(BOUND, wait)
+        .await
+        .unwrap_or_else(|_| panic!("{addr} still accepts connections"));
 }
 
 /// Waits, within [`BOUND`], until `addr` accepts TCP connections.
@@ -323,5 +420,7 @@ pub async fn until_listening(addr: SocketAddr) {
             tokio::task::yield_now().await;
         }
     };
-    tokio::time::timeout(BOUND, wait).await.unwrap_or_else(|_| panic!("{addr} never listened"));
+    tokio::time::timeout(BOUND, wait)
+        .await
+        .unwrap_or_else(|_| panic!("{addr} never listened"));
 }
