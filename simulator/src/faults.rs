@@ -271,10 +271,10 @@ impl FaultRule {
 
     /// Checks the rule makes sense; the message says what to change.
     pub fn validate(&self) -> Result<(), String> {
-        if let Some(p) = self.firing.probability {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(format!("probability must be between 0 and 1, not {p}"));
-            }
+        if let Some(p) = self.firing.probability
+            && !(0.0..=1.0).contains(&p)
+        {
+            return Err(format!("probability must be between 0 and 1, not {p}"));
         }
         match &self.action {
             Action::Status { status, .. } | Action::Body { status, .. }
@@ -334,10 +334,10 @@ impl Entry {
         if self.rule.firing.times.is_some_and(|t| self.fired >= t) {
             return false;
         }
-        if let Some(p) = self.rule.firing.probability {
-            if self.rng.random::<f64>() >= p {
-                return false;
-            }
+        if let Some(p) = self.rule.firing.probability
+            && self.rng.random::<f64>() >= p
+        {
+            return false;
         }
         self.fired += 1;
         true
@@ -467,10 +467,9 @@ impl Faults {
     /// The fault for a request, if any.
     pub fn on_request(&self, r: &RequestInfo<'_>) -> Option<Hit> {
         self.pick(|rule| {
-            !rule.action.is_tls()
-                && rule.action != Action::Refuse
-                && !(rule.action.at_connection() && !rule.matcher.needs_request())
-                && rule.matcher.matches_request(r)
+            // Connection-level actions without request fields already acted at accept time.
+            let request_phase = rule.matcher.needs_request() || !rule.action.at_connection();
+            request_phase && !rule.action.is_tls() && rule.action != Action::Refuse && rule.matcher.matches_request(r)
         })
     }
 

@@ -231,7 +231,7 @@ struct JournalArgs {
 #[derive(Debug, Subcommand)]
 enum FaultOp {
     /// Add a rule: an action kind with its options, or a whole rule as JSON with --rule.
-    Add(FaultAdd),
+    Add(Box<FaultAdd>),
     /// List the rules with their counters.
     List,
     /// Remove a rule by id.
@@ -565,7 +565,7 @@ async fn control(cmd: Command) -> Res {
             let c = Client::new(&control)?;
             let v = match op {
                 FaultOp::Add(a) => {
-                    c.call(Method::POST, "/faults", Some(fault_rule(a)?))
+                    c.call(Method::POST, "/faults", Some(fault_rule(*a)?))
                         .await?
                 }
                 FaultOp::List => c.call(Method::GET, "/faults", None).await?,

@@ -109,13 +109,13 @@ impl Menu {
                 return Err(RosError::bad_request("no such command prefix"));
             }
             if let Some(m) = menu {
-                if !m.is_singleton() {
-                    if let Some(id) = args::parse_id(seg) {
-                        return match rest.next() {
-                            None => Ok(Target::Item(m, id)),
-                            Some(extra) => Err(RosError::no_such_directory(extra)),
-                        };
-                    }
+                if !m.is_singleton()
+                    && let Some(id) = args::parse_id(seg)
+                {
+                    return match rest.next() {
+                        None => Ok(Target::Item(m, id)),
+                        Some(extra) => Err(RosError::no_such_directory(extra)),
+                    };
                 }
                 if COMMANDS.contains(seg) {
                     return match rest.next() {

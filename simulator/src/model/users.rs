@@ -374,10 +374,10 @@ impl Users {
             Policies::parse(v).ok_or_else(|| RosError::invalid_value("policy"))?;
             g.policy = v.to_owned();
         }
-        if let Some(v) = args.get("skin") {
-            if v != "default" {
-                return Err(RosError::invalid_value("skin"));
-            }
+        if let Some(v) = args.get("skin")
+            && v != "default"
+        {
+            return Err(RosError::invalid_value("skin"));
         }
         if let Some(v) = args.get("comment") {
             g.comment = (!v.is_empty()).then(|| v.to_owned());

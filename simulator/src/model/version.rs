@@ -153,7 +153,7 @@ impl FromStr for Version {
                 .map_or(Ok(0), |p| p.parse::<u32>())
                 .map_err(|_| bad())
         };
-        if !pre.is_empty() && !(pre.starts_with("rc") || pre.starts_with("beta")) {
+        if !(pre.is_empty() || pre.starts_with("rc") || pre.starts_with("beta")) {
             return Err(bad());
         }
         let numbers = (n(0)?, n(1)?, n(2)?);

@@ -58,10 +58,10 @@ impl<'a> Row<'a> {
         out.push(b'{');
         let mut first = true;
         for (key, value) in &self.fields {
-            if let Some(p) = proplist {
-                if !p.keeps(key) {
-                    continue;
-                }
+            if let Some(p) = proplist
+                && !p.keeps(key)
+            {
+                continue;
             }
             if !first {
                 out.push(b',');

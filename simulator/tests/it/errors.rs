@@ -8,11 +8,20 @@ use serde_json::json;
 
 use crate::support::{V4, envelope, raw_request, start};
 
+/// One row of a request/reply table: method, path, body, status, detail.
+type Case = (
+    &'static str,
+    &'static str,
+    Option<serde_json::Value>,
+    u16,
+    Option<&'static str>,
+);
+
 #[tokio::test]
 async fn unknown_paths_and_misused_commands() {
     let s = start().await;
     s.put(V4, json!({"list":"a","address":"10.0.0.1"})).await;
-    let cases: &[(&str, &str, Option<serde_json::Value>, u16, Option<&str>)] = &[
+    let cases: &[Case] = &[
         (
             "GET",
             "/rest/nonexistent/path",
@@ -236,6 +245,11 @@ async fn head_is_501_and_options_is_503_without_cors() {
         let r = s.raw_https(&raw_request("HEAD", path, &[], b"")).await;
         assert_eq!(r.status, 501, "HEAD {path}");
         assert!(r.body.is_empty(), "a HEAD reply has no body");
+        let www = s.sim.http_addr().expect("a www listener");
+        let r = crate::support::raw_http(www, &raw_request("HEAD", path, &[], b""))
+            .await
+            .expect("a reply over www");
+        assert_eq!(r.status, 501, "HEAD {path} over www");
         let r = s
             .raw_https(&raw_request(
                 "OPTIONS",
@@ -247,6 +261,11 @@ async fn head_is_501_and_options_is_503_without_cors() {
         assert_eq!(
             (r.status, r.text()),
             (503, envelope(503, None)),
+            "OPTIONS {path}"
+        );
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
             "OPTIONS {path}"
         );
         assert!(

@@ -537,6 +537,15 @@ async fn send_text(
     r.text().await.unwrap()
 }
 
+/// A fixture name and the request that makes it: user (admin when `None`), method, path, body.
+type ErrorCase = (
+    &'static str,
+    Option<(&'static str, &'static str)>,
+    &'static str,
+    String,
+    Option<Value>,
+);
+
 #[tokio::test]
 async fn error_bodies_are_byte_for_byte_the_real_ones() {
     let s = start_with(
@@ -552,7 +561,7 @@ async fn error_bodies_are_byte_for_byte_the_real_ones() {
     s.put(V4, json!({"list":"blocked","address":"203.0.113.45"}))
         .await;
     let body = |v: Value| Some(v);
-    let cases: Vec<(&str, Option<(&str, &str)>, &str, String, Option<Value>)> = vec![
+    let cases: Vec<ErrorCase> = vec![
         (
             "error-400-already-have-such-entry.json",
             None,

@@ -102,11 +102,18 @@ async fn written_then_read(
     Ok(r.json()[field].as_str().map(str::to_owned))
 }
 
+/// A field, the JSON value written to it, and what is read back (or the refusal's detail).
+type ValueCase = (
+    &'static str,
+    Value,
+    Result<Option<&'static str>, &'static str>,
+);
+
 #[tokio::test]
 async fn yes_no_true_false_and_numbers_are_read_back_as_router_text() {
     let s = start().await;
     s.sim.clock().freeze();
-    let cases: &[(&str, Value, Result<Option<&str>, &str>)] = &[
+    let cases: &[ValueCase] = &[
         ("disabled", json!("yes"), Ok(Some("true"))),
         ("disabled", json!("no"), Ok(Some("false"))),
         ("disabled", json!(true), Ok(Some("true"))),
