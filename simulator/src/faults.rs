@@ -469,7 +469,10 @@ impl Faults {
         self.pick(|rule| {
             // Connection-level actions without request fields already acted at accept time.
             let request_phase = rule.matcher.needs_request() || !rule.action.at_connection();
-            request_phase && !rule.action.is_tls() && rule.action != Action::Refuse && rule.matcher.matches_request(r)
+            request_phase
+                && !rule.action.is_tls()
+                && rule.action != Action::Refuse
+                && rule.matcher.matches_request(r)
         })
     }
 

@@ -163,6 +163,9 @@ impl Shared {
     /// The queue that serialises `user`'s requests.
     pub fn user_queue(&self, user: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(q) = queues.get(user) {
+            return q.clone();
+        }
         queues.entry(user.to_owned()).or_default().clone()
     }
 

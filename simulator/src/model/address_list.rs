@@ -25,8 +25,13 @@ use crate::rest::json::Row;
 /// (MikroTik manual, firewall address-lists; the refusal text names the range).
 const MAX_TIMEOUT_MS: u64 = 21_474_836_470;
 
-/// Keys an add or set may carry.
+/// Keys a set may carry.
 const WRITABLE: &[&str] = &["address", "comment", "disabled", "list", "timeout"];
+
+/// Keys an add may carry: `dynamic` is an add-time flag (cli-reference, `ip/firewall/address-list`).
+const ADDABLE: &[&str] = &[
+    "address", "comment", "disabled", "dynamic", "list", "timeout",
+];
 
 /// One entry.
 #[derive(Debug, Clone)]
@@ -37,7 +42,16 @@ pub struct Entry {
     created_s: i64,
     timeout: Option<Timeout>,
     disabled: bool,
+    /// Added with `dynamic=yes`: dynamic (lost at reboot) even without a timeout.
+    dynamic: bool,
     comment: Option<Box<str>>,
+}
+
+impl Entry {
+    /// Whether the router shows the entry as dynamic: added so, or counting down.
+    fn is_dynamic(&self) -> bool {
+        self.dynamic || self.timeout.is_some()
+    }
 }
 
 /// The countdown of a dynamic entry.
@@ -78,6 +92,9 @@ pub struct EntryView {
     pub whole_seconds: bool,
     /// Disabled flag.
     pub disabled: bool,
+    /// Added with `dynamic=yes` (dynamic without a timeout).
+    #[serde(default)]
+    pub dynamic: bool,
     /// Comment, when set.
     pub comment: Option<String>,
 }
@@ -197,7 +214,8 @@ impl AddressList {
 
     /// `add`/PUT: creates an entry and returns its id.
     pub fn add(&mut self, args: &Args, now: SimTime, wall_s: i64) -> Result<u32, RosError> {
-        args.only(WRITABLE)?;
+        args.only(ADDABLE)?;
+        let dynamic = args.get_bool("dynamic")?.unwrap_or(false);
         let address = args
             .get("address")
             .map(|a| self.parse_address(a))
@@ -228,6 +246,7 @@ impl AddressList {
                 created_s: wall_s,
                 timeout,
                 disabled,
+                dynamic,
                 comment,
             },
         );
@@ -280,7 +299,12 @@ impl AddressList {
 
     /// Drops every dynamic entry, as a reboot does.
     pub fn drop_dynamic(&mut self) {
-        let ids: Vec<u32> = self.expiry.iter().map(|&(_, id)| id).collect();
+        let ids: Vec<u32> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.is_dynamic())
+            .map(|(&id, _)| id)
+            .collect();
         for id in ids {
             self.unlink(id);
         }
@@ -299,13 +323,59 @@ impl AddressList {
         row.push_opt("comment", e.comment.as_deref());
         row.push("creation-time", timestamp::format(e.created_s, iso_time));
         row.push("disabled", bool_text(e.disabled));
-        row.push("dynamic", bool_text(e.timeout.is_some()));
+        row.push("dynamic", bool_text(e.is_dynamic()));
         row.push("list", &*self.names[e.list as usize]);
         row.push_opt(
             "timeout",
             e.timeout.map(|t| duration::format_ms(t.remaining(now))),
         );
         row
+    }
+
+    /// Writes every entry as the JSON array a print returns, straight into `out`.
+    ///
+    /// This is the hot path of a large print: it produces exactly what rendering [`Row`]s and
+    /// writing them would (a unit test holds the two equal), without a `Row` or a `String` per field.
+    pub fn write_json(&self, out: &mut Vec<u8>, now: SimTime, iso_time: bool) {
+        use crate::rest::json::write_str;
+        out.reserve(self.entries.len() * 160 + 2);
+        out.push(b'[');
+        let mut first = true;
+        for (&id, e) in &self.entries {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(b"{\".id\":\"*");
+            write_hex(out, id);
+            out.extend_from_slice(b"\",\"address\":");
+            write_str(out, &e.address);
+            if let Some(c) = &e.comment {
+                out.extend_from_slice(b",\"comment\":");
+                write_str(out, c);
+            }
+            out.extend_from_slice(b",\"creation-time\":\"");
+            timestamp::write(out, e.created_s, iso_time);
+            out.extend_from_slice(if e.disabled {
+                b"\",\"disabled\":\"true\""
+            } else {
+                b"\",\"disabled\":\"false\""
+            });
+            out.extend_from_slice(if e.timeout.is_some() {
+                b",\"dynamic\":\"true\""
+            } else {
+                b",\"dynamic\":\"false\""
+            });
+            out.extend_from_slice(b",\"list\":");
+            write_str(out, &self.names[e.list as usize]);
+            if let Some(t) = e.timeout {
+                out.extend_from_slice(b",\"timeout\":\"");
+                out.extend_from_slice(duration::format_ms(t.remaining(now)).as_bytes());
+                out.push(b'"');
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
     }
 
     /// Every entry in id order.
@@ -332,6 +402,7 @@ impl AddressList {
                 expires_at_ms: e.timeout.map(|t| t.expires_at),
                 whole_seconds: e.timeout.is_none_or(|t| t.whole_seconds),
                 disabled: e.disabled,
+                dynamic: e.dynamic,
                 comment: e.comment.as_deref().map(str::to_owned),
             })
             .collect()
@@ -368,6 +439,7 @@ impl AddressList {
                     created_s: v.created_s,
                     timeout,
                     disabled: v.disabled,
+                    dynamic: v.dynamic,
                     comment,
                 },
             );
@@ -379,6 +451,15 @@ impl AddressList {
     /// The next id this menu will hand out.
     pub fn next_id(&self) -> u32 {
         self.next_id
+    }
+}
+
+/// Appends `id` as upper-case hex without leading zeros.
+fn write_hex(out: &mut Vec<u8>, id: u32) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let digits = (32 - id.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        out.push(HEX[((id >> (i * 4)) & 0xF) as usize]);
     }
 }
 
@@ -537,6 +618,113 @@ mod tests {
             t.set(a, &args(&[("comment", "x")]), 0).unwrap_err(),
             RosError::not_found()
         );
+    }
+
+    #[test]
+    fn dynamic_without_timeout_is_dynamic_until_reboot() {
+        let mut t = table();
+        let d = t
+            .add(
+                &args(&[("list", "l"), ("address", "10.0.0.1"), ("dynamic", "yes")]),
+                0,
+                0,
+            )
+            .unwrap();
+        let s = t
+            .add(
+                &args(&[("list", "l"), ("address", "10.0.0.2"), ("dynamic", "no")]),
+                0,
+                0,
+            )
+            .unwrap();
+        let row = t.render(d, 0, true).unwrap();
+        assert_eq!(
+            (row.get("dynamic"), row.get("timeout")),
+            (Some("true"), None)
+        );
+        assert_eq!(t.render(s, 0, true).unwrap().get("dynamic"), Some("false"));
+        let bad = t.add(
+            &args(&[("list", "l"), ("address", "10.0.0.3"), ("dynamic", "maybe")]),
+            0,
+            0,
+        );
+        assert_eq!(bad.unwrap_err(), RosError::invalid_value("dynamic"));
+        // `dynamic` is not a property a set can change.
+        let set = t.set(s, &args(&[("dynamic", "yes")]), 0);
+        assert_eq!(set.unwrap_err(), RosError::unknown_parameter("dynamic"));
+        let back = AddressList::from_views(Family::V4, &t.views(), t.next_id()).unwrap();
+        assert_eq!(
+            back.render(d, 0, true).unwrap().get("dynamic"),
+            Some("true")
+        );
+        t.drop_dynamic();
+        assert!(!t.contains(d));
+        assert!(t.contains(s));
+    }
+
+    #[test]
+    fn direct_writer_equals_rendered_rows() {
+        let mut t = table();
+        t.add(
+            &args(&[("list", "l"), ("address", "10.0.0.1"), ("timeout", "1m")]),
+            0,
+            1_700_000_000,
+        )
+        .unwrap();
+        t.add(
+            &args(&[
+                ("list", "k\"q"),
+                ("address", "10.0.0.0/8"),
+                ("comment", "a\\b"),
+                ("disabled", "yes"),
+            ]),
+            0,
+            5,
+        )
+        .unwrap();
+        t.add(
+            &args(&[
+                ("list", "l"),
+                ("address", "example.com"),
+                ("timeout", "1s500ms"),
+            ]),
+            0,
+            5,
+        )
+        .unwrap();
+        for _ in 0..300 {
+            t.add(
+                &args(&[
+                    ("list", "m"),
+                    (
+                        "address",
+                        &format!("10.1.{}.{}", t.next_id() / 256, t.next_id() % 256),
+                    ),
+                ]),
+                0,
+                5,
+            )
+            .unwrap();
+        }
+        for (now, iso) in [(0, true), (700, false), (30_000, true)] {
+            let mut direct = Vec::new();
+            t.write_json(&mut direct, now, iso);
+            let mut rendered = Vec::new();
+            crate::rest::json::write_rows(&mut rendered, t.rows(now, iso), None);
+            assert_eq!(
+                String::from_utf8(direct).unwrap(),
+                String::from_utf8(rendered).unwrap()
+            );
+        }
+        let mut empty = Vec::new();
+        table().write_json(&mut empty, 0, true);
+        assert_eq!(empty, b"[]");
+        let mut hex = Vec::new();
+        for id in [0, 1, 0xF, 0x10, 0x3C, 0xA1E6F, u32::MAX] {
+            write_hex(&mut hex, id);
+            hex.push(b' ');
+        }
+        assert_eq!(hex, b"0 1 F 10 3C A1E6F FFFFFFFF ");
     }
 
     #[test]

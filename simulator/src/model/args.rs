@@ -27,6 +27,11 @@ impl Args {
         use serde_json::Value;
         match value {
             Value::String(s) => Ok(s.clone()),
+            // The router's JSON parser refuses numbers with an exponent (`Failed to parse json`,
+            // MikroTik manual, REST API troubleshooting). serde_json, without arbitrary precision,
+            // cannot tell `1e3` from `1000.0`, so every number that is not an integer is refused;
+            // whether a real router takes plain fractions is unknown.
+            Value::Number(n) if n.is_f64() => Err(RosError::bad_request("Failed to parse json")),
             Value::Number(n) => Ok(n.to_string()),
             Value::Bool(b) => Ok(b.to_string()),
             Value::Null | Value::Array(_) | Value::Object(_) => Err(RosError::invalid_value(key)),
@@ -130,6 +135,16 @@ mod tests {
         assert_eq!(
             args.only(&["a", "b", "c"]).unwrap_err(),
             RosError::unknown_parameter("d")
+        );
+        let exponent: serde_json::Value = serde_json::from_str(r#"{"k": 1e3}"#).unwrap();
+        assert_eq!(
+            Args::from_json(exponent.as_object().unwrap()).unwrap_err(),
+            RosError::bad_request("Failed to parse json")
+        );
+        let big = json!({"k": u64::MAX});
+        assert_eq!(
+            Args::from_json(big.as_object().unwrap()).unwrap().get("k"),
+            Some("18446744073709551615")
         );
         for bad in [json!({"k": null}), json!({"k": [1]}), json!({"k": {}})] {
             assert_eq!(

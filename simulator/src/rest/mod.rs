@@ -110,6 +110,13 @@ impl Op {
     }
 }
 
+/// Version-dependent reply shapes the request needs, read once per request.
+#[derive(Debug, Clone, Copy)]
+struct Shapes {
+    keep_id: bool,
+    singleton_object: bool,
+}
+
 /// The reply of a successful operation.
 struct Reply {
     status: StatusCode,
@@ -142,7 +149,23 @@ pub async fn handle(
         Some(p) if p.is_empty() || p.starts_with('/') => Some(p.to_owned()),
         _ => None,
     };
-    let rest_served = listener == Listener::WwwSsl || shared.router().version.rest_on_www();
+    // One look at the router for everything decided before the operation runs.
+    let credentials = basic_credentials(req.headers());
+    let (rest_served, login, shapes) = {
+        let router = shared.router();
+        let login = credentials
+            .as_ref()
+            .map(|(name, password)| router.users.login(name, password, peer.ip()));
+        let shapes = Shapes {
+            keep_id: router.version.proplist_keeps_id(),
+            singleton_object: router.version.singleton_as_object(),
+        };
+        (
+            listener == Listener::WwwSsl || router.version.rest_on_www(),
+            login,
+            shapes,
+        )
+    };
     let Some(rest_path) = rest_path.filter(|_| rest_served) else {
         return Outcome {
             response: webfig(&path),
@@ -171,7 +194,7 @@ pub async fn handle(
         }
     }
 
-    let Some((name, password)) = basic_credentials(req.headers()) else {
+    let (Some((name, _)), Some(login)) = (credentials, login) else {
         let mut out = error_outcome(RosError::unauthorized(), None);
         out.response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -179,7 +202,6 @@ pub async fn handle(
         );
         return out;
     };
-    let login = shared.router().users.login(&name, &password, peer.ip());
     let policies = match login {
         Ok(p) => p,
         Err(why) => {
@@ -194,7 +216,7 @@ pub async fn handle(
         );
     }
 
-    let op = match understand(&req, &rest_path, shared, listener) {
+    let op = match understand(&req, &rest_path, shared, listener, shapes) {
         Ok(op) => op,
         Err(e) => return error_outcome(e, Some(name)),
     };
@@ -292,6 +314,15 @@ fn execute_on(router: &mut Router, op: Op, now: u64, wall_s: i64) -> Result<Repl
             count_only,
             bare_singleton,
         } => {
+            // A plain print of an address list is the hot path: write it without rendering rows.
+            if let (Menu::AddressList(f), true, None, false) =
+                (menu, query.is_empty(), &proplist, count_only)
+            {
+                let list = router.list(f);
+                let mut out = Vec::new();
+                list.write_json(&mut out, now, router.version.iso_timestamps());
+                return Ok(Reply::json(StatusCode::OK, out, list.len()));
+            }
             let rows = router.rows(menu, now).filter(|r| query.matches(r));
             if count_only {
                 let n = rows.count();
@@ -405,6 +436,7 @@ fn understand(
     rest_path: &str,
     shared: &Shared,
     listener: Listener,
+    shapes: Shapes,
 ) -> Result<Op, RosError> {
     let segments: Vec<&str> = rest_path.split('/').collect();
     let target = match Menu::resolve(&segments)? {
@@ -414,8 +446,10 @@ fn understand(
         },
         t => t,
     };
-    let keep_id = shared.router().version.proplist_keeps_id();
-    let singleton_object = shared.router().version.singleton_as_object();
+    let Shapes {
+        keep_id,
+        singleton_object,
+    } = shapes;
     let method = req.method();
     match (method, target) {
         (&Method::GET, Target::Menu(menu)) => {

@@ -164,8 +164,7 @@ async fn put_creates_one_row_with_201_location_and_the_whole_object() {
     let id = v[".id"].as_str().unwrap();
     let location = r.header("location").expect("a Location header");
     let expected_tail = format!("/rest/ip/firewall/address-list/{id}");
-    assert!(location.ends_with(&expected_tail), "{location}");
-    assert!(location.starts_with("https://"), "{location}");
+    assert_eq!(location, format!("{}{expected_tail}", s.sim.https_url()));
     // The Location leads to the row.
     let again = s.get(&expected_tail).await;
     assert_eq!(again.json(), v);

@@ -170,6 +170,14 @@ async fn bodies_that_are_not_json_objects_or_not_declared_as_json() {
         ("PUT", V4, json_ct, "not json", &parse),
         ("PUT", V4, json_ct, "{'list':'a'}", &parse),
         ("PUT", V4, json_ct, "{\"list\":\"a\",}", &parse),
+        // A number with an exponent (MikroTik manual, REST API troubleshooting).
+        (
+            "PUT",
+            V4,
+            json_ct,
+            "{\"list\":\"a\",\"address\":\"10.0.0.1\",\"timeout\":1e3}",
+            &parse,
+        ),
         (
             "POST",
             "/rest/ip/firewall/address-list/add",

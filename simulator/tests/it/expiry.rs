@@ -189,6 +189,8 @@ async fn reboot_drops_dynamic_entries_keeps_static_ones_and_restarts_uptime() {
         json!({"list":"r","address":"2001:db8::2","timeout":"1d"}),
     )
     .await;
+    s.put(V4, json!({"list":"r","address":"10.0.0.3","dynamic":"yes"}))
+        .await;
     s.sim.clock().advance(Duration::from_secs(3600));
     assert_eq!(s.get("/rest/system/resource").await.json()["uptime"], "1h");
     s.sim.reboot();

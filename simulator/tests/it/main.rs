@@ -5,7 +5,7 @@
 //! timed entries on the simulator's clock (`expiry`), users and policies (`auth`), service changes
 //! acting on the listeners (`services`), error replies (`errors`), session limit and per-user queues
 //! (`sessions`), odd inputs that must neither panic nor hang (`robustness`), version-dependent shapes
-//! (`versions`), and the comparison with real routers' replies in `fixtures/routeros` (`fixtures`).
+//! (`versions`), TLS and HTTP/1.1 behaviour (`transport`), and the comparison with real routers' replies in `fixtures/routeros` (`fixtures`).
 //! Every test starts its own simulator on loopback port 0; none sleeps.
 
 mod address_list;
@@ -19,5 +19,6 @@ mod robustness;
 mod services;
 mod sessions;
 mod support;
+mod transport;
 mod values;
 mod versions;

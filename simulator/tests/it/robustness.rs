@@ -277,39 +277,9 @@ async fn many_connections_at_once_are_all_answered() {
             s.call("PUT", V4, Some(body)).await.status
         }
     });
-    let all = tokio::time::timeout(Duration::from_secs(30), join_all(calls))
+    let all = tokio::time::timeout(Duration::from_secs(30), crate::support::join_all(calls))
         .await
         .expect("all answered in time");
     assert!(all.iter().all(|st| *st == 201), "{all:?}");
     assert_eq!(s.rows(V4).await.len(), 16);
-}
-
-async fn join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut set = Vec::new();
-    for f in futs {
-        set.push(f);
-    }
-    let mut out = Vec::with_capacity(set.len());
-    // Drive them together: a plain sequential await would not test concurrency.
-    let mut pinned: Vec<_> = set.into_iter().map(Box::pin).collect();
-    let mut done: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if done[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => done[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.extend(done.into_iter().map(|d| d.expect("done")));
-    out
 }

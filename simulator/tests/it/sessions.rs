@@ -34,40 +34,7 @@ async fn concurrently(s: &Sim, users: &[(&'static str, &'static str)]) -> Vec<(R
             .await;
         (r, start.elapsed())
     });
-    futures_join_all(calls).await
-}
-
-/// `join_all` without the `futures` crate: spawn-free, in order.
-async fn futures_join_all<F: std::future::Future>(
-    futs: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let futs: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
-    let mut futs: Vec<Option<_>> = futs.into_iter().map(Some).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, slot) in futs.iter_mut().enumerate() {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(out) => {
-                        outputs[i] = Some(out);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs
-        .into_iter()
-        .map(|o| o.expect("every future finished"))
-        .collect()
+    crate::support::join_all(calls).await
 }
 
 #[tokio::test(start_paused = true)]

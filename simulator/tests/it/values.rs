@@ -393,6 +393,19 @@ async fn keys_follow_static_dynamic_comment_and_timeout_rules() {
         "true",
     )
     .await;
+    // `dynamic=yes` on add makes a dynamic entry without a countdown.
+    check(
+        json!({"list":"k","address":"10.0.0.6","dynamic":"yes"}),
+        ".id,address,creation-time,disabled,dynamic,list",
+        "true",
+    )
+    .await;
+    check(
+        json!({"list":"k","address":"10.0.0.7","dynamic":false}),
+        ".id,address,creation-time,disabled,dynamic,list",
+        "false",
+    )
+    .await;
 }
 
 /// Adds `input` to a fresh list of `menu` and returns the stored address or the refusal's detail.
