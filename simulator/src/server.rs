@@ -200,6 +200,9 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
     let ctl = Arc::new(ConnCtl::new(dup));
     let work = async {
         match kind {
+            Listener::WwwSsl if !plaintext && (no_certificate || !config.has_certificate) => {
+                refuse_handshake(stream).await;
+            }
             Listener::WwwSsl if !plaintext => {
                 let config = match tls_fault {
                     Some(f) => match shared.tls.fault_config(f, &shared.authority, &shared.names) {
@@ -208,7 +211,7 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
                             return tracing::error!(error = %e, "could not make the fault certificate");
                         }
                     },
-                    None => shared.tls.config(config.has_certificate && !no_certificate),
+                    None => shared.tls.config(),
                 };
                 match tokio_rustls::TlsAcceptor::from(config).accept(stream).await {
                     Ok(tls) => {
@@ -240,6 +243,25 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
         _ = work => {}
         _ = epoch.changed() => tracing::debug!(%peer, "connection dropped"),
         _ = ctl.aborted() => tracing::debug!(%peer, "connection reset by a fault"),
+    }
+}
+
+/// What a router with `certificate=none` does: it reads the ClientHello, finds no usable cipher
+/// suite without a certificate, and answers with a fatal `handshake_failure` alert (40).
+async fn refuse_handshake(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const HANDSHAKE_FAILURE: [u8; 7] = [21, 3, 3, 0, 2, 2, 40];
+    let read_hello = async {
+        let mut header = [0u8; 5];
+        stream.read_exact(&mut header).await?;
+        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let mut hello = vec![0u8; len.min(1 << 14)];
+        stream.read_exact(&mut hello).await?;
+        Ok::<_, std::io::Error>(())
+    };
+    if let Ok(Ok(())) = tokio::time::timeout(Duration::from_secs(10), read_hello).await {
+        let _ = stream.write_all(&HANDSHAKE_FAILURE).await;
+        let _ = stream.shutdown().await;
     }
 }
 

@@ -24,7 +24,6 @@ use rcgen::{
 };
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use time::{Duration, OffsetDateTime};
 
@@ -192,25 +191,11 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Serves the current certificate, or none at all (`certificate=none`: the handshake then fails with
-/// a `handshake_failure` alert, as on a real router).
-#[derive(Debug)]
-struct Resolver {
-    key: Option<Arc<CertifiedKey>>,
-}
-
-impl ResolvesServerCert for Resolver {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.key.clone()
-    }
-}
-
 /// The TLS side of `www-ssl`: which certificate is served and which versions are offered.
 #[derive(Debug)]
 pub struct TlsState {
     identity: RwLock<Identity>,
     config: RwLock<Arc<ServerConfig>>,
-    no_cert_config: Arc<ServerConfig>,
     tls13: bool,
     /// Configurations serving the deliberately wrong certificates of TLS faults, made on first use.
     fault_configs: Mutex<HashMap<TlsFault, Arc<ServerConfig>>>,
@@ -238,48 +223,43 @@ pub fn sha256_hex(der: &[u8]) -> String {
 impl TlsState {
     /// TLS settings serving `identity`; TLS 1.3 is offered only when `tls13` (RouterOS documents 1.2).
     pub fn new(identity: Identity, tls13: bool) -> Result<Self, TlsError> {
-        let config = Self::build(Some(&identity), tls13)?;
-        let no_cert_config = Self::build(None, tls13)?;
+        let config = Self::build(&identity, tls13)?;
         Ok(Self {
             identity: RwLock::new(identity),
             config: RwLock::new(config),
-            no_cert_config,
             tls13,
             fault_configs: Mutex::new(HashMap::new()),
         })
     }
 
-    fn build(identity: Option<&Identity>, tls13: bool) -> Result<Arc<ServerConfig>, TlsError> {
+    /// A configuration serving `identity`. (`certificate=none` never reaches rustls: the server
+    /// answers the ClientHello with a `handshake_failure` alert itself, as a router does.)
+    fn build(identity: &Identity, tls13: bool) -> Result<Arc<ServerConfig>, TlsError> {
         let versions: &[&rustls::SupportedProtocolVersion] = if tls13 {
             &[&rustls::version::TLS12, &rustls::version::TLS13]
         } else {
             &[&rustls::version::TLS12]
         };
-        let key = identity.map(Identity::certified_key).transpose()?;
         let mut config = ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(versions)?
             .with_no_client_auth()
-            .with_cert_resolver(Arc::new(Resolver { key }));
+            .with_single_cert(identity.chain.clone(), identity.key.clone_key())?;
         // RouterOS speaks HTTP/1.1 only.
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
 
     /// The configuration for the next handshake.
-    pub fn config(&self, has_certificate: bool) -> Arc<ServerConfig> {
-        if has_certificate {
-            self.config
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-        } else {
-            self.no_cert_config.clone()
-        }
+    pub fn config(&self) -> Arc<ServerConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Serves `identity` from the next handshake on.
     pub fn replace(&self, identity: Identity) -> Result<(), TlsError> {
-        let config = Self::build(Some(&identity), self.tls13)?;
+        let config = Self::build(&identity, self.tls13)?;
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
         *self.identity.write().unwrap_or_else(|e| e.into_inner()) = identity;
         Ok(())
@@ -313,7 +293,7 @@ impl TlsState {
             TlsFault::WrongName => authority.issue_current(&["wrong-name.invalid".to_owned()])?,
             TlsFault::Untrusted => Authority::new("Untrusted CA")?.issue_current(names)?,
         };
-        let config = Self::build(Some(&identity), self.tls13)?;
+        let config = Self::build(&identity, self.tls13)?;
         cache.insert(fault, config.clone());
         Ok(config)
     }

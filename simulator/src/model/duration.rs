@@ -33,6 +33,37 @@ pub fn format_ms(ms: u64) -> String {
     out
 }
 
+/// Appends milliseconds the way RouterOS prints a duration, without allocating (the print path).
+pub fn write_ms(out: &mut Vec<u8>, ms: u64) {
+    if ms == 0 {
+        out.extend_from_slice(b"0s");
+        return;
+    }
+    let mut rest = ms;
+    for (suffix, unit) in UNITS {
+        let n = rest / unit;
+        if n > 0 {
+            write_u64(out, n);
+            out.extend_from_slice(suffix.as_bytes());
+            rest -= n * unit;
+        }
+    }
+}
+
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
 /// Parses a RouterOS duration into milliseconds; `None` when it is not one.
 pub fn parse_ms(text: &str) -> Option<u64> {
     let t = text.trim();
@@ -111,6 +142,9 @@ mod tests {
 
     fn check_format(ms: u64, expected: &str) {
         assert_eq!(format_ms(ms), expected, "format {ms}");
+        let mut out = Vec::new();
+        write_ms(&mut out, ms);
+        assert_eq!(out, expected.as_bytes(), "write {ms}");
         assert_eq!(parse_ms(expected), Some(ms), "parse {expected}");
     }
 

@@ -508,11 +508,14 @@ fn understand(
                 patch: true,
             })
         }
-        (&Method::PATCH, Target::Menu(menu)) if menu.is_singleton() => Ok(Op::SetSingleton {
-            menu,
-            args: body_args(req)?,
-            patch: true,
-        }),
+        // A singleton has no item to PATCH (set it with `POST .../set`), and a service cannot be
+        // deleted: a real router answers both this way (fixtures/README.md).
+        (&Method::PATCH, Target::Menu(menu)) if menu.is_singleton() => Err(RosError::bad_request(
+            "missing or invalid resource identifier",
+        )),
+        (&Method::DELETE, Target::Item(Menu::Service, _)) => Err(RosError::bad_request(
+            "missing or invalid resource identifier",
+        )),
         (&Method::DELETE, Target::Item(menu, id)) => Ok(Op::Remove {
             menu,
             ids: vec![id],

@@ -452,3 +452,39 @@ async fn the_ipv6_menu_has_the_same_methods() {
         "*1"
     );
 }
+
+#[tokio::test]
+async fn post_disable_and_enable_follow_the_duplicate_rule() {
+    let s = seeded().await;
+    let r = s
+        .call("POST", &format!("{V4}/disable"), Some(json!({".id":"*1"})))
+        .await;
+    assert_eq!((r.status, r.text.as_str()), (200, "[]"));
+    assert_eq!(s.get(&format!("{V4}/*1")).await.json()["disabled"], "true");
+    // *4 (b/10.0.0.1) is a disabled twin of nothing live in list b: it can be enabled.
+    let r = s
+        .call(
+            "POST",
+            &format!("{V4}/enable"),
+            Some(json!({"numbers":"*4"})),
+        )
+        .await;
+    assert_eq!((r.status, r.text.as_str()), (200, "[]"));
+    // A twin of *1 in list a, enabled while *1 is disabled; re-enabling *1 is then a duplicate.
+    s.put(V4, json!({"list":"a","address":"10.0.0.1"})).await;
+    let r = s
+        .call("POST", &format!("{V4}/enable"), Some(json!({".id":"*1"})))
+        .await;
+    r.assert_error(400, Some("failure: already have such entry"));
+}
+
+#[tokio::test]
+async fn proplist_on_a_singleton_keeps_only_the_listed_keys() {
+    let s = start().await;
+    let v = s
+        .get("/rest/system/resource?.proplist=uptime,version")
+        .await
+        .json();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["uptime", "version"]);
+}

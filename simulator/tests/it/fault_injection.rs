@@ -330,7 +330,7 @@ async fn tls_faults_fail_the_handshake_for_the_right_reason() {
         (Action::TlsWrongName, "NotValidForName"),
         (Action::TlsUntrusted, "UnknownIssuer"),
         // rustls, having no certificate to offer, refuses the handshake with an alert.
-        (Action::TlsNoCertificate, "AlertReceived"),
+        (Action::TlsNoCertificate, "HandshakeFailure"),
         (Action::TlsPlaintext, "InvalidContentType"),
     ];
     for (action, expected) in cases {
@@ -609,19 +609,32 @@ async fn journal_records_and_filters_every_request() {
 async fn a_user_supplied_certificate_is_served_instead_of_the_generated_one() {
     let dir = std::env::temp_dir().join(format!("routeros-sim-cert-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let own = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    let own =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert, own.cert.pem()).unwrap();
     std::fs::write(&key, own.signing_key.serialize_pem()).unwrap();
     let identity = simulator::Identity::from_files(&cert, &key).unwrap();
-    let sim = simulator::Simulator::builder().certificate(identity).start().await.unwrap();
+    let sim = simulator::Simulator::builder()
+        .certificate(identity)
+        .start()
+        .await
+        .unwrap();
     // Trusting the user's certificate works; trusting the simulator's own CA does not.
-    let tls = tls_connect(sim.https_addr(), &own.cert.pem()).await.expect("the user's certificate is served");
-    assert_eq!(tls.get_ref().1.peer_certificates().unwrap()[0].as_ref(), own.cert.der().as_ref());
+    let tls = tls_connect(sim.https_addr(), &own.cert.pem())
+        .await
+        .expect("the user's certificate is served");
+    assert_eq!(
+        tls.get_ref().1.peer_certificates().unwrap()[0].as_ref(),
+        own.cert.der().as_ref()
+    );
     assert!(tls_connect(sim.https_addr(), sim.ca_pem()).await.is_err());
     // Unusable files are refused with the file named.
     std::fs::write(&key, "not a key").unwrap();
-    let err = simulator::Identity::from_files(&cert, &key).unwrap_err().to_string();
+    let err = simulator::Identity::from_files(&cert, &key)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("key.pem"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,7 +5,10 @@
 //! timed entries on the simulator's clock (`expiry`), users and policies (`auth`), service changes
 //! acting on the listeners (`services`), error replies (`errors`), session limit and per-user queues
 //! (`sessions`), odd inputs that must neither panic nor hang (`robustness`), version-dependent shapes
-//! (`versions`), TLS and HTTP/1.1 behaviour (`transport`), and the comparison with real routers' replies in `fixtures/routeros` (`fixtures`).
+//! (`versions`), TLS and HTTP/1.1 behaviour (`transport`), and the comparison with real routers'
+//! replies in `fixtures/routeros` (`fixtures`); plus the simulator's own control API
+//! (`control_api`) and fault injection (`fault_injection`). `support` holds the HTTPS client that
+//! trusts only the simulator's CA and the raw-socket helpers.
 //! Every test starts its own simulator on loopback port 0; none sleeps.
 
 mod address_list;
