@@ -1,1 +1,78 @@
-//! placeholder
+//! One conformance suite for the address-list agent and the RouterOS REST behaviour it relies on.
+//!
+//! Scenarios are written once against a target ([`target::Ctx`]) and run, through libtest-mimic,
+//! against an in-process simulator (the default, and what `cargo test` does), a simulator running
+//! elsewhere (driven through its control API) or a real router. Each scenario declares the
+//! capabilities it needs ([`target::Cap`]); on a target that lacks one it is listed as ignored with the
+//! reason, decided when the list is built, never run and never counted as passed.
+//!
+//! Code map: [`cli`] parses the command line; [`run`] builds the trials, runs them and writes the
+//! reports; [`target`] holds targets, capabilities and the scenario context; [`driver`] runs the agent
+//! the way its binary does; [`rest`] is the suite's raw REST client with its write guard and recorder;
+//! [`scenarios`] holds the catalogue (`codes`, `wire`, `lifecycle`); [`safety`] proves a shared target
+//! was left as found; [`divergences`] reads the known simulator-versus-router differences; [`report`]
+//! prints the coverage table and writes JSON and JUnit files.
+
+pub mod cli;
+pub mod divergences;
+pub mod driver;
+pub mod report;
+pub mod rest;
+pub mod run;
+pub mod safety;
+pub mod scenarios;
+pub mod target;
+
+use std::fmt;
+
+/// Why a scenario failed: a sentence for people, with what was asked and what came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure(pub String);
+
+impl Failure {
+    /// A failure with this message.
+    pub fn new(msg: impl Into<String>) -> Self {
+        Failure(msg.into())
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure(s)
+    }
+}
+
+/// What a scenario returns.
+pub type Outcome = Result<(), Failure>;
+
+/// Fails the scenario with a formatted message unless the condition holds.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err($crate::Failure::new(format!($($fmt)+)));
+        }
+    };
+}
+
+/// Fails the scenario unless `left == right`, showing both.
+#[macro_export]
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr, $($fmt:tt)+) => {{
+        let (l, r) = (&$left, &$right);
+        if l != r {
+            return Err($crate::Failure::new(format!(
+                "{}: expected {:?}, got {:?}",
+                format!($($fmt)+),
+                r,
+                l
+            )));
+        }
+    }};
+}

@@ -120,7 +120,7 @@ fn run() -> Res<()> {
             .shared()
             .authority
             .issue_current(&simulator::tls::leaf_names(&[]))?;
-        simulator::tls::TlsState::new(identity, false)?.config(true)
+        simulator::tls::TlsState::new(identity, false)?.config()
     };
     let base_addr = servers.block_on(baseline(base_tls, replies.clone()))?;
     let base = Target::new(base_addr, sim.ca_pem())?;
@@ -757,7 +757,7 @@ fn big_print(clients: &Runtime, servers: &Runtime, big: &Simulator) -> Res<Vec<L
             .shared()
             .authority
             .issue_current(&simulator::tls::leaf_names(&[]))?;
-        let tls = simulator::tls::TlsState::new(identity, false)?.config(true);
+        let tls = simulator::tls::TlsState::new(identity, false)?.config();
         let replies = Replies {
             list: Bytes::new(),
             created: Bytes::new(),

@@ -344,8 +344,7 @@ impl AddressList {
         out.push(b'[');
         // A large print is rendered in two halves on two threads (the request's worker is blocked
         // for the render anyway); the halves are joined in id order, so the bytes are the same.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if self.entries.len() >= PARALLEL_PRINT_ROWS && threads > 1 {
+        if self.entries.len() >= PARALLEL_PRINT_ROWS && cores() > 1 {
             let mid = self
                 .entries
                 .keys()
@@ -492,6 +491,12 @@ impl AddressList {
     pub fn next_id(&self) -> u32 {
         self.next_id
     }
+}
+
+/// The machine's cores, asked once: the question reads cgroup files on Linux, too slow per request.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Appends `id` as upper-case hex without leading zeros.

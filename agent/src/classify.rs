@@ -1,0 +1,523 @@
+//! The one place that turns what came back from the router into a verdict or an error code.
+//!
+//! Real RouterOS answers in ways a person would not guess: a group without `rest-api` gets 401 (like a
+//! wrong password), a group without `read` or `write` gets 500 `not enough permissions (9)`, one
+//! without `api` gets 500 `std failure: not allowed (9)`, and a command cut at 60 seconds gets 400
+//! `Session closed`. So classification looks at the status **and** the `detail` of the error body,
+//! and at which operation was attempted (a 404 on DELETE means "already gone", on
+//! `/rest/system/resource` it means "this is not a RouterOS REST API"). Both functions here are pure
+//! and exhaustive; the network module only gathers the facts ([`Transport`], [`Reply`]).
+
+use crate::error::Code;
+
+/// What the agent was doing, which decides what some statuses mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `GET /rest/system/resource`: the first request, which proves this is RouterOS REST.
+    Probe,
+    /// Reading the managed address-list.
+    ReadList,
+    /// `PUT` of a new entry.
+    AddEntry,
+    /// `PATCH` of an entry's timeout or comment.
+    UpdateEntry,
+    /// `DELETE` of an entry.
+    RemoveEntry,
+}
+
+/// How a request failed below HTTP, as the network module determined it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// The TCP connection was refused.
+    Refused,
+    /// Host or network unreachable.
+    Unreachable,
+    /// The host name did not resolve.
+    NameResolution,
+    /// A connect, handshake or response time limit passed.
+    Timeout,
+    /// Certificate verification failed (including a pin mismatch).
+    Certificate,
+    /// TLS failed otherwise: alert, no common version or cipher, not TLS at all.
+    Handshake,
+    /// The connection was reset or closed before a complete response.
+    Reset,
+    /// The connection could not be opened for another reason.
+    ConnectOther,
+}
+
+/// The code of a transport failure.
+pub fn classify_transport(failure: Transport) -> Code {
+    match failure {
+        Transport::Refused | Transport::Unreachable | Transport::ConnectOther => {
+            Code::ConnectionRefused
+        }
+        Transport::NameResolution => Code::NameResolutionFailed,
+        Transport::Timeout => Code::TimedOut,
+        Transport::Certificate => Code::CertificateNotTrusted,
+        Transport::Handshake => Code::TlsHandshakeFailed,
+        Transport::Reset => Code::ConnectionReset,
+    }
+}
+
+/// A complete HTTP reply.
+#[derive(Debug, Clone, Copy)]
+pub struct Reply<'a> {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<&'a str>,
+    /// The whole body.
+    pub body: &'a [u8],
+}
+
+/// What a reply means for the operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The operation did what was asked; the body still has to be parsed.
+    Success,
+    /// DELETE or PATCH of an entry that no longer exists (404 with a RouterOS error body).
+    AlreadyGone,
+    /// PUT of an address the list already has (`failure: already have such entry`).
+    Duplicate,
+    /// A failure with this code.
+    Failure(Code),
+}
+
+/// The `detail` of a RouterOS error body, when the body is one.
+pub fn router_detail(body: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Value>(body).ok()? {
+        serde_json::Value::Object(map) => map
+            .get("detail")
+            .and_then(|d| d.as_str())
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// What the body of an error reply turned out to be.
+enum ErrorBody {
+    /// An HTML page (a proxy, a login page, REST switched off).
+    Html,
+    /// Not JSON at all, or empty.
+    NotJson,
+    /// JSON, but not an object with a numeric `error`.
+    WrongShape,
+    /// A RouterOS error envelope, with its `detail` (absent on 401 and 404).
+    Envelope(Option<String>),
+}
+
+fn looks_html(reply: &Reply<'_>) -> bool {
+    if reply
+        .content_type
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("text/html"))
+    {
+        return true;
+    }
+    let head = String::from_utf8_lossy(&reply.body[..reply.body.len().min(64)])
+        .trim_start()
+        .to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+fn error_body(reply: &Reply<'_>) -> ErrorBody {
+    if looks_html(reply) {
+        return ErrorBody::Html;
+    }
+    match serde_json::from_slice::<serde_json::Value>(reply.body) {
+        Err(_) => ErrorBody::NotJson,
+        Ok(serde_json::Value::Object(map)) if map.get("error").is_some_and(|e| e.is_number()) => {
+            ErrorBody::Envelope(
+                map.get("detail")
+                    .and_then(|d| d.as_str())
+                    .map(str::to_owned),
+            )
+        }
+        Ok(_) => ErrorBody::WrongShape,
+    }
+}
+
+/// Whether a `detail` is RouterOS's way of saying a policy is missing.
+fn is_permission_detail(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    d.contains("not enough permissions") || d.contains("not allowed")
+}
+
+/// The code of a failed operation that the rules above do not single out.
+fn operation_failure(op: Operation) -> Code {
+    match op {
+        Operation::Probe => Code::RestApiUnavailable,
+        Operation::ReadList => Code::ListReadFailed,
+        Operation::AddEntry => Code::EntryAddFailed,
+        Operation::UpdateEntry => Code::EntryUpdateFailed,
+        Operation::RemoveEntry => Code::EntryRemoveFailed,
+    }
+}
+
+/// Which 2xx statuses the operation produces on a real router.
+fn expected_success(op: Operation, status: u16) -> bool {
+    match op {
+        Operation::Probe | Operation::ReadList | Operation::UpdateEntry => status == 200,
+        // PUT answers 201 Created; 200 is accepted too, as from a proxy that rewrites it.
+        Operation::AddEntry => status == 201 || status == 200,
+        Operation::RemoveEntry => status == 204 || status == 200,
+    }
+}
+
+/// The meaning of a complete reply to `op`.
+pub fn classify_reply(op: Operation, reply: &Reply<'_>) -> Verdict {
+    use Verdict::Failure;
+    let status = reply.status;
+    match status {
+        200..=299 => {
+            if looks_html(reply) {
+                // A web page where JSON belongs: on the first request this is not a REST API at all.
+                return Failure(if op == Operation::Probe {
+                    Code::RestApiUnavailable
+                } else {
+                    Code::NotJson
+                });
+            }
+            if expected_success(op, status) {
+                Verdict::Success
+            } else {
+                Failure(Code::UnexpectedStatus)
+            }
+        }
+        // Redirects are not followed: RouterOS never sends one, so whatever did is not the router.
+        300..=399 => Failure(Code::RestApiUnavailable),
+        401 => Failure(Code::AuthenticationFailed),
+        403 => match error_body(reply) {
+            // RouterOS 7.24 answers every REST request with a 403 HTML page when REST is switched off.
+            ErrorBody::Html | ErrorBody::NotJson => Failure(Code::RestApiUnavailable),
+            _ => Failure(Code::AuthorizationFailed),
+        },
+        404 => match (error_body(reply), op) {
+            (ErrorBody::Envelope(_), Operation::RemoveEntry | Operation::UpdateEntry) => {
+                Verdict::AlreadyGone
+            }
+            // A menu that exists on every RouterOS 7 is missing: this is not the router's REST API.
+            _ => Failure(Code::RestApiUnavailable),
+        },
+        400..=499 => match error_body(reply) {
+            ErrorBody::Html | ErrorBody::NotJson if op == Operation::Probe => {
+                Failure(Code::RestApiUnavailable)
+            }
+            ErrorBody::Html | ErrorBody::NotJson => Failure(Code::NotJson),
+            ErrorBody::WrongShape => Failure(Code::WrongShape),
+            ErrorBody::Envelope(detail) => {
+                let detail = detail.unwrap_or_default();
+                let lower = detail.to_ascii_lowercase();
+                if status == 400 && lower.trim() == "session closed" {
+                    Failure(Code::SessionClosed)
+                } else if is_permission_detail(&detail) {
+                    Failure(Code::AuthorizationFailed)
+                } else if op == Operation::AddEntry && lower.contains("already have such entry") {
+                    Verdict::Duplicate
+                } else if op == Operation::AddEntry
+                    && lower.contains("invalid value for argument address")
+                {
+                    Failure(Code::AddressRejected)
+                } else {
+                    Failure(operation_failure(op))
+                }
+            }
+        },
+        500..=599 => match error_body(reply) {
+            ErrorBody::Envelope(Some(detail)) if is_permission_detail(&detail) => {
+                Failure(Code::AuthorizationFailed)
+            }
+            _ => Failure(Code::RouterInternalError),
+        },
+        _ => Failure(Code::UnexpectedStatus),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Operation::*;
+
+    const JSON: Option<&str> = Some("application/json");
+    const HTML: Option<&str> = Some("text/html; charset=utf-8");
+
+    fn check(
+        op: Operation,
+        status: u16,
+        content_type: Option<&str>,
+        body: &str,
+        expected: Verdict,
+    ) {
+        let reply = Reply {
+            status,
+            content_type,
+            body: body.as_bytes(),
+        };
+        assert_eq!(
+            classify_reply(op, &reply),
+            expected,
+            "{op:?} {status} {body:?}"
+        );
+    }
+
+    fn fail(code: Code) -> Verdict {
+        Verdict::Failure(code)
+    }
+
+    #[test]
+    fn transport_failures() {
+        for (t, code) in [
+            (Transport::Refused, Code::ConnectionRefused),
+            (Transport::Unreachable, Code::ConnectionRefused),
+            (Transport::ConnectOther, Code::ConnectionRefused),
+            (Transport::NameResolution, Code::NameResolutionFailed),
+            (Transport::Timeout, Code::TimedOut),
+            (Transport::Certificate, Code::CertificateNotTrusted),
+            (Transport::Handshake, Code::TlsHandshakeFailed),
+            (Transport::Reset, Code::ConnectionReset),
+        ] {
+            assert_eq!(classify_transport(t), code, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn successes_of_the_right_kind() {
+        check(
+            Probe,
+            200,
+            JSON,
+            r#"{"version":"7.23.7 (long-term)"}"#,
+            Verdict::Success,
+        );
+        check(ReadList, 200, JSON, "[]", Verdict::Success);
+        check(AddEntry, 201, JSON, "{}", Verdict::Success);
+        check(AddEntry, 200, JSON, "{}", Verdict::Success);
+        check(UpdateEntry, 200, JSON, "{}", Verdict::Success);
+        check(RemoveEntry, 204, None, "", Verdict::Success);
+        check(RemoveEntry, 200, None, "", Verdict::Success);
+    }
+
+    #[test]
+    fn wrong_kind_of_success_and_odd_statuses() {
+        check(ReadList, 204, None, "", fail(Code::UnexpectedStatus));
+        check(Probe, 201, JSON, "{}", fail(Code::UnexpectedStatus));
+        check(AddEntry, 202, JSON, "{}", fail(Code::UnexpectedStatus));
+        check(ReadList, 102, None, "", fail(Code::UnexpectedStatus));
+        check(ReadList, 600, None, "", fail(Code::UnexpectedStatus));
+    }
+
+    #[test]
+    fn html_where_json_belongs() {
+        let page = "<!DOCTYPE html><html><body>login</body></html>";
+        check(Probe, 200, HTML, page, fail(Code::RestApiUnavailable));
+        check(Probe, 200, None, page, fail(Code::RestApiUnavailable));
+        check(ReadList, 200, HTML, page, fail(Code::NotJson));
+        check(AddEntry, 201, None, "<html></html>", fail(Code::NotJson));
+    }
+
+    #[test]
+    fn redirects_are_not_the_router() {
+        check(Probe, 301, None, "", fail(Code::RestApiUnavailable));
+        check(ReadList, 302, None, "", fail(Code::RestApiUnavailable));
+        check(AddEntry, 307, None, "", fail(Code::RestApiUnavailable));
+    }
+
+    #[test]
+    fn unauthorized_is_authentication_whatever_the_body() {
+        for op in [Probe, ReadList, AddEntry, UpdateEntry, RemoveEntry] {
+            check(
+                op,
+                401,
+                JSON,
+                r#"{"error":401,"message":"Unauthorized"}"#,
+                fail(Code::AuthenticationFailed),
+            );
+        }
+        check(Probe, 401, None, "", fail(Code::AuthenticationFailed));
+    }
+
+    #[test]
+    fn forbidden() {
+        check(
+            ReadList,
+            403,
+            JSON,
+            r#"{"error":403,"message":"Forbidden"}"#,
+            fail(Code::AuthorizationFailed),
+        );
+        check(
+            AddEntry,
+            403,
+            JSON,
+            r#"{"detail":"x","error":403,"message":"Forbidden"}"#,
+            fail(Code::AuthorizationFailed),
+        );
+        check(
+            Probe,
+            403,
+            HTML,
+            "<html>REST disabled</html>",
+            fail(Code::RestApiUnavailable),
+        );
+        check(ReadList, 403, None, "", fail(Code::RestApiUnavailable));
+    }
+
+    #[test]
+    fn not_found_depends_on_the_operation() {
+        let nf = r#"{"error":404,"message":"Not Found"}"#;
+        check(RemoveEntry, 404, JSON, nf, Verdict::AlreadyGone);
+        check(UpdateEntry, 404, JSON, nf, Verdict::AlreadyGone);
+        check(Probe, 404, JSON, nf, fail(Code::RestApiUnavailable));
+        check(ReadList, 404, JSON, nf, fail(Code::RestApiUnavailable));
+        check(AddEntry, 404, JSON, nf, fail(Code::RestApiUnavailable));
+        // An HTML 404 is some other web server, even on DELETE.
+        check(
+            RemoveEntry,
+            404,
+            HTML,
+            "<html>Not Found</html>",
+            fail(Code::RestApiUnavailable),
+        );
+        check(
+            Probe,
+            404,
+            HTML,
+            "<html>Not Found</html>",
+            fail(Code::RestApiUnavailable),
+        );
+    }
+
+    #[test]
+    fn permission_details_are_authorization() {
+        let nep = r#"{"detail":"not enough permissions (9)","error":500,"message":"Internal Server Error"}"#;
+        let na = r#"{"detail":"std failure: not allowed (9)","error":500,"message":"Internal Server Error"}"#;
+        for op in [Probe, ReadList, AddEntry, UpdateEntry, RemoveEntry] {
+            check(op, 500, JSON, nep, fail(Code::AuthorizationFailed));
+            check(op, 500, JSON, na, fail(Code::AuthorizationFailed));
+        }
+        check(
+            AddEntry,
+            400,
+            JSON,
+            r#"{"detail":"not enough permissions (9)","error":400,"message":"Bad Request"}"#,
+            fail(Code::AuthorizationFailed),
+        );
+    }
+
+    #[test]
+    fn other_server_errors_are_internal() {
+        check(
+            ReadList,
+            500,
+            JSON,
+            r#"{"detail":"something broke","error":500,"message":"Internal Server Error"}"#,
+            fail(Code::RouterInternalError),
+        );
+        check(AddEntry, 503, None, "", fail(Code::RouterInternalError));
+        check(
+            Probe,
+            502,
+            HTML,
+            "<html>Bad Gateway</html>",
+            fail(Code::RouterInternalError),
+        );
+        check(
+            RemoveEntry,
+            500,
+            JSON,
+            "{}",
+            fail(Code::RouterInternalError),
+        );
+        check(
+            UpdateEntry,
+            501,
+            JSON,
+            r#"{"error":501,"message":"Not Implemented"}"#,
+            fail(Code::RouterInternalError),
+        );
+    }
+
+    #[test]
+    fn session_closed() {
+        let body = r#"{"detail":"Session closed","error":400,"message":"Bad Request"}"#;
+        for op in [Probe, ReadList, AddEntry, UpdateEntry, RemoveEntry] {
+            check(op, 400, JSON, body, fail(Code::SessionClosed));
+        }
+    }
+
+    #[test]
+    fn add_specific_details() {
+        let dup =
+            r#"{"detail":"failure: already have such entry","error":400,"message":"Bad Request"}"#;
+        check(AddEntry, 400, JSON, dup, Verdict::Duplicate);
+        let bad = r#"{"detail":"invalid value for argument address","error":400,"message":"Bad Request"}"#;
+        check(AddEntry, 400, JSON, bad, fail(Code::AddressRejected));
+        let other = r#"{"detail":"invalid time value for argument timeout","error":400,"message":"Bad Request"}"#;
+        check(AddEntry, 400, JSON, other, fail(Code::EntryAddFailed));
+        // The same details mean nothing special on other operations.
+        check(UpdateEntry, 400, JSON, dup, fail(Code::EntryUpdateFailed));
+    }
+
+    #[test]
+    fn other_client_errors_by_operation() {
+        let body =
+            r#"{"detail":"no such command or directory (x)","error":400,"message":"Bad Request"}"#;
+        check(Probe, 400, JSON, body, fail(Code::RestApiUnavailable));
+        check(ReadList, 400, JSON, body, fail(Code::ListReadFailed));
+        check(AddEntry, 400, JSON, body, fail(Code::EntryAddFailed));
+        check(
+            UpdateEntry,
+            400,
+            JSON,
+            r#"{"detail":"missing or invalid resource identifier","error":400,"message":"Bad Request"}"#,
+            fail(Code::EntryUpdateFailed),
+        );
+        check(RemoveEntry, 400, JSON, body, fail(Code::EntryRemoveFailed));
+        check(
+            ReadList,
+            415,
+            JSON,
+            r#"{"error":415,"message":"Unsupported Media Type"}"#,
+            fail(Code::ListReadFailed),
+        );
+    }
+
+    #[test]
+    fn broken_error_bodies() {
+        check(ReadList, 400, None, "", fail(Code::NotJson));
+        check(ReadList, 400, JSON, r#"{"detail":"x""#, fail(Code::NotJson));
+        check(
+            AddEntry,
+            400,
+            HTML,
+            "<html>Bad Request</html>",
+            fail(Code::NotJson),
+        );
+        check(Probe, 400, None, "oops", fail(Code::RestApiUnavailable));
+        check(
+            ReadList,
+            400,
+            JSON,
+            r#"{"detail":"x","message":"Bad Request"}"#,
+            fail(Code::WrongShape),
+        );
+        check(ReadList, 400, JSON, r#"[]"#, fail(Code::WrongShape));
+        check(
+            ReadList,
+            400,
+            JSON,
+            r#"{"error":"400"}"#,
+            fail(Code::WrongShape),
+        );
+    }
+
+    #[test]
+    fn detail_extraction() {
+        assert_eq!(
+            router_detail(br#"{"detail":"Session closed","error":400}"#).as_deref(),
+            Some("Session closed")
+        );
+        assert_eq!(router_detail(br#"{"error":401}"#), None);
+        assert_eq!(router_detail(b"<html>"), None);
+    }
+}

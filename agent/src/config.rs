@@ -1,0 +1,599 @@
+//! Configuration: a TOML file, environment variables and command-line flags, merged once.
+//!
+//! Flags win over environment variables (clap reads `ROUTEROS_URL` and `ROUTEROS_USERNAME` as the
+//! defaults of `--url` and `--username`), which win over the file (`--config`), which wins over the
+//! built-in defaults. The password never comes from a flag, whose value anyone could read in `ps`: it
+//! comes from `ROUTEROS_PASSWORD` or from a file (`--password-file`, or `password_file` in the TOML).
+//! It is held in a [`Secret`], whose `Debug` shows stars and which has no `Display`, so it cannot end
+//! up in a log line or an error message by accident.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::duration;
+
+/// The environment variable that carries the password.
+pub const PASSWORD_ENV: &str = "ROUTEROS_PASSWORD";
+
+/// A password or other secret; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How the router's certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Against the system's trust store (the default).
+    SystemRoots,
+    /// Against the CA certificates in a PEM file.
+    CaFile(PathBuf),
+    /// The leaf certificate's SHA-256 fingerprint must equal this (for self-signed router certificates).
+    Pin([u8; 32]),
+    /// Not at all (`--insecure`): a warning is printed on every start.
+    Insecure,
+}
+
+/// Connection and behaviour flags shared by every command.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file; flags and environment variables override its values.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Router URL, `https://host[:port]` (plain `http://` only for testing).
+    #[arg(long, global = true, env = "ROUTEROS_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// User name of the router's service user.
+    #[arg(long, global = true, env = "ROUTEROS_USERNAME", value_name = "NAME")]
+    pub username: Option<String>,
+    /// File whose first line is the password (otherwise the ROUTEROS_PASSWORD environment variable).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// PEM file with the CA certificate(s) that signed the router's certificate.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Accept only the router certificate with this SHA-256 fingerprint (hex, colons allowed).
+    #[arg(long, global = true, value_name = "HEX")]
+    pub pin_sha256: Option<String>,
+    /// Do not verify the router's certificate at all (testing only; a warning is printed).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+    /// IPv4 address-list name (default: routeros-agent).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub list: Option<String>,
+    /// IPv6 address-list name (default: the IPv4 list name).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub list6: Option<String>,
+    /// Ownership tag written into the `comment` of every entry the agent creates (default: routeros-agent).
+    #[arg(long, global = true, value_name = "TEXT")]
+    pub tag: Option<String>,
+    /// Grant store file (default: routeros-agent-grants.json).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Time limit for connecting and the TLS handshake (RouterOS duration; default 5s).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub connect_timeout: Option<String>,
+    /// Time limit for a whole request (default 30s).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+    /// Requests in flight during a reconcile (default 1: a real router runs one user's requests one at a time).
+    #[arg(long, global = true, value_name = "N")]
+    pub concurrency: Option<usize>,
+}
+
+/// The TOML file; every key is optional.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct FileConfig {
+    /// See `--url`.
+    pub url: Option<String>,
+    /// See `--username`.
+    pub username: Option<String>,
+    /// See `--password-file`.
+    pub password_file: Option<PathBuf>,
+    /// See `--ca-file`.
+    pub ca_file: Option<PathBuf>,
+    /// See `--pin-sha256`.
+    pub pin_sha256: Option<String>,
+    /// See `--insecure`.
+    pub insecure: Option<bool>,
+    /// See `--list`.
+    pub list: Option<String>,
+    /// See `--list6`.
+    pub list6: Option<String>,
+    /// See `--tag`.
+    pub tag: Option<String>,
+    /// See `--state`.
+    pub state: Option<PathBuf>,
+    /// See `--connect-timeout`.
+    pub connect_timeout: Option<String>,
+    /// See `--request-timeout`.
+    pub request_timeout: Option<String>,
+    /// See `--concurrency`.
+    pub concurrency: Option<usize>,
+    /// How often the daemon reconciles (`run --interval`).
+    pub interval: Option<String>,
+    /// The daemon's control API address (`run --control`).
+    pub control: Option<SocketAddr>,
+}
+
+/// A configuration problem, reported before anything is sent.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// The merged configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The router's base URL without `/rest` and without a trailing slash, e.g. `https://192.0.2.1:8443`.
+    pub url: String,
+    /// The service user.
+    pub username: String,
+    /// Its password.
+    pub password: Secret,
+    /// How the certificate is checked.
+    pub tls: TlsMode,
+    /// IPv4 list name.
+    pub list_v4: String,
+    /// IPv6 list name.
+    pub list_v6: String,
+    /// Ownership tag.
+    pub tag: String,
+    /// Grant store path.
+    pub state: PathBuf,
+    /// Connect and handshake limit.
+    pub connect_timeout: Duration,
+    /// Whole-request limit.
+    pub request_timeout: Duration,
+    /// Requests in flight during a reconcile.
+    pub concurrency: usize,
+    /// Daemon reconcile interval.
+    pub interval: Duration,
+    /// Daemon control API address.
+    pub control: SocketAddr,
+}
+
+/// Defaults, documented in the README.
+pub mod defaults {
+    /// The list name (both families) and the ownership tag.
+    pub const LIST: &str = "routeros-agent";
+    /// The ownership tag.
+    pub const TAG: &str = "routeros-agent";
+    /// The grant store.
+    pub const STATE: &str = "routeros-agent-grants.json";
+    /// Connect limit.
+    pub const CONNECT_TIMEOUT: &str = "5s";
+    /// Request limit.
+    pub const REQUEST_TIMEOUT: &str = "30s";
+    /// Reconcile interval.
+    pub const INTERVAL: &str = "1m";
+    /// Concurrency: one at a time, as a real router serves one user.
+    pub const CONCURRENCY: usize = 1;
+    /// The control API.
+    pub const CONTROL: &str = "127.0.0.1:7878";
+}
+
+fn err(s: impl Into<String>) -> ConfigError {
+    ConfigError(s.into())
+}
+
+/// Reads and parses a TOML configuration file.
+pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| err(format!("{}: {e}", path.display())))
+}
+
+/// Parses a SHA-256 fingerprint written as 64 hex digits, optionally separated by colons.
+pub fn parse_pin(text: &str) -> Result<[u8; 32], ConfigError> {
+    let hex: String = text.trim().chars().filter(|c| *c != ':').collect();
+    let bad = || {
+        err(format!(
+            "`{text}` is not a SHA-256 fingerprint (64 hex digits)"
+        ))
+    };
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// Checks a router URL and returns it without a trailing `/` or `/rest`.
+pub fn normalise_url(text: &str) -> Result<String, ConfigError> {
+    let t = text.trim().trim_end_matches('/');
+    let t = t.strip_suffix("/rest").unwrap_or(t);
+    let (scheme, rest) = t
+        .split_once("://")
+        .ok_or_else(|| err(format!("URL `{t}` has no scheme; use https://host[:port]")))?;
+    if scheme != "https" && scheme != "http" {
+        return Err(err(format!(
+            "URL scheme `{scheme}` is not https (or http for testing)"
+        )));
+    }
+    if rest.is_empty() || rest.contains('/') || rest.contains('?') || rest.contains('#') {
+        return Err(err(format!(
+            "URL `{t}` must be https://host[:port] without a path"
+        )));
+    }
+    // Credentials in the URL would end up in logs and error messages; they belong in the password.
+    if rest.contains('@') {
+        return Err(err(
+            "the URL must not contain credentials; use --username and ROUTEROS_PASSWORD or --password-file",
+        ));
+    }
+    Ok(format!("{scheme}://{rest}"))
+}
+
+fn duration_of(name: &str, text: &str) -> Result<Duration, ConfigError> {
+    match duration::parse(text) {
+        Some(d) if !d.is_zero() => Ok(d),
+        _ => Err(err(format!(
+            "{name} `{text}` is not a positive duration such as 5s, 1m or 1h30m"
+        ))),
+    }
+}
+
+fn read_password_file(path: &Path) -> Result<Secret, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        err(format!(
+            "cannot read the password file {}: {e}",
+            path.display()
+        ))
+    })?;
+    // Only the first line: files written with `echo` end with a newline that is not part of it.
+    let line = text.lines().next().unwrap_or("");
+    Ok(Secret::new(line))
+}
+
+/// The daemon-only settings, which come from `run`'s flags.
+#[derive(Debug, Clone, Default)]
+pub struct DaemonArgs {
+    /// `--interval`.
+    pub interval: Option<String>,
+    /// `--control`.
+    pub control: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Merges flags (with clap's environment fallbacks), the file and defaults. `env_password` is the
+    /// value of `ROUTEROS_PASSWORD`, passed in so that tests do not touch the process environment.
+    pub fn resolve(
+        args: &GlobalArgs,
+        daemon: &DaemonArgs,
+        file: &FileConfig,
+        env_password: Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let url = args
+            .url
+            .clone()
+            .or_else(|| file.url.clone())
+            .ok_or_else(|| err("no router URL: give --url or set ROUTEROS_URL"))?;
+        let url = normalise_url(&url)?;
+        let username = args
+            .username
+            .clone()
+            .or_else(|| file.username.clone())
+            .ok_or_else(|| err("no user name: give --username or set ROUTEROS_USERNAME"))?;
+        let password_file = args
+            .password_file
+            .clone()
+            .or_else(|| file.password_file.clone());
+        let password = match (password_file, env_password) {
+            (Some(path), _) => read_password_file(&path)?,
+            (None, Some(p)) => Secret::new(p),
+            (None, None) => {
+                return Err(err(format!(
+                    "no password: set {PASSWORD_ENV} or give --password-file"
+                )));
+            }
+        };
+        let ca_file = args.ca_file.clone().or_else(|| file.ca_file.clone());
+        let pin = args.pin_sha256.clone().or_else(|| file.pin_sha256.clone());
+        let insecure = args.insecure || file.insecure.unwrap_or(false);
+        let tls = match (ca_file, pin, insecure) {
+            (None, None, false) => TlsMode::SystemRoots,
+            (Some(ca), None, false) => TlsMode::CaFile(ca),
+            (None, Some(pin), false) => TlsMode::Pin(parse_pin(&pin)?),
+            (None, None, true) => TlsMode::Insecure,
+            _ => return Err(err("choose one of --ca-file, --pin-sha256 and --insecure")),
+        };
+        let list_v4 = args
+            .list
+            .clone()
+            .or_else(|| file.list.clone())
+            .unwrap_or_else(|| defaults::LIST.into());
+        let list_v6 = args
+            .list6
+            .clone()
+            .or_else(|| file.list6.clone())
+            .unwrap_or_else(|| list_v4.clone());
+        let tag = args
+            .tag
+            .clone()
+            .or_else(|| file.tag.clone())
+            .unwrap_or_else(|| defaults::TAG.into());
+        for (name, value) in [("list", &list_v4), ("list6", &list_v6), ("tag", &tag)] {
+            if value.trim().is_empty() {
+                return Err(err(format!("the {name} must not be empty")));
+            }
+        }
+        let text = |flag: &Option<String>, file: &Option<String>, default: &str| {
+            flag.clone()
+                .or_else(|| file.clone())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let connect_timeout = duration_of(
+            "connect timeout",
+            &text(
+                &args.connect_timeout,
+                &file.connect_timeout,
+                defaults::CONNECT_TIMEOUT,
+            ),
+        )?;
+        let request_timeout = duration_of(
+            "request timeout",
+            &text(
+                &args.request_timeout,
+                &file.request_timeout,
+                defaults::REQUEST_TIMEOUT,
+            ),
+        )?;
+        let interval = duration_of(
+            "interval",
+            &text(&daemon.interval, &file.interval, defaults::INTERVAL),
+        )?;
+        let concurrency = args
+            .concurrency
+            .or(file.concurrency)
+            .unwrap_or(defaults::CONCURRENCY);
+        if concurrency == 0 {
+            return Err(err("concurrency must be at least 1"));
+        }
+        let control = daemon
+            .control
+            .or(file.control)
+            .unwrap_or_else(|| defaults::CONTROL.parse().expect("valid default"));
+        if !control.ip().is_loopback() {
+            return Err(err(format!(
+                "the control API must listen on a loopback address, not {control}"
+            )));
+        }
+        Ok(Config {
+            url,
+            username,
+            password,
+            tls,
+            list_v4,
+            list_v6,
+            tag,
+            state: args
+                .state
+                .clone()
+                .or_else(|| file.state.clone())
+                .unwrap_or_else(|| defaults::STATE.into()),
+            connect_timeout,
+            request_timeout,
+            concurrency,
+            interval,
+            control,
+        })
+    }
+
+    /// The planner's view of the configuration.
+    pub fn plan_config(&self) -> crate::plan::PlanConfig {
+        crate::plan::PlanConfig {
+            tag: self.tag.clone(),
+            list_v4: self.list_v4.clone(),
+            list_v6: self.list_v6.clone(),
+            tolerance: Duration::from_secs(5),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::TempDir;
+
+    fn args(url: &str) -> GlobalArgs {
+        GlobalArgs {
+            url: Some(url.into()),
+            username: Some("agent".into()),
+            ..Default::default()
+        }
+    }
+
+    fn resolve(a: &GlobalArgs, f: &FileConfig) -> Result<Config, ConfigError> {
+        Config::resolve(a, &DaemonArgs::default(), f, Some("s3cret-pw".into()))
+    }
+
+    #[test]
+    fn defaults_and_list6_follows_list() {
+        let c = resolve(
+            &GlobalArgs {
+                list: Some("vpn".into()),
+                ..args("https://r.example/")
+            },
+            &FileConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(c.url, "https://r.example");
+        assert_eq!(
+            (c.list_v4.as_str(), c.list_v6.as_str(), c.tag.as_str()),
+            ("vpn", "vpn", "routeros-agent")
+        );
+        assert_eq!(c.tls, TlsMode::SystemRoots);
+        assert_eq!(c.connect_timeout, Duration::from_secs(5));
+        assert_eq!(c.interval, Duration::from_secs(60));
+        assert_eq!(c.concurrency, 1);
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file: FileConfig = toml::from_str(
+            r#"
+            url = "https://file.example"
+            username = "from-file"
+            list = "file-list"
+            list6 = "file-list6"
+            interval = "5m"
+            insecure = false
+            control = "127.0.0.1:9000"
+            "#,
+        )
+        .unwrap();
+        let c = resolve(
+            &GlobalArgs {
+                list: Some("flag-list".into()),
+                ..args("https://flag.example:8443/rest")
+            },
+            &file,
+        )
+        .unwrap();
+        assert_eq!(c.url, "https://flag.example:8443");
+        assert_eq!(c.username, "agent");
+        assert_eq!(
+            (c.list_v4.as_str(), c.list_v6.as_str()),
+            ("flag-list", "file-list6")
+        );
+        assert_eq!(c.interval, Duration::from_secs(300));
+        assert_eq!(c.control, "127.0.0.1:9000".parse().unwrap());
+        let only_file = resolve(&GlobalArgs::default(), &file).unwrap();
+        assert_eq!(
+            (only_file.url.as_str(), only_file.username.as_str()),
+            ("https://file.example", "from-file")
+        );
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("password = \"x\"").is_err());
+        assert!(toml::from_str::<FileConfig>("lst = \"x\"").is_err());
+    }
+
+    #[test]
+    fn tls_modes() {
+        let pin = "AB:".repeat(31) + "AB";
+        let c = resolve(
+            &GlobalArgs {
+                pin_sha256: Some(pin),
+                ..args("https://r")
+            },
+            &FileConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(c.tls, TlsMode::Pin([0xab; 32]));
+        let c = resolve(
+            &GlobalArgs {
+                insecure: true,
+                ..args("https://r")
+            },
+            &FileConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(c.tls, TlsMode::Insecure);
+        let both = GlobalArgs {
+            insecure: true,
+            ca_file: Some("ca.pem".into()),
+            ..args("https://r")
+        };
+        assert!(resolve(&both, &FileConfig::default()).is_err());
+        for bad in ["ab", &"zz".repeat(32), &"a".repeat(65)] {
+            assert!(parse_pin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_values() {
+        for url in [
+            "r.example",
+            "ftp://r",
+            "https://",
+            "https://r/x",
+            "https://admin:pw@r",
+        ] {
+            assert!(
+                resolve(&args(url), &FileConfig::default()).is_err(),
+                "{url}"
+            );
+        }
+        let zero = GlobalArgs {
+            connect_timeout: Some("0s".into()),
+            ..args("https://r")
+        };
+        assert!(resolve(&zero, &FileConfig::default()).is_err());
+        let far = DaemonArgs {
+            control: Some("0.0.0.0:1".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(
+            Config::resolve(
+                &args("https://r"),
+                &far,
+                &FileConfig::default(),
+                Some("p".into())
+            )
+            .is_err()
+        );
+        let none = Config::resolve(
+            &args("https://r"),
+            &DaemonArgs::default(),
+            &FileConfig::default(),
+            None,
+        );
+        assert!(none.unwrap_err().to_string().contains("ROUTEROS_PASSWORD"));
+    }
+
+    #[test]
+    fn password_file_first_line_and_never_shown() {
+        let dir = TempDir::new();
+        let path = dir.0.join("pw");
+        std::fs::write(&path, "file-secret\n").unwrap();
+        let c = resolve(
+            &GlobalArgs {
+                password_file: Some(path),
+                ..args("https://r")
+            },
+            &FileConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(c.password.expose(), "file-secret");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("file-secret") && shown.contains("Secret(***)"),
+            "{shown}"
+        );
+        let c = resolve(&args("https://r"), &FileConfig::default()).unwrap();
+        assert!(!format!("{c:?}").contains("s3cret-pw"));
+        let missing = GlobalArgs {
+            password_file: Some(dir.0.join("nope")),
+            ..args("https://r")
+        };
+        let e = resolve(&missing, &FileConfig::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("password file") && !e.contains("s3cret"), "{e}");
+    }
+}

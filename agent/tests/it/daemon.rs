@@ -1,0 +1,274 @@
+//! The daemon through its loopback control API: one request per new grant in steady state, revoke,
+//! expiry, and a router reboot noticed and repaired.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use simulator::Family;
+use tokio::sync::oneshot;
+
+use crate::support::Harness;
+
+struct Daemon {
+    base: String,
+    http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), agent::daemon::DaemonError>>,
+}
+
+impl Daemon {
+    async fn start(h: &Harness) -> Daemon {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(agent::daemon::serve(
+            h.config.clone(),
+            h.client(),
+            h.clock(),
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        let d = Daemon {
+            base,
+            http: h.http(),
+            stop: Some(tx),
+            task,
+        };
+        // Wait (bounded) for the reconcile the daemon runs at start, so that the journal marks
+        // below see only the requests of the step under test.
+        for _ in 0..500 {
+            if d.get("/v1/status").await["reconciles"]
+                .as_u64()
+                .unwrap_or(0)
+                >= 1
+            {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "the daemon did not reconcile at start: {}",
+            d.get("/v1/status").await
+        );
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_new_grant_costs_one_request_in_steady_state() {
+    let h = Harness::start().await;
+    let d = Daemon::start(&h).await;
+    let mark = h.sim.journal_mark();
+    let (status, body) = d
+        .post(
+            "/v1/grants",
+            json!({ "address": "192.0.2.90", "user": "ann", "for": "1h" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ok"], true, "{body}");
+    assert_eq!(
+        h.requests_since(mark),
+        vec!["PUT /rest/ip/firewall/address-list"]
+    );
+    assert_eq!(h.v4(), vec![("192.0.2.90".into(), Some(3600))]);
+    // A second user on the same address with a later expiry: one PATCH.
+    let mark = h.sim.journal_mark();
+    let (_, body) = d
+        .post(
+            "/v1/grants",
+            json!({ "address": "192.0.2.90", "user": "bob", "for": "2h" }),
+        )
+        .await;
+    assert_eq!(body["ok"], true, "{body}");
+    let reqs = h.requests_since(mark);
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert!(
+        reqs[0].starts_with("PATCH /rest/ip/firewall/address-list/*"),
+        "{reqs:?}"
+    );
+    assert_eq!(h.v4(), vec![("192.0.2.90".into(), Some(7200))]);
+    let grants = d.get("/v1/grants").await;
+    assert_eq!(grants["grants"].as_array().unwrap().len(), 2);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn revoke_and_bad_requests() {
+    let h = Harness::start().await;
+    let d = Daemon::start(&h).await;
+    d.post(
+        "/v1/grants",
+        json!({ "address": "2001:db8::9", "user": "ann", "for": "1h" }),
+    )
+    .await;
+    assert_eq!(h.entries(Family::V6).len(), 1);
+    let (_, body) = d
+        .post(
+            "/v1/revoke",
+            json!({ "address": "2001:db8::9/128", "user": "ann" }),
+        )
+        .await;
+    assert_eq!(
+        (body["ok"].clone(), body["revoked"].clone()),
+        (json!(true), json!(true)),
+        "{body}"
+    );
+    assert!(h.entries(Family::V6).is_empty());
+    let (status, body) = d
+        .post(
+            "/v1/grants",
+            json!({ "address": "not-an-ip", "user": "ann", "for": "1h" }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], 208104);
+    let (status, _) = d
+        .post(
+            "/v1/grants",
+            json!({ "address": "192.0.2.1", "user": "ann", "for": "soon" }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn expired_grants_leave_the_store_and_the_router() {
+    let h = Harness::start().await;
+    let d = Daemon::start(&h).await;
+    d.post(
+        "/v1/grants",
+        json!({ "address": "192.0.2.91", "user": "ann", "for": "2m" }),
+    )
+    .await;
+    d.post(
+        "/v1/grants",
+        json!({ "address": "192.0.2.92", "user": "bob", "for": "1h" }),
+    )
+    .await;
+    h.advance(Duration::from_secs(121));
+    let (_, body) = d.post("/v1/sync", json!({})).await;
+    assert_eq!(body["ok"], true, "{body}");
+    assert_eq!(h.v4(), vec![("192.0.2.92".into(), Some(3600 - 121))]);
+    let grants = d.get("/v1/grants").await;
+    let users: Vec<&str> = grants["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["user"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, vec!["bob"]);
+    assert_eq!(d.get("/v1/status").await["grants"], 1);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn a_router_reboot_is_noticed_and_the_list_restored() {
+    let h = Harness::start().await;
+    h.advance(Duration::from_secs(600));
+    let d = Daemon::start(&h).await;
+    d.post(
+        "/v1/grants",
+        json!({ "address": "192.0.2.93", "user": "ann", "for": "1h" }),
+    )
+    .await;
+    d.post(
+        "/v1/grants",
+        json!({ "address": "2001:db8::93", "user": "ann", "for": "1h" }),
+    )
+    .await;
+    let (_, body) = d.post("/v1/sync", json!({})).await;
+    assert_eq!(body["reboots_detected"], 0, "{body}");
+    h.sim.reboot();
+    h.advance(Duration::from_secs(30));
+    assert!(h.v4().is_empty());
+    let (_, body) = d.post("/v1/sync", json!({})).await;
+    assert_eq!(body["ok"], true, "{body}");
+    assert_eq!(body["reboots_detected"], 1, "{body}");
+    assert_eq!(h.v4(), vec![("192.0.2.93".into(), Some(3570))]);
+    assert_eq!(h.entries(Family::V6).len(), 1);
+    let status = d.get("/v1/status").await;
+    assert_eq!(status["last_error"], Value::Null, "{status}");
+    assert!(status["last_success"].is_string(), "{status}");
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn duplicates_behind_the_daemons_back_are_adopted_or_reported() {
+    let h = Harness::start().await;
+    let d = Daemon::start(&h).await;
+    // After the daemon's last read, someone adds a foreign entry and an entry with the agent's tag.
+    let foreign = h
+        .put_foreign(Family::V4, "192.0.2.94", Some("office"), None)
+        .await;
+    h.put_foreign(
+        Family::V4,
+        "192.0.2.95",
+        Some(crate::support::TAG),
+        Some("5m"),
+    )
+    .await;
+    // The daemon's PUT meets `already have such entry`: the foreign one is reported and left alone...
+    let (_, body) = d
+        .post(
+            "/v1/grants",
+            json!({ "address": "192.0.2.94", "user": "ann", "for": "1h" }),
+        )
+        .await;
+    assert_eq!(
+        body["report"]["conflicts"][0]["id"],
+        foreign.as_str(),
+        "{body}"
+    );
+    // ...and the tagged one is adopted and refreshed rather than duplicated.
+    let mark = h.sim.journal_mark();
+    let (_, body) = d
+        .post(
+            "/v1/grants",
+            json!({ "address": "192.0.2.95", "user": "ann", "for": "1h" }),
+        )
+        .await;
+    assert_eq!(body["ok"], true, "{body}");
+    assert_eq!(body["report"]["refreshed"][0], "192.0.2.95", "{body}");
+    let methods: Vec<String> = h
+        .requests_since(mark)
+        .into_iter()
+        .map(|r| r.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(methods, vec!["PUT", "GET", "PATCH"]);
+    let entries = h.entries(Family::V4);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0].comment.as_deref(), Some("office"));
+    assert_eq!(entries[0].remaining_s, None);
+    assert_eq!(entries[1].remaining_s, Some(3600));
+    d.stop().await;
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the agent against the in-process simulator (one test binary, modules inside).
+
+mod cli;
+mod daemon;
+mod lifecycle;
+mod support;
+mod transport;
+mod validate;

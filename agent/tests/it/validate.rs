@@ -1,0 +1,156 @@
+//! `validate` step by step, and the codes of situations that need no fault injection: an untrusted
+//! or mismatched certificate, a wrong password, a closed port, plain HTTP, a pinned certificate.
+
+use agent::commands::{Command, exit};
+use agent::config::TlsMode;
+
+use crate::support::{Harness, assert_status};
+
+fn steps(out: &agent::commands::Output) -> Vec<(String, String)> {
+    out.json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap().to_owned(),
+                s["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn results(out: &agent::commands::Output) -> Vec<String> {
+    steps(out).into_iter().map(|(_, r)| r).collect()
+}
+
+#[tokio::test]
+async fn passes_every_step_with_the_ca_and_cleans_up_the_probe() {
+    let h = Harness::start().await;
+    let out = h.run(Command::Validate { write_check: true }).await;
+    assert_status(&out, exit::OK);
+    assert_eq!(results(&out), vec!["ok"; 7], "{}", out.text);
+    assert!(out.text.contains("RouterOS 7.23.7"), "{}", out.text);
+    assert!(h.v4().is_empty(), "the probe entry must be gone");
+    // The probe's id went into the DELETE path literally, never as %2A.
+    let deletes: Vec<String> = h
+        .requests_since(0)
+        .into_iter()
+        .filter(|r| r.starts_with("DELETE"))
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    assert!(deletes[0].contains("/address-list/*"), "{deletes:?}");
+}
+
+#[tokio::test]
+async fn pinned_fingerprint_is_enough_and_a_wrong_pin_is_208003() {
+    let mut h = Harness::start().await;
+    let hex = h.sim.leaf_sha256().replace(':', "");
+    h.config.tls = TlsMode::Pin(agent::config::parse_pin(&hex).unwrap());
+    let out = h.run(Command::Validate { write_check: false }).await;
+    assert_status(&out, exit::OK);
+    h.config.tls = TlsMode::Pin([7; 32]);
+    let out = h.run(Command::Validate { write_check: false }).await;
+    assert_status(&out, exit::FAILED);
+    assert_eq!(
+        results(&out),
+        vec!["ok", "failed", "skipped", "skipped", "skipped", "skipped"]
+    );
+    assert_eq!(out.json["error"]["code"], 208003);
+    // The REST client itself classifies the same way.
+    let e = h.client().resource().await.unwrap_err();
+    assert_eq!(e.code.number(), 208003, "{e}");
+}
+
+#[tokio::test]
+async fn untrusted_certificate_is_208003() {
+    let mut h = Harness::start().await;
+    // The system trust store does not know the simulator's private CA.
+    h.config.tls = TlsMode::SystemRoots;
+    let out = h.run(Command::Validate { write_check: false }).await;
+    assert_status(&out, exit::FAILED);
+    assert_eq!(out.json["error"]["code"], 208003, "{}", out.text);
+    let e = h.client().resource().await.unwrap_err();
+    assert_eq!(e.code.number(), 208003, "{e}");
+    // --insecure gets through (with a warning in the log).
+    h.config.tls = TlsMode::Insecure;
+    assert_status(
+        &h.run(Command::Validate { write_check: false }).await,
+        exit::OK,
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_is_mikro001_naming_both_causes() {
+    let mut h = Harness::start().await;
+    h.config.password = agent::config::Secret::new("wrong-password-123");
+    let out = h.run(Command::Validate { write_check: false }).await;
+    assert_status(&out, exit::FAILED);
+    assert_eq!(
+        results(&out),
+        vec!["ok", "ok", "failed", "skipped", "skipped", "skipped"]
+    );
+    assert_eq!(out.json["error"]["code"], 208001);
+    assert_eq!(out.json["error"]["alias"], "MIKRO001");
+    assert!(out.text.contains("error 208001 (MIKRO001)"), "{}", out.text);
+    assert!(out.text.contains("rest-api"), "{}", out.text);
+    assert!(
+        !out.text.contains("wrong-password-123")
+            && !out.json.to_string().contains("wrong-password-123")
+    );
+    // A grant in that state is kept for the next attempt.
+    let g = h.grant("192.0.2.80", "ann", "1h").await;
+    assert_status(&g, exit::FAILED);
+    assert_eq!(g.json["error"]["code"], 208001);
+    let store = agent::store::GrantStore::open(&h.config.state).unwrap();
+    assert_eq!(store.grants().len(), 1);
+}
+
+#[tokio::test]
+async fn closed_port_is_208000() {
+    let mut h = Harness::start().await;
+    // Bind and drop a listener to find a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    h.config.url = format!("https://127.0.0.1:{port}");
+    let out = h.run(Command::Validate { write_check: false }).await;
+    assert_status(&out, exit::FAILED);
+    assert_eq!(results(&out)[0], "failed");
+    assert_eq!(out.json["error"]["code"], 208000);
+    let e = h
+        .client()
+        .with_retry(agent::net::RetryPolicy::none())
+        .resource()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code.number(), 208000, "{e}");
+}
+
+#[tokio::test]
+async fn plain_http_on_the_tls_port_is_208006() {
+    let mut h = Harness::start().await;
+    let http = h.sim.http_url().expect("the simulator serves plain HTTP");
+    h.config.url = http.replacen("http://", "https://", 1);
+    let out = h.run(Command::Validate { write_check: false }).await;
+    assert_status(&out, exit::FAILED);
+    assert_eq!(out.json["error"]["code"], 208006, "{}", out.text);
+    let e = h
+        .client()
+        .with_retry(agent::net::RetryPolicy::none())
+        .resource()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code.number(), 208006, "{e}");
+}
+
+#[tokio::test]
+async fn plain_http_works_when_asked_for() {
+    let mut h = Harness::start().await;
+    h.config.url = h.sim.http_url().unwrap();
+    let out = h.run(Command::Validate { write_check: false }).await;
+    assert_status(&out, exit::OK);
+    assert!(out.text.contains("plain HTTP"), "{}", out.text);
+}

@@ -1,0 +1,172 @@
+//! The command line of `routeros-conformance` and of the `cargo test` harness.
+//!
+//! libtest-mimic's own arguments (filter, `--list`, `--exact`, `--skip`, `--ignored`,
+//! `--test-threads`, `--format` ...) are flattened in, so the suite filters and lists like any Rust
+//! test binary and works under nextest. The suite's options choose the target and the reports.
+//! Secrets never come from a flag (anyone can read `ps`): passwords come from the environment or a
+//! file, like the agent's.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::target::{Creds, Settings, TargetKind, Trust};
+
+/// Environment variable with the agent user's password (the agent reads the same one).
+pub const PASSWORD_ENV: &str = "ROUTEROS_PASSWORD";
+/// Environment variable with the admin password.
+pub const ADMIN_PASSWORD_ENV: &str = "CONFORMANCE_ADMIN_PASSWORD";
+
+/// The command line.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "routeros-conformance",
+    version,
+    about = "Runs the address-list agent's conformance suite against a simulator or a real router",
+    after_help = "Targets: `--target sim` (default) starts a fresh simulator in this process for \
+                  every scenario; `--target https://127.0.0.1:8443 --control http://127.0.0.1:7090` \
+                  drives a running simulator; `--target https://192.0.2.1` with ROUTEROS_USERNAME \
+                  and ROUTEROS_PASSWORD checks a real router (see conformance/README.md)."
+)]
+pub struct Cli {
+    /// `sim` for an in-process simulator, or the router's (or a running simulator's) REST URL.
+    #[arg(long, value_name = "sim|URL", default_value = "sim")]
+    pub target: String,
+    /// The control API URL of a running simulator given with --target.
+    #[arg(long, value_name = "URL")]
+    pub control: Option<String>,
+    /// The agent's service user on the target.
+    #[arg(long, env = "ROUTEROS_USERNAME", value_name = "NAME")]
+    pub user: Option<String>,
+    /// File whose first line is the service user's password (otherwise ROUTEROS_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// An admin user, so the suite can create the restricted users and groups it needs.
+    #[arg(long, env = "CONFORMANCE_ADMIN_USER", value_name = "NAME")]
+    pub admin_user: Option<String>,
+    /// File whose first line is the admin password (otherwise CONFORMANCE_ADMIN_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub admin_password_file: Option<PathBuf>,
+    /// PEM file with the CA that signed the router's certificate.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify the router's certificate (the TLS trust scenarios still run).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Write a report: `--report json PATH` or `--report junit PATH` (repeatable).
+    #[arg(long, num_args = 2, value_names = ["json|junit", "PATH"], action = clap::ArgAction::Append)]
+    pub report: Vec<String>,
+    /// Prefix of every list, user and group the suite creates (a run id is appended).
+    #[arg(long, value_name = "TEXT", default_value = "conformance")]
+    pub list_prefix: String,
+    /// Only read: scenarios that write are reported as ignored, with what they would do.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Save every exchange of the suite's own REST client under this directory, secrets removed.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+    /// Known divergences (default: the file shipped with the suite).
+    #[arg(long, value_name = "FILE")]
+    pub divergences: Option<PathBuf>,
+    /// libtest's arguments: filter, --list, --exact, --skip, --test-threads, ...
+    #[command(flatten)]
+    pub libtest: libtest_mimic::Arguments,
+}
+
+/// A report to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportFile {
+    /// JSON.
+    Json(PathBuf),
+    /// JUnit XML.
+    Junit(PathBuf),
+}
+
+fn first_line(path: &PathBuf) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text.lines().next().unwrap_or("").to_owned())
+}
+
+impl Cli {
+    /// The reports asked for.
+    pub fn reports(&self) -> Result<Vec<ReportFile>, String> {
+        self.report
+            .chunks(2)
+            .map(|pair| match pair {
+                [kind, path] if kind == "json" => Ok(ReportFile::Json(path.into())),
+                [kind, path] if kind == "junit" => Ok(ReportFile::Junit(path.into())),
+                [kind, _] => Err(format!("--report {kind}: use json or junit")),
+                _ => Err("--report needs a format and a path".into()),
+            })
+            .collect()
+    }
+
+    /// The settings. `run_id` makes names unique to this run. Reads only local files and the
+    /// environment: listing must stay cheap and side-effect free.
+    pub fn settings(&self, run_id: &str) -> Result<Settings, String> {
+        let kind = match (self.target.as_str(), &self.control) {
+            ("sim", None) => TargetKind::InProcess,
+            ("sim", Some(_)) => {
+                return Err("--control needs --target with the running simulator's URL".into());
+            }
+            (url, Some(control)) => TargetKind::RunningSim {
+                url: check_url(url)?,
+                control: control.trim_end_matches('/').to_owned(),
+            },
+            (url, None) => TargetKind::Router {
+                url: check_url(url)?,
+            },
+        };
+        let password = match &self.password_file {
+            Some(p) => Some(first_line(p)?),
+            None => std::env::var(PASSWORD_ENV).ok(),
+        };
+        let agent = match (&self.user, password) {
+            (Some(u), Some(p)) => Some(Creds::new(u, &p)),
+            _ => None,
+        };
+        let admin_password = match &self.admin_password_file {
+            Some(p) => Some(first_line(p)?),
+            None => std::env::var(ADMIN_PASSWORD_ENV).ok(),
+        };
+        let admin = match (&self.admin_user, admin_password, &kind) {
+            (Some(u), Some(p), _) => Some(Creds::new(u, &p)),
+            // A simulator has `admin`/`admin` unless told otherwise.
+            (None, _, TargetKind::InProcess | TargetKind::RunningSim { .. }) => {
+                Some(Creds::new("admin", "admin"))
+            }
+            _ => None,
+        };
+        let trust = match (&self.ca_file, self.insecure, &kind) {
+            (Some(f), _, _) => Trust::CaFile(f.clone()),
+            (None, true, _) => Trust::Insecure,
+            (None, false, TargetKind::Router { .. }) => Trust::System,
+            (None, false, _) => Trust::SimulatorCa,
+        };
+        if self.list_prefix.is_empty()
+            || !self
+                .list_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "--list-prefix `{}`: use letters, digits, `-` and `_`",
+                self.list_prefix
+            ));
+        }
+        Ok(Settings {
+            kind,
+            agent,
+            admin,
+            trust,
+            run_prefix: format!("{}-{run_id}", self.list_prefix),
+            read_only: self.read_only,
+            record: self.record.clone(),
+        })
+    }
+}
+
+fn check_url(url: &str) -> Result<String, String> {
+    agent::config::normalise_url(url).map_err(|e| format!("--target: {e}"))
+}

@@ -1,0 +1,239 @@
+//! Driving the agent under test the way its binary does, with a clock the suite moves.
+//!
+//! Every call goes through `agent::commands::run_command`, the same function the `routeros-agent`
+//! binary calls, so the scenarios exercise the agent's real configuration, TLS set-up, retries,
+//! classification, grant store on disk and reconcile; only the clock is a `ManualClock` that the
+//! suite moves in step with the simulator's clock. The outcome is kept whole ([`Run`]) and the
+//! scenarios judge it by its codes: "that exact code" means the run reported at least one error and
+//! every error it reported carries that code.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent::clock::{Clock, ManualClock, SystemClock};
+use agent::commands::{Command, Output};
+use agent::config::{Config, Secret, TlsMode};
+use serde_json::Value;
+
+use crate::Failure;
+use crate::target::{Creds, Ctx};
+
+/// An agent installation: configuration, grant store and clock. Dropping it and opening another
+/// on the same store is a restart.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    /// The configuration every command runs with.
+    pub config: Config,
+    /// The agent's clock.
+    pub clock: ManualClock,
+}
+
+/// The outcome of one command.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// What was run, for messages.
+    pub what: String,
+    /// The command's output.
+    pub output: Output,
+}
+
+impl Run {
+    /// Every error code the run reported (errors, then conflicts).
+    pub fn codes(&self) -> Vec<u32> {
+        let j = &self.output.json;
+        let mut out = Vec::new();
+        let mut take = |v: &Value| {
+            if let Some(c) = v.get("code").and_then(Value::as_u64) {
+                out.push(c as u32);
+            }
+        };
+        take(&j["error"]);
+        for key in ["errors", "conflict_errors"] {
+            if let Some(items) = j["report"][key].as_array() {
+                items.iter().for_each(&mut take);
+            }
+        }
+        if let Some(items) = j["conflict_errors"].as_array() {
+            items.iter().for_each(&mut take);
+        }
+        out
+    }
+
+    /// Fails unless the run reported errors, all with `code`.
+    pub fn expect_code(&self, code: u32) -> Result<&Self, Failure> {
+        let codes = self.codes();
+        if !codes.is_empty() && codes.iter().all(|c| *c == code) {
+            Ok(self)
+        } else {
+            Err(Failure::new(format!(
+                "{}: expected error {code}, got {} (exit status {}):\n{}",
+                self.what,
+                if codes.is_empty() {
+                    "no error".to_owned()
+                } else {
+                    format!("{codes:?}")
+                },
+                self.output.status,
+                self.output.text.trim_end()
+            )))
+        }
+    }
+
+    /// Fails unless the run succeeded without any error.
+    pub fn expect_ok(&self) -> Result<&Self, Failure> {
+        if self.output.status == agent::commands::exit::OK && self.codes().is_empty() {
+            Ok(self)
+        } else {
+            Err(Failure::new(format!(
+                "{}: expected success, got exit status {} with codes {:?}:\n{}",
+                self.what,
+                self.output.status,
+                self.codes(),
+                self.output.text.trim_end()
+            )))
+        }
+    }
+
+    /// The reconcile report's list under `key` (`added`, `refreshed`, `removed`, `vanished`).
+    pub fn report(&self, key: &str) -> Vec<String> {
+        self.output.json["report"][key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Agent {
+    /// An agent for the scenario's target, list and tag, with its grant store in the scenario's
+    /// directory and short time limits (a scenario never waits long for a failure).
+    pub fn new(ctx: &Ctx) -> Agent {
+        let now = SystemClock.now();
+        Agent {
+            config: Config {
+                url: ctx.live.url.clone(),
+                username: ctx.live.agent.user.clone(),
+                password: Secret::new(ctx.live.agent.password.clone()),
+                tls: ctx.tls.clone(),
+                list_v4: ctx.list.clone(),
+                list_v6: ctx.list.clone(),
+                tag: ctx.tag.clone(),
+                state: ctx.dir.0.join("grants.json"),
+                connect_timeout: Duration::from_secs(3),
+                request_timeout: Duration::from_secs(10),
+                concurrency: 1,
+                interval: Duration::from_secs(60),
+                control: "127.0.0.1:0".parse().expect("valid address"),
+            },
+            clock: ManualClock::new(now),
+        }
+    }
+
+    /// The same agent with other credentials.
+    pub fn with_creds(mut self, creds: &Creds) -> Agent {
+        self.config.username = creds.user.clone();
+        self.config.password = Secret::new(creds.password.clone());
+        self
+    }
+
+    /// The same agent with another URL.
+    pub fn with_url(mut self, url: &str) -> Agent {
+        self.config.url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The same agent with another trust setting.
+    pub fn with_tls(mut self, tls: TlsMode) -> Agent {
+        self.config.tls = tls;
+        self
+    }
+
+    /// The same agent with a short request limit (for stalls); the connect limit follows.
+    pub fn with_timeouts(mut self, connect: Duration, request: Duration) -> Agent {
+        self.config.connect_timeout = connect;
+        self.config.request_timeout = request;
+        self
+    }
+
+    /// The grant store's path.
+    pub fn state(&self) -> PathBuf {
+        self.config.state.clone()
+    }
+
+    /// Moves the agent's clock (use [`crate::scenarios::advance`] to move both clocks).
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    async fn run(&self, what: String, command: Command) -> Run {
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        let output = agent::commands::run_command(command, &self.config, clock).await;
+        Run { what, output }
+    }
+
+    /// `routeros-agent validate [--write-check]`.
+    pub async fn validate(&self, write_check: bool) -> Run {
+        self.run(
+            format!("validate (write check: {write_check})"),
+            Command::Validate { write_check },
+        )
+        .await
+    }
+
+    /// `routeros-agent grant ADDRESS --user USER --for DURATION`.
+    pub async fn grant(&self, address: &str, user: &str, duration: &str) -> Run {
+        self.run(
+            format!("grant {address} to {user} for {duration}"),
+            Command::Grant {
+                address: address.into(),
+                user: user.into(),
+                duration: duration.into(),
+            },
+        )
+        .await
+    }
+
+    /// `routeros-agent revoke ADDRESS --user USER`.
+    pub async fn revoke(&self, address: &str, user: &str) -> Run {
+        self.run(
+            format!("revoke {address} of {user}"),
+            Command::Revoke {
+                address: address.into(),
+                user: user.into(),
+            },
+        )
+        .await
+    }
+
+    /// `routeros-agent sync`.
+    pub async fn sync(&self) -> Run {
+        self.run("sync".into(), Command::Sync).await
+    }
+
+    /// The grants in the store, as `(address, user)` pairs.
+    pub fn grants(&self) -> Result<Vec<(String, String)>, Failure> {
+        let store = agent::store::GrantStore::open(self.state())
+            .map_err(|e| Failure::new(format!("the grant store cannot be read: {e}")))?;
+        Ok(store
+            .grants()
+            .iter()
+            .map(|g| (g.address.as_str().to_owned(), g.user.clone()))
+            .collect())
+    }
+
+    /// Fails unless the store still holds this grant (a failure must never lose a grant).
+    pub fn expect_grant(&self, address: &str, user: &str) -> Result<(), Failure> {
+        let grants = self.grants()?;
+        if grants.iter().any(|(a, u)| a == address && u == user) {
+            Ok(())
+        } else {
+            Err(Failure::new(format!(
+                "the grant of {address} to {user} was lost; the store holds {grants:?}"
+            )))
+        }
+    }
+}

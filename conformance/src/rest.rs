@@ -1,0 +1,436 @@
+//! The suite's own REST client: raw requests for the wire scenarios, set-up and clean-up.
+//!
+//! Wire scenarios must see exactly what the router sent (status, headers, bytes), so this client
+//! does no interpretation: it returns a [`Reply`] and leaves the judging to the scenario. It is
+//! deliberately independent of the agent's client (the agent is what is under test), except for the
+//! rustls configuration, which it borrows from `agent::net::tls_config` so that both trust the router
+//! the same way (one provider, `ring`).
+//!
+//! Every write goes through a [`WriteGuard`] first. On a real router this is what keeps the suite
+//! from touching anything it does not own: a create must name a list, user or group that starts with
+//! the run's prefix, and a change or delete must address an `.id` this run created. The guard is
+//! active on every target, so a scenario that would be unsafe on a router already fails on the
+//! simulator. With `--record` each exchange is written to a file with credentials and passwords
+//! removed (see [`Recorder`]).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::Failure;
+
+/// One complete HTTP reply, unjudged.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// What was asked, e.g. `PUT /rest/ip/firewall/address-list`, for failure messages.
+    pub what: String,
+    /// The status.
+    pub status: u16,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Result<Value, Failure> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Failure::new(format!(
+                "{}: body is not JSON ({e}): {}",
+                self.what,
+                self.text()
+            ))
+        })
+    }
+
+    /// Fails unless the status is `status`.
+    pub fn expect_status(&self, status: u16) -> Result<&Self, Failure> {
+        if self.status == status {
+            Ok(self)
+        } else {
+            Err(Failure::new(format!(
+                "{}: expected HTTP {status}, got {} with {}",
+                self.what,
+                self.status,
+                self.text()
+            )))
+        }
+    }
+}
+
+/// Decides which writes the suite may send (see the module docs).
+#[derive(Debug)]
+pub struct WriteGuard {
+    prefix: String,
+    created: Mutex<HashSet<String>>,
+}
+
+impl WriteGuard {
+    /// A guard for names starting with `prefix`.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        WriteGuard {
+            prefix: prefix.into(),
+            created: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The prefix every created name must carry.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn created(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.created.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Allows later writes to this `menu/*id` (a row of the run's own list found during clean-up).
+    pub fn adopt(&self, menu: &str, id: &str) {
+        self.created().insert(format!("{menu}/{id}"));
+    }
+
+    /// Whether this write may be sent; the reason when not.
+    fn check(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(), String> {
+        let path = path.split('?').next().unwrap_or(path);
+        match method {
+            "GET" | "HEAD" | "OPTIONS" => Ok(()),
+            "PUT" => {
+                let name = body
+                    .and_then(|b| b.get("list").or_else(|| b.get("name")))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if name.starts_with(&self.prefix) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "PUT {path} names `{name}`, which does not start with the run prefix `{}`",
+                        self.prefix
+                    ))
+                }
+            }
+            _ => {
+                if self.created().contains(path) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{method} {path} addresses a row this run did not create"
+                    ))
+                }
+            }
+        }
+    }
+
+    fn note_created(&self, menu_path: &str, reply: &Reply) {
+        if reply.status == 201
+            && let Ok(v) = serde_json::from_slice::<Value>(&reply.body)
+            && let Some(id) = v.get(".id").and_then(Value::as_str)
+        {
+            self.adopt(menu_path, id);
+        }
+    }
+}
+
+/// Saves exchanges as JSON files, secrets removed, in a form close to a fixture.
+#[derive(Debug)]
+pub struct Recorder {
+    dir: PathBuf,
+    next: AtomicUsize,
+}
+
+impl Recorder {
+    /// Records into `dir` (created on first use).
+    pub fn new(dir: PathBuf) -> Self {
+        Recorder {
+            dir,
+            next: AtomicUsize::new(1),
+        }
+    }
+
+    fn save(&self, method: &str, path: &str, body: Option<&Value>, reply: &Reply) {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let slug: String = format!("{method}{path}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(60)
+            .collect();
+        let response_body = serde_json::from_slice::<Value>(&reply.body)
+            .map(redact)
+            .unwrap_or_else(|_| Value::String(reply.text()));
+        // Only headers that matter to a client; nothing that could identify a session or a secret.
+        let headers: serde_json::Map<String, Value> = reply
+            .headers
+            .iter()
+            .filter(|(n, _)| matches!(n.as_str(), "content-type" | "location" | "www-authenticate"))
+            .map(|(n, v)| (n.clone(), Value::String(redact_location(v))))
+            .collect();
+        let doc = json!({
+            "request": { "method": method, "path": format!("/rest{path}"), "body": body.cloned().map(redact) },
+            "response": { "status": reply.status, "headers": headers, "body": response_body },
+        });
+        if std::fs::create_dir_all(&self.dir).is_ok() {
+            let file = self.dir.join(format!("{n:03}-{slug}.json"));
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            if let Err(e) = std::fs::write(&file, text) {
+                eprintln!("cannot record to {}: {e}", file.display());
+            }
+        }
+    }
+}
+
+/// Replaces every `password` value in a JSON document.
+fn redact(mut v: Value) -> Value {
+    match &mut v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if k.contains("password") {
+                    *val = Value::String("***".into());
+                } else {
+                    *val = redact(val.take());
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                *item = redact(item.take());
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+/// A `Location` header names the router's address; keep only the path.
+fn redact_location(v: &str) -> String {
+    match v.find("/rest/") {
+        Some(i) if v.starts_with("http") => format!("https://<router>{}", &v[i..]),
+        _ => v.to_owned(),
+    }
+}
+
+/// A REST client bound to one target and one set of credentials.
+#[derive(Debug, Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    base: String,
+    credentials: Option<(String, String)>,
+    guard: Arc<WriteGuard>,
+    recorder: Option<Arc<Recorder>>,
+}
+
+impl Rest {
+    /// A client for `base` (`https://host:port`, without `/rest`).
+    pub fn new(
+        base: &str,
+        tls: &agent::config::TlsMode,
+        credentials: Option<(String, String)>,
+        guard: Arc<WriteGuard>,
+        recorder: Option<Arc<Recorder>>,
+    ) -> Result<Rest, Failure> {
+        let tls = agent::net::tls_config(tls).map_err(|e| Failure::new(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .http1_only()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| Failure::new(format!("HTTP client set-up: {e}")))?;
+        Ok(Rest {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            credentials,
+            guard,
+            recorder,
+        })
+    }
+
+    /// The same client with other credentials (`None`: send no `Authorization` at all).
+    pub fn with_credentials(&self, credentials: Option<(String, String)>) -> Rest {
+        Rest {
+            credentials,
+            ..self.clone()
+        }
+    }
+
+    /// The guard, for clean-up.
+    pub fn guard(&self) -> &Arc<WriteGuard> {
+        &self.guard
+    }
+
+    /// Sends one request; `path` is below `/rest` and written into the URL as is (ids like `*1A`
+    /// must not be percent-encoded).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, Failure> {
+        let what = format!("{method} /rest{path}");
+        self.guard
+            .check(method, path, body)
+            .map_err(|e| Failure::new(format!("safety: refused to send: {e}")))?;
+        let m = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| Failure::new(format!("{what}: {e}")))?;
+        let mut req = self.http.request(m, format!("{}/rest{path}", self.base));
+        if let Some((user, password)) = &self.credentials {
+            req = req.basic_auth(user, Some(password));
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Failure::new(format!("{what}: {}", chain(&e))))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body_bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Failure::new(format!("{what}: reading the body: {}", chain(&e))))?;
+        let reply = Reply {
+            what,
+            status,
+            headers,
+            body: body_bytes.to_vec(),
+        };
+        if method == "PUT" {
+            self.guard
+                .note_created(path.split('?').next().unwrap_or(path), &reply);
+        }
+        if let Some(r) = &self.recorder {
+            r.save(method, path, body, &reply);
+        }
+        Ok(reply)
+    }
+
+    /// `GET`.
+    pub async fn get(&self, path: &str) -> Result<Reply, Failure> {
+        self.send("GET", path, None).await
+    }
+
+    /// `PUT` with a JSON body.
+    pub async fn put(&self, path: &str, body: &Value) -> Result<Reply, Failure> {
+        self.send("PUT", path, Some(body)).await
+    }
+
+    /// `PATCH` with a JSON body.
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<Reply, Failure> {
+        self.send("PATCH", path, Some(body)).await
+    }
+
+    /// `DELETE`.
+    pub async fn delete(&self, path: &str) -> Result<Reply, Failure> {
+        self.send("DELETE", path, None).await
+    }
+
+    /// `GET` of a menu, expecting `200` and an array of objects.
+    pub async fn rows(&self, path: &str) -> Result<Vec<serde_json::Map<String, Value>>, Failure> {
+        let reply = self.get(path).await?;
+        reply.expect_status(200)?;
+        match reply.json()? {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|v| match v {
+                    Value::Object(m) => Ok(m),
+                    other => Err(Failure::new(format!(
+                        "{}: a row is not an object: {other}",
+                        reply.what
+                    ))),
+                })
+                .collect(),
+            other => Err(Failure::new(format!(
+                "{}: expected an array, got {other}",
+                reply.what
+            ))),
+        }
+    }
+}
+
+/// The messages of an error and its sources, joined.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_allows_only_the_runs_own_names_and_rows() {
+        let g = WriteGuard::new("conf-ab12");
+        let list = json!({"list": "conf-ab12-03", "address": "192.0.2.1"});
+        assert!(
+            g.check("PUT", "/ip/firewall/address-list", Some(&list))
+                .is_ok()
+        );
+        let foreign = json!({"list": "knocknoc-users", "address": "192.0.2.1"});
+        assert!(
+            g.check("PUT", "/ip/firewall/address-list", Some(&foreign))
+                .is_err()
+        );
+        assert!(
+            g.check("PUT", "/user", Some(&json!({"name": "admin2"})))
+                .is_err()
+        );
+        assert!(
+            g.check("DELETE", "/ip/firewall/address-list/*1", None)
+                .is_err()
+        );
+        g.adopt("/ip/firewall/address-list", "*1");
+        assert!(
+            g.check("DELETE", "/ip/firewall/address-list/*1", None)
+                .is_ok()
+        );
+        assert!(
+            g.check("PATCH", "/ip/firewall/address-list/*2", None)
+                .is_err()
+        );
+        assert!(g.check("GET", "/user", None).is_ok());
+    }
+
+    #[test]
+    fn passwords_and_router_addresses_are_removed() {
+        let v = redact(json!({"name": "u", "password": "s3cret", "rows": [{"password": "x"}]}));
+        assert!(!v.to_string().contains("s3cret") && !v.to_string().contains("\"x\""));
+        assert_eq!(
+            redact_location("https://10.1.2.3/rest/ip/firewall/address-list/*3C"),
+            "https://<router>/rest/ip/firewall/address-list/*3C"
+        );
+    }
+}
