@@ -373,6 +373,24 @@ impl Rest {
     }
 }
 
+/// A plain-HTTP client for a simulator's control API. reqwest is built without a default TLS
+/// provider (the workspace passes `ring` explicitly), so even a client that never speaks TLS is
+/// given a configuration: one that trusts nothing.
+pub fn control_client() -> Result<reqwest::Client, Failure> {
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Failure::new(format!("TLS set-up: {e}")))?
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| Failure::new(format!("HTTP client set-up: {e}")))
+}
+
 /// The messages of an error and its sources, joined.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];

@@ -278,10 +278,7 @@ pub async fn connect(settings: &Settings, shared_ca: Option<&str>) -> Result<Liv
             })
         }
         TargetKind::RunningSim { url, control } => {
-            let http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| Failure::new(e.to_string()))?;
+            let http = crate::rest::control_client()?;
             let control = Control::Remote {
                 url: control.trim_end_matches('/').to_owned(),
                 http,
@@ -317,7 +314,7 @@ pub async fn connect(settings: &Settings, shared_ca: Option<&str>) -> Result<Liv
 pub async fn fetch_ca(control: &str) -> Result<String, Failure> {
     let c = Control::Remote {
         url: control.trim_end_matches('/').to_owned(),
-        http: reqwest::Client::new(),
+        http: crate::rest::control_client()?,
     };
     let v = c.call("GET", "/tls", None).await?;
     v["ca_pem"]

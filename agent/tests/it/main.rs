@@ -1,6 +1,7 @@
 //! Integration tests of the agent against the in-process simulator (one test binary, modules inside).
 
 mod cli;
+mod convergence;
 mod daemon;
 mod lifecycle;
 mod support;
