@@ -73,7 +73,6 @@ enum Op {
     SetSingleton {
         menu: Menu,
         args: Args,
-        patch: bool,
     },
     Remove {
         menu: Menu,
@@ -103,10 +102,7 @@ impl Op {
     }
 
     fn is_patch(&self) -> bool {
-        matches!(
-            self,
-            Op::Set { patch: true, .. } | Op::SetSingleton { patch: true, .. }
-        )
+        matches!(self, Op::Set { patch: true, .. })
     }
 }
 
@@ -387,19 +383,9 @@ fn execute_on(router: &mut Router, op: Op, now: u64, wall_s: i64) -> Result<Repl
                 Ok(Reply::json(StatusCode::OK, b"[]".to_vec(), ids.len()))
             }
         }
-        Op::SetSingleton { menu, args, patch } => {
+        Op::SetSingleton { menu, args } => {
             router.set_singleton(menu, &args)?;
-            if patch {
-                let mut out = Vec::with_capacity(256);
-                router
-                    .rows(menu, now)
-                    .next()
-                    .unwrap_or_default()
-                    .write(&mut out, None);
-                Ok(Reply::json(StatusCode::OK, out, 1))
-            } else {
-                Ok(Reply::json(StatusCode::OK, b"[]".to_vec(), 1))
-            }
+            Ok(Reply::json(StatusCode::OK, b"[]".to_vec(), 1))
         }
         Op::Remove { menu, ids, delete } => {
             if !ids.iter().all(|id| router.exists(menu, *id)) {
@@ -571,7 +557,6 @@ fn command(
         "set" if menu.is_singleton() => Ok(Op::SetSingleton {
             menu,
             args: Args::from_json(&body)?,
-            patch: false,
         }),
         "set" => {
             let mut args = Args::from_json(&body)?;
