@@ -17,7 +17,7 @@ use crate::cli::{Cli, ReportFile};
 use crate::divergences::Divergences;
 use crate::report::{self, Record, Status};
 use crate::scenarios::{self, Scenario};
-use crate::target::{Cap, Ctx, Settings, TargetKind};
+use crate::target::{Ctx, Settings, TargetKind};
 use crate::{Failure, safety};
 
 /// The longest a scenario may take; a hang is a failure, not a stuck CI job.
@@ -161,14 +161,17 @@ fn meta_trials(divergences: &Divergences) -> Vec<Trial> {
     ]
 }
 
+/// What the run holds on a shared target between its start and its end.
+struct SharedTarget {
+    /// A running simulator's CA.
+    ca_pem: Option<String>,
+    /// The client that reads (admin when available) and the state read before the run.
+    before: (crate::rest::Rest, safety::DeviceState),
+}
+
 /// The safety protocol's first half on a shared target: read the state, refuse to start on leftovers.
-async fn before_run(
-    settings: &Settings,
-) -> Result<Option<(crate::rest::Rest, safety::DeviceState)>, String> {
-    if !settings.kind.is_shared() {
-        return Ok(None);
-    }
-    let ca = match &settings.kind {
+async fn before_run(settings: &Settings) -> Result<SharedTarget, String> {
+    let ca_pem = match &settings.kind {
         TargetKind::RunningSim { control, .. } => Some(
             crate::target::fetch_ca(control)
                 .await
@@ -176,7 +179,7 @@ async fn before_run(
         ),
         _ => None,
     };
-    let probe = Ctx::open(Arc::new(settings.clone()), 0, "safety", ca.as_deref())
+    let probe = Ctx::open(Arc::new(settings.clone()), 0, "safety", ca_pem.as_deref())
         .await
         .map_err(|e| e.0)?;
     let reader = probe.admin.clone().unwrap_or_else(|| probe.rest.clone());
@@ -189,7 +192,10 @@ async fn before_run(
             settings.run_prefix, state.own
         ));
     }
-    Ok(Some((reader, state)))
+    Ok(SharedTarget {
+        ca_pem,
+        before: (reader, state),
+    })
 }
 
 /// Runs the suite with a parsed command line; returns the process's exit status.
@@ -236,16 +242,15 @@ pub fn main(mut cli: Cli) -> ExitCode {
     };
     let mut safety_state = None;
     if !listing && settings.kind.is_shared() {
-        let rt = runtime();
-        match rt.block_on(before_run(&settings)) {
-            Ok(s) => safety_state = s,
+        match runtime().block_on(before_run(&settings)) {
+            Ok(t) => {
+                shared.ca_pem = t.ca_pem;
+                safety_state = Some(t.before);
+            }
             Err(e) => {
                 eprintln!("routeros-conformance: {e}");
                 return ExitCode::from(2);
             }
-        }
-        if let TargetKind::RunningSim { control, .. } = &settings.kind {
-            shared.ca_pem = rt.block_on(crate::target::fetch_ca(control)).ok();
         }
     }
     if !listing {
@@ -268,12 +273,13 @@ pub fn main(mut cli: Cli) -> ExitCode {
     }
     let shared = Arc::new(shared);
     let mut trials = meta_trials(&shared.divergences);
+    let meta = trials.len();
     for (i, s) in scenarios::catalogue().iter().enumerate() {
         trials.push(trial(&shared, i + 1, s));
     }
     // Ignored trials never run their closure, so their records are written here, for those the
     // filter keeps.
-    for (t, s) in trials.iter().skip(3).zip(scenarios::catalogue()) {
+    for (t, s) in trials.iter().skip(meta).zip(scenarios::catalogue()) {
         if t.has_ignored_flag()
             && !cli.libtest.is_filtered_out(t)
             && !cli.libtest.ignored
@@ -342,7 +348,6 @@ pub fn main(mut cli: Cli) -> ExitCode {
             ok = false;
         }
     }
-    let _ = Cap::Write;
     if ok {
         ExitCode::SUCCESS
     } else {

@@ -354,6 +354,10 @@ async fn closed_port(ctx: &Ctx) -> Outcome {
         .validate(false)
         .await
         .expect_code(Code::ConnectionRefused.number())?;
+    // In read-only mode not even a grant that must fail is attempted: it would write if it did not.
+    if ctx.settings.read_only {
+        return Ok(());
+    }
     agent
         .grant(ADDR, USER, "1h")
         .await
@@ -441,6 +445,10 @@ async fn unknown_ca(ctx: &Ctx) -> Outcome {
         .validate(false)
         .await
         .expect_code(Code::CertificateNotTrusted.number())?;
+    // In read-only mode not even a grant that must fail is attempted: it would write if it did not.
+    if ctx.settings.read_only {
+        return Ok(());
+    }
     agent
         .grant(ADDR, USER, "1h")
         .await
@@ -454,6 +462,10 @@ async fn pin_mismatch(ctx: &Ctx) -> Outcome {
         .validate(false)
         .await
         .expect_code(Code::CertificateNotTrusted.number())?;
+    // In read-only mode not even a grant that must fail is attempted: it would write if it did not.
+    if ctx.settings.read_only {
+        return Ok(());
+    }
     agent
         .grant(ADDR, USER, "1h")
         .await
@@ -499,6 +511,10 @@ async fn unresolvable(ctx: &Ctx) -> Outcome {
         .validate(false)
         .await
         .expect_code(Code::NameResolutionFailed.number())?;
+    // In read-only mode not even a grant that must fail is attempted: it would write if it did not.
+    if ctx.settings.read_only {
+        return Ok(());
+    }
     agent
         .grant(ADDR, USER, "1h")
         .await

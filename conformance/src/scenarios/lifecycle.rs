@@ -51,6 +51,12 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             ipv6_grant
         ),
         scenario!(
+            "lifecycle::prefix_grants_match_the_routers_normal_form",
+            [Write],
+            [],
+            prefix_grants
+        ),
+        scenario!(
             "lifecycle::expiry_closes_access_by_itself",
             [Clock, Write],
             [],
@@ -237,6 +243,33 @@ async fn ipv6_grant(ctx: &Ctx) -> Outcome {
     ensure!(
         ctx.entries(true).await?.is_empty(),
         "the IPv6 entry survived its revoke"
+    );
+    Ok(())
+}
+
+/// The agent must write addresses in the form the router shows them, or every sync would see a
+/// difference (and every write would look unconfirmed).
+async fn prefix_grants(ctx: &Ctx) -> Outcome {
+    let agent = Agent::new(ctx);
+    agent
+        .grant("198.51.100.77/24", "alice", "1h")
+        .await
+        .expect_ok()?;
+    agent
+        .grant("192.0.2.12/32", "bob", "1h")
+        .await
+        .expect_ok()?;
+    ensure_eq!(
+        ctx.addresses(false).await?,
+        vec!["192.0.2.12".to_owned(), "198.51.100.0/24".to_owned()],
+        "the list"
+    );
+    let run = agent.sync().await;
+    run.expect_ok()?;
+    ensure!(
+        run.report("added").is_empty() && run.report("refreshed").is_empty(),
+        "a sync in step wrote: {}",
+        run.output.text
     );
     Ok(())
 }
