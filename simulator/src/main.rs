@@ -144,9 +144,14 @@ struct Serve {
     /// Also offer TLS 1.3 (RouterOS documents TLS 1.2).
     #[arg(long)]
     tls13: bool,
-    /// Behave like a small real router: about 8 requests a second and 1 ms per printed row.
+    /// Behave like a small real router: about 8 requests a second, 1 ms per printed row, and a
+    /// 10-minute REST login cache (policy changes reach logged-in users late).
     #[arg(long)]
     realistic: bool,
+    /// Remember a user's policies this many seconds after a login (router: 600; default 0, or 600
+    /// with --realistic).
+    #[arg(long, value_name = "SECONDS")]
+    login_cache: Option<u64>,
     /// Seconds after which a command is cut off with `400 Session closed` (router: 60).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     session_limit: u64,
@@ -345,6 +350,9 @@ async fn serve(cli: Serve) -> Res {
         Limits::default()
     };
     limits.session_limit = Duration::from_secs(cli.session_limit.max(1));
+    if let Some(s) = cli.login_cache {
+        limits.login_cache = Duration::from_secs(s);
+    }
     let mut builder = Simulator::builder()
         .version(cli.routeros_version)
         .bind(cli.bind)

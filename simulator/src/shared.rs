@@ -19,6 +19,7 @@ use crate::faults::{FaultRule, Faults};
 use crate::journal::Journal;
 use crate::model::Router;
 use crate::model::services::{Listener, ListenerConfig, Service};
+use crate::model::users::Policies;
 use crate::seed::{LivePorts, Seed, Snapshot};
 use crate::tls::{Authority, TlsState};
 
@@ -40,6 +41,11 @@ pub struct Limits {
     /// Time added per row read or written.
     #[serde(with = "millis")]
     pub row_cost: Duration,
+    /// How long a user's policies are remembered after a login (router: 10 minutes; default 0:
+    /// every request sees the current groups). A group's policy change reaches a user whose
+    /// policies are remembered only when the memory expires.
+    #[serde(with = "millis")]
+    pub login_cache: Duration,
 }
 
 impl Default for Limits {
@@ -49,6 +55,7 @@ impl Default for Limits {
             serialize_per_user: true,
             request_cost: Duration::ZERO,
             row_cost: Duration::ZERO,
+            login_cache: Duration::ZERO,
         }
     }
 }
@@ -60,6 +67,7 @@ impl Limits {
         Self {
             request_cost: Duration::from_millis(120),
             row_cost: Duration::from_micros(900),
+            login_cache: Duration::from_secs(600),
             ..Self::default()
         }
     }
@@ -108,6 +116,8 @@ pub struct Shared {
     availability: watch::Sender<u64>,
     /// The router is rebooting: listeners are closed.
     down: AtomicBool,
+    /// Remembered logins: policies and when they were remembered (see [`Limits::login_cache`]).
+    sessions_cache: Mutex<HashMap<String, (Policies, crate::clock::SimTime)>>,
 }
 
 impl Shared {
@@ -131,6 +141,7 @@ impl Shared {
             ports,
             availability: watch::Sender::new(0),
             down: AtomicBool::new(false),
+            sessions_cache: Mutex::new(HashMap::new()),
             router: Mutex::new(router),
             clock,
             limits: RwLock::new(limits),
@@ -158,6 +169,38 @@ impl Shared {
     /// Replaces the limits.
     pub fn set_limits(&self, limits: Limits) {
         *self.limits.write().unwrap_or_else(|e| e.into_inner()) = limits;
+    }
+
+    /// The policies a request of `user` runs with: `current` (the group's policies now), or those
+    /// remembered from an earlier login while the login cache holds them. Credentials, the disabled
+    /// flag and the allowed address are always checked afresh; only policies are cached.
+    pub fn session_policies(&self, user: &str, current: Policies) -> Policies {
+        let ttl = self.limits().login_cache;
+        if ttl.is_zero() {
+            return current;
+        }
+        let now = self.clock.now();
+        let mut sessions = self
+            .sessions_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match sessions.get(user) {
+            Some(&(policies, since)) if now.saturating_sub(since) < ttl.as_millis() as u64 => {
+                policies
+            }
+            _ => {
+                sessions.insert(user.to_owned(), (current, now));
+                current
+            }
+        }
+    }
+
+    /// Forgets remembered logins (a reboot, a reset).
+    pub fn forget_sessions(&self) {
+        self.sessions_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// The queue that serialises `user`'s requests.
@@ -250,6 +293,7 @@ impl Shared {
     /// Replaces the router, keeping listeners in step.
     fn replace_router(&self, router: Router) {
         *self.router() = router;
+        self.forget_sessions();
         self.publish_services();
     }
 
@@ -293,6 +337,7 @@ impl Shared {
     pub fn reboot(self: &Arc<Self>, downtime: Duration) {
         let now = self.clock.now();
         self.router().reboot(now);
+        self.forget_sessions();
         if !downtime.is_zero() {
             self.down.store(true, Ordering::SeqCst);
             self.availability_changed();

@@ -196,6 +196,21 @@ impl Users {
         password: &str,
         client: IpAddr,
     ) -> Result<Policies, LoginFailure> {
+        let policies = self.credentials(name, password, client)?;
+        if !policies.has("rest-api") {
+            return Err(LoginFailure::NoRestApi);
+        }
+        Ok(policies)
+    }
+
+    /// Checks user, password, disabled flag and allowed address, and returns the group's policies
+    /// without judging them (the REST layer may use cached policies instead, as a router does).
+    pub fn credentials(
+        &self,
+        name: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<Policies, LoginFailure> {
         let user = self
             .users
             .iter()
@@ -215,11 +230,7 @@ impl Users {
             .iter()
             .find(|g| g.name == user.group)
             .ok_or(LoginFailure::BadCredentials)?;
-        let policies = Policies::parse(&group.policy).unwrap_or_default();
-        if !policies.has("rest-api") {
-            return Err(LoginFailure::NoRestApi);
-        }
-        Ok(policies)
+        Ok(Policies::parse(&group.policy).unwrap_or_default())
     }
 
     /// Renders `/user` rows; `inactivity` adds the keys 7.16 introduced. `last-logged-in` is left

@@ -151,7 +151,7 @@ pub async fn handle(
         let router = shared.router();
         let login = credentials
             .as_ref()
-            .map(|(name, password)| router.users.login(name, password, peer.ip()));
+            .map(|(name, password)| router.users.credentials(name, password, peer.ip()));
         let shapes = Shapes {
             keep_id: router.version.proplist_keeps_id(),
             singleton_object: router.version.singleton_as_object(),
@@ -199,12 +199,17 @@ pub async fn handle(
         return out;
     };
     let policies = match login {
-        Ok(p) => p,
+        Ok(p) => shared.session_policies(&name, p),
         Err(why) => {
             tracing::debug!(user = %name, ?why, "login refused");
             return error_outcome(RosError::unauthorized(), Some(name));
         }
     };
+    // A group without `rest-api` is refused like bad credentials (ROUTEROS-REST.md section 5).
+    if !policies.has("rest-api") {
+        tracing::debug!(user = %name, "group lacks rest-api: 401");
+        return error_outcome(RosError::unauthorized(), Some(name));
+    }
     if !policies.has("api") {
         return error_outcome(
             RosError::internal("std failure: not allowed (9)"),

@@ -524,3 +524,75 @@ async fn user_and_group_refusals() {
         .await
         .assert_error(400, Some("failure: group has some users"));
 }
+
+/// With the router's login cache on, a group's policy change reaches a user who already logged in
+/// only when the cache expires (ROUTEROS-REST.md section 6); new logins see it at once, and
+/// credentials are always checked afresh.
+#[tokio::test]
+async fn login_cache_delays_policy_changes_for_logged_in_users() {
+    let limits = simulator::Limits {
+        login_cache: std::time::Duration::from_secs(600),
+        ..Default::default()
+    };
+    let s = start_with(
+        simulator::Simulator::builder()
+            .limits(limits)
+            .group("agents", "api,rest-api,read,write")
+            .user("cached", "pw", "agents")
+            .user("fresh", "pw", "agents"),
+    )
+    .await;
+    let put = |user: &'static str, address: &'static str| {
+        let s = &s;
+        async move {
+            s.call_as(
+                Some((user, "pw")),
+                "PUT",
+                V4,
+                Some(json!({"list": "l", "address": address})),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(put("cached", "10.0.0.1").await, 201);
+    let group = s.rows("/rest/user/group?name=agents").await[0][".id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/rest/user/group/{group}"),
+            Some(json!({"policy": "api,rest-api,read"})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        put("cached", "10.0.0.2").await,
+        201,
+        "still the remembered policies"
+    );
+    assert_eq!(
+        put("fresh", "10.0.0.3").await,
+        500,
+        "a first login sees the change"
+    );
+    assert_eq!(
+        s.call_as(Some(("cached", "wrong")), "GET", V4, None)
+            .await
+            .status,
+        401,
+        "passwords are checked afresh"
+    );
+    s.sim.clock().advance(std::time::Duration::from_secs(600));
+    let r = s
+        .call_as(
+            Some(("cached", "pw")),
+            "PUT",
+            V4,
+            Some(json!({"list": "l", "address": "10.0.0.4"})),
+        )
+        .await;
+    r.assert_error(500, Some("not enough permissions (9)"));
+}
