@@ -376,3 +376,48 @@ async fn from_7_24_the_allowed_addresses_are_called_available_from() {
     assert_eq!(r.json()["available-from"], "192.0.2.0/24");
     assert_eq!(fate(s.sim.https_addr()).await, Fate::Reset);
 }
+
+/// `max-sessions` caps open connections per service: the next one is reset, and a freed slot is
+/// usable again.
+#[tokio::test]
+async fn max_sessions_caps_open_connections() {
+    let s = start().await;
+    let r = patch_over_www(&s, "www-ssl", json!({"max-sessions": "2"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let addr = s.sim.https_addr();
+    let first = crate::support::tls_connect(addr, s.sim.ca_pem())
+        .await
+        .expect("one session");
+    let _second = crate::support::tls_connect(addr, s.sim.ca_pem())
+        .await
+        .expect("two sessions");
+    assert_eq!(fate(addr).await, Fate::Reset, "a third session is refused");
+    drop(first);
+    let freed = async {
+        while !https_works(&s, addr).await {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(BOUND, freed)
+        .await
+        .expect("a freed session can be used again");
+}
+
+/// The simulator serves an IPv6 loopback client when bound to `::1` (its certificate names `::1`).
+#[tokio::test]
+async fn serves_ipv6_loopback() {
+    let s = start_with(Simulator::builder().bind("::1".parse().unwrap())).await;
+    assert!(
+        s.sim.https_url().starts_with("https://[::1]:"),
+        "{}",
+        s.sim.https_url()
+    );
+    let r = s.get("/rest/system/identity").await;
+    assert_eq!(r.text, r#"{"name":"MikroTik"}"#);
+    let page = s.sim.journal(&simulator::JournalFilter::default());
+    assert!(
+        page.entries
+            .iter()
+            .all(|e| e.client.ip() == "::1".parse::<std::net::IpAddr>().unwrap())
+    );
+}
