@@ -7,6 +7,17 @@
 //! and at which operation was attempted (a 404 on DELETE means "already gone", on
 //! `/rest/system/resource` it means "this is not a RouterOS REST API"). Both functions here are pure
 //! and exhaustive; the network module only gathers the facts ([`Transport`], [`Reply`]).
+//!
+//! RouterOS itself answers every error with a JSON envelope (`{"error":N,"message":..,"detail":..}`),
+//! so an HTML page is never the router's REST API talking: it is a proxy, some other web server, or
+//! (on 7.24, with REST switched off in `/ip/service/webserver`) the router's web server refusing with
+//! an HTML 403. That is why HTML on the first request (`/rest/system/resource`) is 208008 whatever the
+//! status, including a proxy's 502/503 page: the contract's 208008 row names "an HTML page for
+//! `/rest/system/resource`", while 208011 is for 5xx "from the router". After the probe has proved
+//! the API, a 5xx on a list operation stays 208011 (retried), HTML or not: a proxy in front of a
+//! working router that hiccups once is better retried than reported as a misconfiguration.
+//! A permission `detail` means 208002 only on the statuses where RouterOS uses it (403 and 500); on a
+//! 400 it is the operation's own failure code.
 
 use crate::error::Code;
 
@@ -42,6 +53,9 @@ pub enum Transport {
     Handshake,
     /// The connection was reset or closed before a complete response.
     Reset,
+    /// The server's reply is not HTTP at all (hyper: `invalid HTTP version parsed`): with an
+    /// `http://` URL this is a TLS service answering with a TLS alert.
+    NotHttp,
     /// The connection could not be opened for another reason.
     ConnectOther,
 }
@@ -55,7 +69,7 @@ pub fn classify_transport(failure: Transport) -> Code {
         Transport::NameResolution => Code::NameResolutionFailed,
         Transport::Timeout => Code::TimedOut,
         Transport::Certificate => Code::CertificateNotTrusted,
-        Transport::Handshake => Code::TlsHandshakeFailed,
+        Transport::Handshake | Transport::NotHttp => Code::TlsHandshakeFailed,
         Transport::Reset => Code::ConnectionReset,
     }
 }
@@ -189,14 +203,19 @@ pub fn classify_reply(op: Operation, reply: &Reply<'_>) -> Verdict {
         401 => Failure(Code::AuthenticationFailed),
         403 => match error_body(reply) {
             // RouterOS 7.24 answers every REST request with a 403 HTML page when REST is switched off.
-            ErrorBody::Html | ErrorBody::NotJson => Failure(Code::RestApiUnavailable),
+            ErrorBody::Html => Failure(Code::RestApiUnavailable),
+            // Any other 403 (an envelope, an empty or plain-text body) is the contract's 208002 row.
             _ => Failure(Code::AuthorizationFailed),
         },
         404 => match (error_body(reply), op) {
+            // The probe's menu exists on every RouterOS 7: missing, this is not the router's REST API.
+            (_, Operation::Probe) => Failure(Code::RestApiUnavailable),
             (ErrorBody::Envelope(_), Operation::RemoveEntry | Operation::UpdateEntry) => {
                 Verdict::AlreadyGone
             }
-            // A menu that exists on every RouterOS 7 is missing: this is not the router's REST API.
+            // The router itself said 404 to a list operation: that operation failed (208100/208101).
+            (ErrorBody::Envelope(_), _) => Failure(operation_failure(op)),
+            // A 404 that is not RouterOS's envelope (HTML, empty) comes from some other web server.
             _ => Failure(Code::RestApiUnavailable),
         },
         400..=499 => match error_body(reply) {
@@ -210,8 +229,6 @@ pub fn classify_reply(op: Operation, reply: &Reply<'_>) -> Verdict {
                 let lower = detail.to_ascii_lowercase();
                 if status == 400 && lower.trim() == "session closed" {
                     Failure(Code::SessionClosed)
-                } else if is_permission_detail(&detail) {
-                    Failure(Code::AuthorizationFailed)
                 } else if op == Operation::AddEntry && lower.contains("already have such entry") {
                     Verdict::Duplicate
                 } else if op == Operation::AddEntry
@@ -224,9 +241,12 @@ pub fn classify_reply(op: Operation, reply: &Reply<'_>) -> Verdict {
             }
         },
         500..=599 => match error_body(reply) {
-            ErrorBody::Envelope(Some(detail)) if is_permission_detail(&detail) => {
+            // RouterOS's answer to a group without `read`, `write` or `api` (only ever a 500).
+            ErrorBody::Envelope(Some(detail)) if status == 500 && is_permission_detail(&detail) => {
                 Failure(Code::AuthorizationFailed)
             }
+            // A proxy's error page in place of the first request: the URL is not the router's API.
+            ErrorBody::Html if op == Operation::Probe => Failure(Code::RestApiUnavailable),
             _ => Failure(Code::RouterInternalError),
         },
         _ => Failure(Code::UnexpectedStatus),
@@ -274,6 +294,7 @@ mod tests {
             (Transport::Timeout, Code::TimedOut),
             (Transport::Certificate, Code::CertificateNotTrusted),
             (Transport::Handshake, Code::TlsHandshakeFailed),
+            (Transport::NotHttp, Code::TlsHandshakeFailed),
             (Transport::Reset, Code::ConnectionReset),
         ] {
             assert_eq!(classify_transport(t), code, "{t:?}");
@@ -359,7 +380,31 @@ mod tests {
             "<html>REST disabled</html>",
             fail(Code::RestApiUnavailable),
         );
-        check(ReadList, 403, None, "", fail(Code::RestApiUnavailable));
+        // Only an HTML page is "REST switched off"; any other 403 is the contract's 208002 row.
+        for op in [Probe, ReadList, AddEntry, UpdateEntry, RemoveEntry] {
+            check(op, 403, None, "", fail(Code::AuthorizationFailed));
+            check(
+                op,
+                403,
+                Some("text/plain"),
+                "Forbidden",
+                fail(Code::AuthorizationFailed),
+            );
+            check(
+                op,
+                403,
+                HTML,
+                "<html>off</html>",
+                fail(Code::RestApiUnavailable),
+            );
+            check(
+                op,
+                403,
+                None,
+                "<!DOCTYPE html><html>",
+                fail(Code::RestApiUnavailable),
+            );
+        }
     }
 
     #[test]
@@ -368,8 +413,26 @@ mod tests {
         check(RemoveEntry, 404, JSON, nf, Verdict::AlreadyGone);
         check(UpdateEntry, 404, JSON, nf, Verdict::AlreadyGone);
         check(Probe, 404, JSON, nf, fail(Code::RestApiUnavailable));
-        check(ReadList, 404, JSON, nf, fail(Code::RestApiUnavailable));
-        check(AddEntry, 404, JSON, nf, fail(Code::RestApiUnavailable));
+        // RouterOS's own 404 on a list operation is that operation failing (208100, 208101).
+        check(ReadList, 404, JSON, nf, fail(Code::ListReadFailed));
+        check(AddEntry, 404, JSON, nf, fail(Code::EntryAddFailed));
+        check(
+            ReadList,
+            404,
+            JSON,
+            r#"{"detail":"no such item","error":404,"message":"Not Found"}"#,
+            fail(Code::ListReadFailed),
+        );
+        // A 404 that is not RouterOS's envelope is some other web server.
+        check(ReadList, 404, None, "", fail(Code::RestApiUnavailable));
+        check(
+            AddEntry,
+            404,
+            Some("text/plain"),
+            "nope",
+            fail(Code::RestApiUnavailable),
+        );
+        check(Probe, 404, None, "", fail(Code::RestApiUnavailable));
         // An HTML 404 is some other web server, even on DELETE.
         check(
             RemoveEntry,
@@ -395,12 +458,52 @@ mod tests {
             check(op, 500, JSON, nep, fail(Code::AuthorizationFailed));
             check(op, 500, JSON, na, fail(Code::AuthorizationFailed));
         }
+    }
+
+    #[test]
+    fn permission_details_count_only_on_403_and_500() {
+        // The contract names 403 and 500; on other statuses the text is the operation's failure.
+        let body = |status: u16| {
+            format!(r#"{{"detail":"not enough permissions (9)","error":{status},"message":"x"}}"#)
+        };
+        check(ReadList, 400, JSON, &body(400), fail(Code::ListReadFailed));
+        check(AddEntry, 400, JSON, &body(400), fail(Code::EntryAddFailed));
         check(
-            AddEntry,
+            UpdateEntry,
             400,
             JSON,
-            r#"{"detail":"not enough permissions (9)","error":400,"message":"Bad Request"}"#,
+            &body(400),
+            fail(Code::EntryUpdateFailed),
+        );
+        check(
+            RemoveEntry,
+            400,
+            JSON,
+            &body(400),
+            fail(Code::EntryRemoveFailed),
+        );
+        check(Probe, 400, JSON, &body(400), fail(Code::RestApiUnavailable));
+        check(AddEntry, 409, JSON, &body(409), fail(Code::EntryAddFailed));
+        check(
+            ReadList,
+            403,
+            JSON,
+            &body(403),
             fail(Code::AuthorizationFailed),
+        );
+        check(
+            ReadList,
+            500,
+            JSON,
+            &body(500),
+            fail(Code::AuthorizationFailed),
+        );
+        check(
+            ReadList,
+            503,
+            JSON,
+            &body(503),
+            fail(Code::RouterInternalError),
         );
     }
 
@@ -415,7 +518,7 @@ mod tests {
         );
         check(AddEntry, 503, None, "", fail(Code::RouterInternalError));
         check(
-            Probe,
+            ReadList,
             502,
             HTML,
             "<html>Bad Gateway</html>",
@@ -435,6 +538,29 @@ mod tests {
             r#"{"error":501,"message":"Not Implemented"}"#,
             fail(Code::RouterInternalError),
         );
+    }
+
+    #[test]
+    fn a_proxy_error_page_for_the_probe_is_not_the_rest_api() {
+        // 208008's row: "an HTML page for /rest/system/resource"; RouterOS never sends HTML errors.
+        for status in [500, 502, 503, 504] {
+            check(
+                Probe,
+                status,
+                HTML,
+                "<html>Bad Gateway</html>",
+                fail(Code::RestApiUnavailable),
+            );
+            check(
+                Probe,
+                status,
+                None,
+                "<!DOCTYPE html><html><body>down</body></html>",
+                fail(Code::RestApiUnavailable),
+            );
+            // Not HTML: still the router (or something we cannot tell from it) failing.
+            check(Probe, status, None, "", fail(Code::RouterInternalError));
+        }
     }
 
     #[test]

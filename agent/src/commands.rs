@@ -17,9 +17,10 @@ use crate::clock::{Clock, SystemClock, Time};
 use crate::config::{self, Config, DaemonArgs, FileConfig, GlobalArgs};
 use crate::error::{Code, Error};
 use crate::net::RouterClient;
+use crate::net::{Added, RetryPolicy};
 use crate::plan::Grant;
 use crate::reconcile::{Reconciler, Report};
-use crate::store::GrantStore;
+use crate::store::{GrantStore, Holder};
 use crate::{daemon, duration};
 
 /// Exit statuses.
@@ -36,12 +37,26 @@ pub mod exit {
     pub const CONFLICT: u8 = 4;
 }
 
+/// Shown after the options of `--help`: what scripts need and cannot guess from the flags.
+const AFTER_HELP: &str = "\
+The password never comes from a flag (it would show in `ps`): set the ROUTEROS_PASSWORD environment
+variable or give --password-file (or `password_file` in the --config file).
+
+Exit statuses (error codes such as 208001 are printed, never used as statuses):
+  0  done
+  1  the router or the network failed; the code was printed; grants are kept for the next attempt
+  2  bad usage or configuration, including an address refused before sending (208104); nothing was sent
+  3  the grant store could not be read, written or locked (while `run` is running, send grants to its
+     control API: POST http://<control>/v1/grants)
+  4  done, but a granted address is held by an entry the agent does not own (208105)";
+
 /// The command line.
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "routeros-agent",
     version,
-    about = "Keeps a MikroTik firewall address-list in step with expiring grants"
+    about = "Keeps a MikroTik firewall address-list in step with expiring grants",
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     /// Connection and behaviour settings.
@@ -126,11 +141,13 @@ impl Output {
         }
     }
 
-    fn failure(e: &Error) -> Output {
+    /// Input refused before anything was sent (an address that is not one, 208104): bad usage, with
+    /// the code printed as for any failure.
+    fn refused(e: &Error) -> Output {
         Output {
             text: format!("{e}\n"),
             json: json!({ "ok": false, "error": e.to_json() }),
-            status: exit::FAILED,
+            status: exit::CONFIG,
         }
     }
 }
@@ -390,43 +407,187 @@ fn read_detail(list: &str, rows: &[crate::plan::Row], tag: &str) -> String {
     )
 }
 
-/// Adds and removes a probe entry in the IPv4 list.
+/// The write check's probe: a documentation address (RFC 5737) that no real client uses.
+const PROBE_ADDRESS: &str = "192.0.2.254";
+/// The probe's RouterOS timeout: it vanishes by itself even if its removal fails.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Adds and removes a probe entry in the IPv4 list, and never leaves it behind unannounced.
+///
+/// A lost reply to the PUT (the router created the probe, the agent never heard) makes the retried
+/// PUT meet the agent's own probe as a duplicate: that probe, recognised by its comment, is removed
+/// and the check done again. A duplicate that is not the agent's probe is left alone (208105).
+/// Whenever the check fails after the probe may exist, the agent still tries to remove it, and the
+/// error says precisely what is left on the router.
 async fn write_probe(config: &Config, client: &RouterClient) -> Result<String, Error> {
-    let probe = Address::parse("192.0.2.254").expect("valid");
-    let comment = format!("{} validate probe", config.tag);
-    // The probe carries a timeout, so it vanishes by itself even if the removal below never happens.
-    match client
-        .add(&config.list_v4, &probe, Duration::from_secs(60), &comment)
-        .await?
-    {
-        crate::net::Added::Created(row) => {
-            if row.address != probe.as_str() || row.list != config.list_v4 {
-                return Err(Error::new(
-                    Code::WriteNotConfirmed,
-                    format!(
-                        "probe entry {} reads back as {} in `{}`",
-                        row.id, row.address, row.list
-                    ),
-                ));
+    let probe = Address::parse(PROBE_ADDRESS).expect("valid");
+    let list = config.list_v4.as_str();
+    let comment = probe_comment(config);
+    // Probes of this agent found in the way and removed, for the report.
+    let mut cleared: Vec<String> = Vec::new();
+    // Two rounds: the second only after removing a probe of the agent's own that was in the way.
+    for round in 0..2 {
+        let added = match client.add(list, &probe, PROBE_TIMEOUT, &comment).await {
+            Ok(a) => a,
+            Err(e) => return Err(clean_up_after_failed_add(config, client, e).await),
+        };
+        match added {
+            Added::Created(row) => {
+                let removed = client.remove(Family::V4, &row.id).await;
+                let error = if row.address != probe.as_str() || row.list != list {
+                    Some(Error::new(
+                        Code::WriteNotConfirmed,
+                        format!(
+                            "probe entry {} reads back as {} in `{}`",
+                            row.id, row.address, row.list
+                        ),
+                    ))
+                } else {
+                    None
+                };
+                return match (removed, error) {
+                    (Ok(_), None) => {
+                        let mut detail = format!(
+                            "added and removed probe entry {} ({probe}) in `{list}`",
+                            row.id
+                        );
+                        if !cleared.is_empty() {
+                            let _ = write!(
+                                detail,
+                                " (after removing this agent's earlier probe {})",
+                                cleared.join(", ")
+                            );
+                        }
+                        Ok(detail)
+                    }
+                    (Ok(_), Some(e)) => Err(e),
+                    (Err(e), None) | (Err(_), Some(e)) => Err(left_behind(e, &row.id, list)),
+                };
             }
-            client.remove(Family::V4, &row.id).await?;
-            Ok(format!(
-                "added and removed probe entry {} ({probe}) in `{}`",
-                row.id, config.list_v4
-            ))
+            Added::Duplicate => {
+                let rows = client.find(list, &probe).await?;
+                if let Some(other) = rows.iter().find(|r| !is_probe(r, &comment)) {
+                    return Err(Error::new(
+                        Code::EntryNotOwned,
+                        format!(
+                            "the probe address {probe} is already in `{list}` as entry {} ({}), which \
+                             is not this agent's probe; it was left untouched. Remove it, or run \
+                             validate without --write-check",
+                            other.id,
+                            describe(other)
+                        ),
+                    ));
+                }
+                if rows.is_empty() {
+                    return Err(Error::new(
+                        Code::WriteNotConfirmed,
+                        format!(
+                            "the router called the probe {probe} a duplicate in `{list}`, but no \
+                             such entry reads back"
+                        ),
+                    ));
+                }
+                for r in &rows {
+                    client
+                        .remove(Family::V4, &r.id)
+                        .await
+                        .map_err(|e| left_behind(e, &r.id, list))?;
+                    cleared.push(r.id.clone());
+                }
+                if round == 1 {
+                    return Err(Error::new(
+                        Code::WriteNotConfirmed,
+                        format!(
+                            "the probe {probe} was back in `{list}` right after this agent removed \
+                             it ({}); something else adds it",
+                            cleared.join(", ")
+                        ),
+                    ));
+                }
+            }
         }
-        crate::net::Added::Duplicate => Err(Error::new(
-            Code::EntryAddFailed,
-            format!(
-                "the probe address {probe} is already in `{}`; remove it and run again",
-                config.list_v4
-            ),
-        )),
+    }
+    unreachable!("the second round always returns")
+}
+
+/// The probe's comment: the agent's tag, so an administrator sees whose it is, and a suffix, so the
+/// reconcile never takes it for a grant's entry.
+fn probe_comment(config: &Config) -> String {
+    format!("{} validate probe", config.tag)
+}
+
+fn is_probe(row: &crate::plan::Row, comment: &str) -> bool {
+    row.comment.as_deref() == Some(comment) && row.dynamic
+}
+
+fn describe(row: &crate::plan::Row) -> String {
+    let kind = if row.dynamic { "dynamic" } else { "static" };
+    match &row.comment {
+        Some(c) => format!("{kind}, comment {c:?}"),
+        None => format!("{kind}, no comment"),
     }
 }
 
-fn open_store(config: &Config) -> Result<GrantStore, Output> {
-    GrantStore::open(&config.state).map_err(Output::store_error)
+/// `e`, saying that the probe `id` is still on the router.
+fn left_behind(e: Error, id: &str, list: &str) -> Error {
+    Error::new(
+        e.code,
+        format!(
+            "{}; probe {id} ({PROBE_ADDRESS}) left in `{list}`; it expires by itself within {}",
+            e.context,
+            duration::format(PROBE_TIMEOUT)
+        ),
+    )
+}
+
+/// After a failed PUT: when the router may have created the probe anyway (a transient failure or a
+/// reply the agent did not understand), looks for it once and removes it, and says what is left.
+async fn clean_up_after_failed_add(config: &Config, client: &RouterClient, e: Error) -> Error {
+    let maybe_created = e.code.is_transient() || e.code.number() >= 208400;
+    if !maybe_created {
+        return e;
+    }
+    let list = config.list_v4.as_str();
+    let probe = Address::parse(PROBE_ADDRESS).expect("valid");
+    let comment = probe_comment(config);
+    // One attempt each: the router just failed, and the probe's timeout is the safety net anyway.
+    let once = client.clone().with_retry(RetryPolicy::none());
+    let rows = match once.find(list, &probe).await {
+        Ok(rows) => rows,
+        Err(_) => {
+            return Error::new(
+                e.code,
+                format!(
+                    "{}; the probe {PROBE_ADDRESS} may have been created in `{list}` and could not \
+                     be looked up; it expires by itself within {}",
+                    e.context,
+                    duration::format(PROBE_TIMEOUT)
+                ),
+            );
+        }
+    };
+    let mut e = e;
+    for r in rows.iter().filter(|r| is_probe(r, &comment)) {
+        match once.remove(Family::V4, &r.id).await {
+            Ok(_) => {
+                e.context = format!(
+                    "{}; the probe {} the router had created anyway was removed",
+                    e.context, r.id
+                );
+            }
+            Err(_) => e = left_behind(e, &r.id, list),
+        }
+    }
+    e
+}
+
+/// Opens the store for this command: the returned handle holds the store's lock until it is dropped,
+/// so callers keep it for the whole command, reconcile included. Otherwise a command running beside
+/// this one could reconcile with a store missing this command's grant and remove its entry.
+async fn open_store(config: &Config) -> Result<GrantStore, Output> {
+    GrantStore::open_async(config.state.clone(), Holder::Cli)
+        .await
+        .map_err(Output::store_error)
 }
 
 fn reconciler(config: &Config, client: RouterClient) -> Reconciler {
@@ -513,7 +674,7 @@ async fn grant(
 ) -> Output {
     let address = match Address::parse(address) {
         Ok(a) => a,
-        Err(e) => return Output::failure(&e),
+        Err(e) => return Output::refused(&e),
     };
     let Some(d) = duration::parse(for_).filter(|d| !d.is_zero()) else {
         return Output::config_error(format!(
@@ -523,7 +684,7 @@ async fn grant(
     if user.trim().is_empty() {
         return Output::config_error("--user must not be empty");
     }
-    let mut store = match open_store(config) {
+    let mut store = match open_store(config).await {
         Ok(s) => s,
         Err(o) => return o,
     };
@@ -558,9 +719,9 @@ async fn revoke(
 ) -> Output {
     let address = match Address::parse(address) {
         Ok(a) => a,
-        Err(e) => return Output::failure(&e),
+        Err(e) => return Output::refused(&e),
     };
-    let mut store = match open_store(config) {
+    let mut store = match open_store(config).await {
         Ok(s) => s,
         Err(o) => return o,
     };
@@ -581,7 +742,7 @@ async fn revoke(
 }
 
 async fn sync(config: &Config, client: RouterClient, now: Time) -> Output {
-    let mut store = match open_store(config) {
+    let mut store = match open_store(config).await {
         Ok(s) => s,
         Err(o) => return o,
     };
@@ -593,11 +754,12 @@ async fn sync(config: &Config, client: RouterClient, now: Time) -> Output {
 }
 
 async fn list(config: &Config, client: RouterClient, now: Time) -> Output {
-    let store = match open_store(config) {
-        Ok(s) => s,
-        Err(o) => return o,
+    // Reading only: no lock, so `list` works beside a running daemon or a command in progress.
+    let grants = match GrantStore::load(&config.state) {
+        Ok(g) => g,
+        Err(e) => return Output::store_error(e),
     };
-    let live: Vec<&Grant> = store.grants().iter().filter(|g| g.expires > now).collect();
+    let live: Vec<&Grant> = grants.iter().filter(|g| g.expires > now).collect();
     let mut text = String::new();
     let _ = writeln!(text, "grants ({}):", live.len());
     for g in &live {
@@ -630,8 +792,7 @@ async fn list(config: &Config, client: RouterClient, now: Time) -> Output {
                 .iter()
                 .map(|r| json!({ "id": r.id, "list": r.list, "address": r.address, "timeout": r.timeout.map(duration::format) }))
                 .collect();
-            let conflicts =
-                crate::plan::plan(&config.plan_config(), store.grants(), &rows, now).conflicts;
+            let conflicts = crate::plan::plan(&config.plan_config(), &grants, &rows, now).conflicts;
             let report = Report {
                 conflicts,
                 ..Report::default()

@@ -133,6 +133,9 @@ pub struct FileConfig {
     pub interval: Option<String>,
     /// The daemon's control API address (`run --control`).
     pub control: Option<SocketAddr>,
+    /// A `password` key, refused with its own message; only its position is kept, never its value.
+    #[serde(default)]
+    password: Option<toml::Spanned<serde::de::IgnoredAny>>,
 }
 
 /// A configuration problem, reported before anything is sent.
@@ -196,10 +199,92 @@ fn err(s: impl Into<String>) -> ConfigError {
 }
 
 /// Reads and parses a TOML configuration file.
+///
+/// Errors give the position and the parser's message, never the file's text: toml's own error
+/// quotes the offending line, which in this file may be `password = "..."`, or the whole password
+/// when a password file is given as `--config` by mistake.
 pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| err(format!("{}: {e}", path.display())))
+    parse_file(&text).map_err(|e| err(format!("{}: {e}", path.display())))
+}
+
+/// Parses the text of a configuration file; the error holds no part of the text.
+fn parse_file(text: &str) -> Result<FileConfig, String> {
+    let file: FileConfig = toml::from_str(text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| position(text, s.start))
+            .unwrap_or_default();
+        format!("{at}{}", scrub(e.message()))
+    })?;
+    if let Some(p) = &file.password {
+        // The span is the value's; the line is what a person needs to find the key.
+        let line = text
+            .get(..p.span().start)
+            .unwrap_or(text)
+            .matches('\n')
+            .count()
+            + 1;
+        return Err(format!(
+            "line {line}: the password never goes in the config file: use password_file or the \
+             {PASSWORD_ENV} environment variable"
+        ));
+    }
+    Ok(file)
+}
+
+/// `line L, column C: ` of a byte offset (both from 1; the column counts characters).
+fn position(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}: ")
+}
+
+/// The parser's message without anything it quoted from the file. Serde's messages quote values
+/// (`invalid type: string "...", expected a boolean`) and keys (`unknown field `...``); a key or
+/// value there could be a secret. Kept: the names of this file's own keys and quoted punctuation
+/// (`expected `=``), which is what makes the message useful.
+fn scrub(message: &str) -> String {
+    const KEYS: &[&str] = &[
+        "url",
+        "username",
+        "password_file",
+        "ca_file",
+        "pin_sha256",
+        "insecure",
+        "list",
+        "list6",
+        "tag",
+        "state",
+        "connect_timeout",
+        "request_timeout",
+        "concurrency",
+        "interval",
+        "control",
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(['`', '"', '\'']) {
+        let quote = rest[start..].chars().next().expect("found");
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(len) = after.find(quote) else {
+            // An unbalanced quote: drop everything after it rather than risk echoing text.
+            out.push(quote);
+            out.push('…');
+            return out;
+        };
+        let inner = &after[..len];
+        let harmless = KEYS.contains(&inner) || !inner.chars().any(char::is_alphanumeric);
+        out.push(quote);
+        out.push_str(if harmless { inner } else { "…" });
+        out.push(quote);
+        rest = &after[len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Parses a SHA-256 fingerprint written as 64 hex digits, optionally separated by colons.
@@ -489,8 +574,55 @@ mod tests {
 
     #[test]
     fn unknown_file_keys_are_refused() {
-        assert!(toml::from_str::<FileConfig>("password = \"x\"").is_err());
-        assert!(toml::from_str::<FileConfig>("lst = \"x\"").is_err());
+        assert!(parse_file("password = \"x\"").is_err());
+        let e = parse_file("url = \"https://r\"\nlst = \"x\"").unwrap_err();
+        assert!(e.starts_with("line 2, column 1: unknown field"), "{e}");
+    }
+
+    #[test]
+    fn file_errors_give_the_position_and_never_the_text() {
+        let secret = "hunter2-SECRET";
+        let dir = TempDir::new();
+        for (text, at) in [
+            // The key the password must never be given as.
+            (
+                format!("url = \"https://r\"\npassword = \"{secret}\"\n"),
+                "line 2: the password never goes in the config file",
+            ),
+            // A password file passed as --config.
+            (format!("{secret}\n"), "line 1"),
+            (format!("pass{secret}word\n"), "line 1"),
+            // A secret as a value of the wrong type, as an unknown key, in an unterminated string.
+            (format!("insecure = \"{secret}\""), "line 1, column 12:"),
+            (format!("list = \"a\"\n{secret} = 1"), "line 2, column 1:"),
+            (format!("list = \"{secret}"), "line 1"),
+            (format!("tag = '{secret}'\ntag = 'x'"), "line 2"),
+        ] {
+            let path = dir.0.join("agent.toml");
+            std::fs::write(&path, &text).unwrap();
+            let e = read_file(&path).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{text:?}: {e}");
+            assert!(e.contains(at), "{text:?}: {e}");
+        }
+        let e = parse_file(&format!("password = \"{secret}\"")).unwrap_err();
+        assert_eq!(
+            e,
+            "line 1: the password never goes in the config file: use password_file or the \
+             ROUTEROS_PASSWORD environment variable"
+        );
+        // The message still names this file's keys and the punctuation the parser expected.
+        let e = parse_file("insecure = \"yes\"").unwrap_err();
+        assert!(e.contains("expected a boolean"), "{e}");
+        assert_eq!(
+            scrub("unknown field `lst`, expected one of `url`, `list`"),
+            "unknown field `…`, expected one of `url`, `list`"
+        );
+        assert_eq!(scrub("expected `=`"), "expected `=`");
+        assert_eq!(
+            scrub("invalid type: string \"pw\", expected"),
+            "invalid type: string \"…\", expected"
+        );
+        assert_eq!(scrub("it's `open"), "it'…");
     }
 
     #[test]

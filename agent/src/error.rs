@@ -170,8 +170,8 @@ impl Code {
             Code::NameResolutionFailed => "The router's host name did not resolve.",
             Code::TlsHandshakeFailed => {
                 "TLS failed for a reason other than the certificate: the router has no certificate \
-                 assigned to www-ssl, no common protocol version or cipher, or a plain-HTTP server \
-                 answers on the TLS port."
+                 assigned to www-ssl, no common protocol version or cipher, a plain-HTTP server \
+                 answers on the TLS port, or an `http://` URL points at a TLS port."
             }
             Code::ConnectionReset => {
                 "The connection was accepted, then reset or closed before a complete response arrived \
@@ -261,7 +261,7 @@ impl Code {
             Code::TlsHandshakeFailed => {
                 "Assign a certificate to the www-ssl service (`/ip service set www-ssl \
                  certificate=<name>`), check `tls-version`, and check that the URL's port is the \
-                 www-ssl port and not the plain www port."
+                 www-ssl port and not the plain www port; for the www-ssl port use an `https://` URL."
             }
             Code::ConnectionReset => {
                 "Check the service's `available-from` (`address` before 7.24) list on the router and \
@@ -323,7 +323,9 @@ impl Code {
 
     /// Whether a later attempt may succeed without anyone changing anything: these are retried
     /// with backoff. Authentication, authorization and certificate failures are never retried, so
-    /// that a locked-out account or a man in the middle is reported at once.
+    /// that a locked-out account or a man in the middle is reported at once. 208400 is not
+    /// transient as a code: an HTML login page comes back the same every time; the network module
+    /// retries it only when the body is JSON cut short.
     pub fn is_transient(self) -> bool {
         matches!(
             self,
@@ -332,7 +334,6 @@ impl Code {
                 | Code::ConnectionReset
                 | Code::SessionClosed
                 | Code::RouterInternalError
-                | Code::NotJson
         )
     }
 
@@ -461,6 +462,9 @@ mod tests {
             Code::AuthenticationFailed,
             Code::AuthorizationFailed,
             Code::CertificateNotTrusted,
+            Code::TlsHandshakeFailed,
+            Code::RestApiUnavailable,
+            Code::NotJson,
         ] {
             assert!(!code.is_transient(), "{code}");
         }

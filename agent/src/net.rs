@@ -328,13 +328,14 @@ impl RouterClient {
         let mut attempt = 1;
         loop {
             match self.send_once(op, method.clone(), path, body).await {
-                Err(e) if e.code.is_transient() && attempt < self.retry.attempts => {
+                Err(f) if f.retry && attempt < self.retry.attempts => {
                     let pause = self.retry.backoff(attempt, &mut rng);
-                    tracing::debug!(error = %e, ?pause, attempt, "transient failure; retrying");
+                    tracing::debug!(error = %f.error, ?pause, attempt, "transient failure; retrying");
                     tokio::time::sleep(pause).await;
                     attempt += 1;
                 }
-                other => return other,
+                Err(f) => return Err(f.error),
+                Ok(v) => return Ok(v),
             }
         }
     }
@@ -345,7 +346,7 @@ impl RouterClient {
         method: reqwest::Method,
         path: &str,
         body: Option<&serde_json::Value>,
-    ) -> Result<(Verdict, Vec<u8>)> {
+    ) -> Result<(Verdict, Vec<u8>), Attempt> {
         let what = format!("{method} /rest{path}");
         let mut req = self
             .http
@@ -354,26 +355,49 @@ impl RouterClient {
         if let Some(body) = body {
             req = req.json(body);
         }
-        let resp = req.send().await.map_err(|e| transport_error(&what, &e))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Attempt::of(transport_error(&what, &e)))?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = resp.bytes().await.map_err(|e| transport_error(&what, &e))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Attempt::of(transport_error(&what, &e)))?;
         let reply = Reply {
             status,
             content_type: content_type.as_deref(),
             body: &bytes,
         };
+        let cut = cut_short(&bytes);
         match classify::classify_reply(op, &reply) {
             Verdict::Failure(code) => {
                 let detail = classify::router_detail(&bytes)
                     .map(|d| format!(": {d}"))
                     .unwrap_or_default();
-                Err(Error::new(code, format!("{what}: HTTP {status}{detail}")))
+                let error = Error::new(code, format!("{what}: HTTP {status}{detail}"));
+                Err(Attempt {
+                    retry: code.is_transient() || (code == Code::NotJson && cut),
+                    error,
+                })
             }
+            // Complete by HTTP's framing, yet its JSON stops early: something on the way cut it
+            // (a proxy, a router under memory pressure); the next attempt may get all of it.
+            _ if cut => Err(Attempt {
+                error: Error::new(
+                    Code::NotJson,
+                    format!(
+                        "{what}: HTTP {status}: the JSON body ends after {} bytes, before its value is complete",
+                        bytes.len()
+                    ),
+                ),
+                retry: true,
+            }),
             v => Ok((v, bytes.to_vec())),
         }
     }
@@ -578,6 +602,33 @@ impl RouterClient {
     }
 }
 
+/// A failed attempt, and whether another attempt may do better. Most of that follows from the
+/// code ([`Code::is_transient`]); a 208400 is retried only when its body is JSON cut short, never
+/// for a well-formed HTML or text page, which would come back the same every time.
+struct Attempt {
+    error: Error,
+    retry: bool,
+}
+
+impl Attempt {
+    fn of(error: Error) -> Attempt {
+        Attempt {
+            retry: error.code.is_transient(),
+            error,
+        }
+    }
+}
+
+/// Whether a body starts as JSON and ends before its value is complete. An empty body does not
+/// count: a server that meant to send nothing will send nothing again.
+fn cut_short(body: &[u8]) -> bool {
+    let starts_as_json = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['));
+    starts_as_json && serde_json::from_slice::<serde_json::Value>(body).is_err_and(|e| e.is_eof())
+}
+
 fn seed() -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -614,10 +665,16 @@ pub fn encode_query(value: &str) -> String {
 
 fn transport_error(what: &str, e: &reqwest::Error) -> Error {
     let t = transport_of(e);
+    // The bare hyper message ("invalid HTTP version parsed") does not tell anyone what to change.
+    let hint = if t == Transport::NotHttp {
+        "; the server did not answer in HTTP: this port may be the TLS (www-ssl) port, so use an https:// URL"
+    } else {
+        ""
+    };
     // reqwest's message names the URL, which holds no credentials (they are refused in the URL).
     Error::new(
         classify::classify_transport(t),
-        format!("{what}: {}", chain(e)),
+        format!("{what}: {}{hint}", chain(e)),
     )
 }
 
@@ -694,6 +751,11 @@ pub fn transport_of(e: &reqwest::Error) -> Transport {
         if let Some(h) = err.downcast_ref::<hyper::Error>() {
             if h.is_timeout() {
                 return Transport::Timeout;
+            }
+            // A reply that does not even start with `HTTP/1.x`: hyper has no finer test than its
+            // message. With an `http://` URL this is a TLS server's alert record; retrying cannot help.
+            if h.is_parse() && h.to_string().contains("invalid HTTP version") {
+                return Transport::NotHttp;
             }
             if h.is_incomplete_message() || h.is_canceled() {
                 return Transport::Reset;
@@ -783,6 +845,26 @@ mod tests {
             rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
         );
         assert_eq!(transport_of_io(&alert, false), Transport::Handshake);
+    }
+
+    #[test]
+    fn only_json_that_stops_early_is_cut_short() {
+        for (body, cut) in [
+            (&b"{\"version\":"[..], true),
+            (b"  [{\".id\":\"*1\"", true),
+            (b"[", true),
+            (b"{\"a\":\"unterminated", true),
+            (b"", false),
+            (b"   ", false),
+            (b"{not json", false),
+            (b"[1,]", false),
+            (b"{}", false),
+            (b"<!DOCTYPE html><html><body>login</body></html>", false),
+            (b"<html><body>login", false),
+            (b"Forbidden", false),
+        ] {
+            assert_eq!(cut_short(body), cut, "{:?}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]

@@ -130,7 +130,8 @@ pub struct Conflict {
 /// The writes that bring the router in step, and the conflicts found on the way.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
-    /// Writes in a stable order: by address.
+    /// Writes in a stable order: removals first (by family, address, id), then adds and refreshes
+    /// by address, so that closing access never waits behind opening it.
     pub actions: Vec<Action>,
     /// Granted addresses held by foreign entries.
     pub conflicts: Vec<Conflict>,
@@ -178,6 +179,10 @@ pub fn plan(config: &PlanConfig, grants: &[Grant], rows: &[Row], now: Time) -> P
             (false, _) => {}
         }
     }
+    // Every owned row that must go is known before any add or refresh is planned, so that the
+    // removals can run first: closing access matters more than opening it, and an add the router
+    // keeps rejecting must not hold back a revocation on every cycle.
+    let mut opening = Vec::new();
     for (address, timeout) in &want {
         if let Some(row) = foreign.get(address) {
             let reason = foreign_reason(row, &config.tag);
@@ -193,7 +198,7 @@ pub fn plan(config: &PlanConfig, grants: &[Grant], rows: &[Row], now: Time) -> P
                     .timeout
                     .is_none_or(|t| t.abs_diff(*timeout) > config.tolerance);
                 if off {
-                    out.actions.push(Action::Refresh {
+                    opening.push(Action::Refresh {
                         id: first.id.clone(),
                         address: address.clone(),
                         timeout: *timeout,
@@ -202,7 +207,7 @@ pub fn plan(config: &PlanConfig, grants: &[Grant], rows: &[Row], now: Time) -> P
                 removals.extend(extra.iter().copied());
             }
             _ if foreign.contains_key(address) => {}
-            _ => out.actions.push(Action::Add {
+            _ => opening.push(Action::Add {
                 address: address.clone(),
                 timeout: *timeout,
             }),
@@ -220,6 +225,7 @@ pub fn plan(config: &PlanConfig, grants: &[Grant], rows: &[Row], now: Time) -> P
             id: r.id.clone(),
             address: r.address.clone(),
         }));
+    out.actions.extend(opening);
     out
 }
 
@@ -493,7 +499,30 @@ mod tests {
         check(
             &[grant("192.0.2.1", "ann", 60)],
             &[disabled_owned],
-            &[add("192.0.2.1", 60), remove("*1", "192.0.2.1")],
+            &[remove("*1", "192.0.2.1"), add("192.0.2.1", 60)],
+            &[],
+        );
+    }
+
+    #[test]
+    fn removals_come_before_adds_and_refreshes() {
+        // Closing access must not wait behind (or be blocked by) opening it.
+        check(
+            &[
+                grant("192.0.2.1", "ann", 60),
+                grant("192.0.2.9", "bob", 600),
+            ],
+            &[
+                owned("*5", "192.0.2.9", 60),
+                owned("*6", "192.0.2.5", 60),
+                owned("*7", "2001:db8::5/128", 60),
+            ],
+            &[
+                remove("*6", "192.0.2.5"),
+                remove("*7", "2001:db8::5/128"),
+                add("192.0.2.1", 60),
+                refresh("*5", "192.0.2.9", 600),
+            ],
             &[],
         );
     }

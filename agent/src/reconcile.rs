@@ -238,7 +238,9 @@ impl Reconciler {
         Ok(self.apply(&mine, &rows, now).await)
     }
 
-    /// Plans against `rows` and executes the plan with the configured concurrency.
+    /// Plans against `rows` and executes the plan with the configured concurrency, in plan order
+    /// (removals first). A failure that means the router is unreachable or refuses us stops the
+    /// rest of the plan; any other failure is recorded and the plan goes on.
     async fn apply(&mut self, grants: &[Grant], rows: &[Row], now: Time) -> Report {
         let plan = plan::plan(&self.config, grants, rows, now);
         let mut report = Report {
@@ -340,10 +342,17 @@ impl Reconciler {
     }
 }
 
-/// Whether an outcome is a failure of the connection, authentication or TLS (208000-208049), after
-/// which the remaining writes of a plan would fail the same way.
+/// Whether an outcome means the router is unreachable or refuses us (208000-208007: refused,
+/// authentication, authorization, certificate, timeout, name, TLS, reset), after which the remaining
+/// writes of a plan would fail the same way. Anything else (a 500 or `Session closed` on one entry,
+/// a rejected write, a strange reply) is about that entry: it is recorded and the plan goes on, so
+/// one bad entry cannot hold back every other grant and revocation.
 fn is_connection_failure(outcome: &Outcome) -> bool {
-    matches!(outcome, Outcome::Failed(e) if e.code.number() < 208100)
+    matches!(outcome, Outcome::Failed(e) if stops_the_plan(e.code))
+}
+
+fn stops_the_plan(code: Code) -> bool {
+    (Code::ConnectionRefused.number()..=Code::ConnectionReset.number()).contains(&code.number())
 }
 
 /// Checks the router's copy of a written row against what was asked.

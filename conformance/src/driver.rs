@@ -216,10 +216,10 @@ impl Agent {
 
     /// The grants in the store, as `(address, user)` pairs.
     pub fn grants(&self) -> Result<Vec<(String, String)>, Failure> {
-        let store = agent::store::GrantStore::open(self.state())
+        // Read without the lock: this only looks, and must not wait for a command or daemon.
+        let grants = agent::store::GrantStore::load(self.state())
             .map_err(|e| Failure::new(format!("the grant store cannot be read: {e}")))?;
-        Ok(store
-            .grants()
+        Ok(grants
             .iter()
             .map(|g| (g.address.as_str().to_owned(), g.user.clone()))
             .collect())

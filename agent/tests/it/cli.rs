@@ -7,14 +7,14 @@ use simulator::Family;
 
 use crate::support::{Harness, LIST, TAG};
 
-/// Runs the binary with the simulator's URL, CA and user from flags and the environment.
-async fn agent(h: &Harness, password: &str, args: &[&str]) -> Output {
+/// The binary with the simulator's URL, CA and user from flags and the environment.
+fn command(h: &Harness, password: &str, args: &[&str]) -> tokio::process::Command {
     let ca = h.config.tls.clone();
     let agent::config::TlsMode::CaFile(ca) = ca else {
         unreachable!("the harness trusts a CA file")
     };
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"))
-        .env_clear()
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"));
+    cmd.env_clear()
         .env("ROUTEROS_URL", &h.config.url)
         .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
         .env("ROUTEROS_PASSWORD", password)
@@ -23,7 +23,13 @@ async fn agent(h: &Harness, password: &str, args: &[&str]) -> Output {
         .arg("--state")
         .arg(&h.config.state)
         .args(["--list", LIST, "--tag", TAG])
-        .args(args)
+        .args(args);
+    cmd
+}
+
+/// Runs the binary to completion.
+async fn agent(h: &Harness, password: &str, args: &[&str]) -> Output {
+    command(h, password, args)
         .output()
         .await
         .expect("the binary runs")
@@ -128,4 +134,152 @@ async fn configuration_errors_exit_2_and_store_errors_exit_3() {
     // There is no flag for the password itself.
     let out = agent(&h, "x", &["--password", "x", "list"]).await;
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn parallel_grants_from_separate_processes_are_all_kept() {
+    let h = Harness::start().await;
+    h.sim.clock().resume();
+    // All eight processes run at once; each must see the others' grants when it writes the store.
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let address = format!("192.0.2.{}", 20 + i);
+            let user = format!("user{i}");
+            command(
+                &h,
+                simulator::DEFAULT_PASSWORD,
+                &["grant", &address, "--user", &user, "--for", "1h"],
+            )
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().await.unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let out = agent(&h, simulator::DEFAULT_PASSWORD, &["--json", "list"]).await;
+    let doc = json(&out);
+    let mut stored: Vec<&str> = doc["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["address"].as_str().unwrap())
+        .collect();
+    stored.sort_unstable();
+    let want: Vec<String> = (0..8).map(|i| format!("192.0.2.{}", 20 + i)).collect();
+    assert_eq!(stored, want);
+    let mut on_router: Vec<String> = h
+        .entries(Family::V4)
+        .into_iter()
+        .map(|e| e.address)
+        .collect();
+    on_router.sort();
+    assert_eq!(on_router, want);
+}
+
+#[tokio::test]
+async fn a_refused_address_is_bad_usage_exit_2_and_nothing_is_sent() {
+    let h = Harness::start().await;
+    let mark = h.sim.journal_mark();
+    for args in [
+        &[
+            "--json",
+            "grant",
+            "300.1.1.1",
+            "--user",
+            "ann",
+            "--for",
+            "1h",
+        ][..],
+        &["--json", "revoke", "300.1.1.1", "--user", "ann"][..],
+    ] {
+        let out = agent(&h, simulator::DEFAULT_PASSWORD, args).await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(json(&out)["error"]["code"], 208104);
+    }
+    let text = agent(
+        &h,
+        simulator::DEFAULT_PASSWORD,
+        &["grant", "300.1.1.1", "--user", "ann", "--for", "1h"],
+    )
+    .await;
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("error 208104"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    assert!(h.requests_since(mark).is_empty());
+}
+
+#[tokio::test]
+async fn help_names_the_password_variable_and_the_exit_statuses() {
+    let h = Harness::start().await;
+    let out = agent(&h, "x", &["--help"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("ROUTEROS_PASSWORD"), "{text}");
+    assert!(text.contains("Exit statuses"), "{text}");
+    for line in ["0 ", "1 ", "2 ", "3 ", "4 "] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(line)),
+            "status {line}missing:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_secret_in_the_config_file_never_shows_in_the_error() {
+    let h = Harness::start().await;
+    let secret = "hunter2-SECRET";
+    let dir = crate::support::TempDir::new();
+    // A `password` key, a password file given as --config by mistake, and a secret as a value of the
+    // wrong type: none of them may echo the file's text.
+    let files = [
+        (
+            "password.toml",
+            format!("url = \"https://r\"\npassword = \"{secret}\"\n"),
+        ),
+        ("password-file", format!("{secret}\n")),
+        ("typed.toml", format!("insecure = \"{secret}\"\n")),
+        ("unknown.toml", format!("{secret} = 1\n")),
+    ];
+    for (name, body) in files {
+        let path = dir.0.join(name);
+        std::fs::write(&path, body).unwrap();
+        let path = path.to_str().unwrap().to_owned();
+        for json_flag in [false, true] {
+            let mut args = vec!["--config", path.as_str()];
+            if json_flag {
+                args.push("--json");
+            }
+            args.push("list");
+            let out = agent(&h, "x", &args).await;
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.status.code(), Some(2), "{name}: {all}");
+            assert!(!all.contains("hunter2"), "{name}: {all}");
+            assert!(all.contains("line "), "{name}: {all}");
+            if name == "password.toml" {
+                assert!(
+                    all.contains("the password never goes in the config file"),
+                    "{all}"
+                );
+            }
+        }
+    }
 }

@@ -155,9 +155,9 @@ async fn five_hundred_grants_and_revokes_under_thirty_percent_faults_converge() 
         .expect("one reconcile after the faults stop succeeds");
 
     // No grant lost: the store on disk holds exactly what users were told.
-    let reloaded = GrantStore::open(&h.config.state).unwrap();
+    // `store` still holds the lock: read the file as it is on disk, without it.
+    let reloaded = GrantStore::load(&h.config.state).unwrap();
     let on_disk: BTreeMap<(String, String), Time> = reloaded
-        .grants()
         .iter()
         .map(|g| ((g.address.to_string(), g.user.clone()), g.expires))
         .collect();

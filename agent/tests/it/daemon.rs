@@ -1,10 +1,11 @@
 //! The daemon through its loopback control API: one request per new grant in steady state, revoke,
-//! expiry, and a router reboot noticed and repaired.
+//! expiry, a router reboot noticed and repaired, a failed write retried at the backoff, and a status
+//! that answers while the router stalls.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use simulator::Family;
+use simulator::{Action, Family, FaultRule};
 use tokio::sync::oneshot;
 
 use crate::support::Harness;
@@ -18,17 +19,26 @@ struct Daemon {
 
 impl Daemon {
     async fn start(h: &Harness) -> Daemon {
+        Daemon::start_with(h, h.client(), agent::daemon::Timing::default()).await
+    }
+
+    async fn start_with(
+        h: &Harness,
+        client: agent::net::RouterClient,
+        timing: agent::daemon::Timing,
+    ) -> Daemon {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(agent::daemon::serve(
+        let task = tokio::spawn(agent::daemon::serve_with(
             h.config.clone(),
-            h.client(),
+            client,
             h.clock(),
             listener,
             async move {
                 let _ = rx.await;
             },
+            timing,
         ));
         let d = Daemon {
             base,
@@ -271,4 +281,124 @@ async fn duplicates_behind_the_daemons_back_are_adopted_or_reported() {
     assert_eq!(entries[0].remaining_s, None);
     assert_eq!(entries[1].remaining_s, Some(3600));
     d.stop().await;
+}
+
+/// Polls `done` every 20 ms for at most `limit`: a bound on a wait for the daemon's own timers, not
+/// a timing assertion.
+async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let end = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < end {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    done()
+}
+
+#[tokio::test]
+async fn a_failed_write_is_retried_at_the_backoff_not_the_interval() {
+    let mut h = Harness::start().await;
+    h.config.interval = Duration::from_secs(600);
+    // No client retries and a short backoff base: two failed PUTs outlast the grant's own step and
+    // the first retry, and the test waits milliseconds instead of the production 2 s + 4 s.
+    let client = h.client().with_retry(agent::net::RetryPolicy::none());
+    let timing = agent::daemon::Timing {
+        retry_base: Duration::from_millis(20),
+    };
+    let d = Daemon::start_with(&h, client, timing).await;
+    let _fault = h
+        .sim
+        .fault(
+            FaultRule::always(Action::Status {
+                status: 503,
+                detail: None,
+            })
+            .path("/rest/ip/firewall/address-list")
+            .method("PUT")
+            .times(2),
+        )
+        .unwrap();
+    let (_, body) = d
+        .post(
+            "/v1/grants",
+            json!({ "address": "192.0.2.96", "user": "ann", "for": "1h" }),
+        )
+        .await;
+    assert_eq!(body["ok"], false, "{body}");
+    assert_eq!(body["report"]["errors"][0]["code"], 208011, "{body}");
+    // Well before the ten-minute interval, the daemon's own full reconcile adds the entry.
+    assert!(
+        eventually(Duration::from_secs(20), || h.v4().len() == 1).await,
+        "the entry is still missing: {}",
+        d.get("/v1/status").await
+    );
+    assert_eq!(h.v4(), vec![("192.0.2.96".into(), Some(3600))]);
+    let status = d.get("/v1/status").await;
+    assert!(status["reconciles"].as_u64().unwrap() >= 2, "{status}");
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn status_answers_and_grants_reach_disk_while_the_router_stalls() {
+    let mut h = Harness::start().await;
+    // Far longer than the bound below: a status that waited for the router would miss it.
+    h.config.request_timeout = Duration::from_secs(120);
+    let client = h.client().with_retry(agent::net::RetryPolicy::none());
+    let d = Daemon::start_with(&h, client, agent::daemon::Timing::default()).await;
+    let _stall = h
+        .sim
+        .fault(FaultRule::always(Action::Stall).path("/rest/ip/firewall/address-list"))
+        .unwrap();
+    let mark = h.sim.journal_mark();
+    // A reconcile that reads the list and so hangs, holding the router.
+    let (http, base) = (d.http.clone(), d.base.clone());
+    let sync = tokio::spawn(async move {
+        http.post(format!("{base}/v1/sync"))
+            .json(&json!({}))
+            .send()
+            .await
+    });
+    assert!(
+        eventually(Duration::from_secs(20), || h
+            .requests_since(mark)
+            .iter()
+            .any(|r| r.starts_with("GET /rest/ip/firewall/address-list")))
+        .await,
+        "the reconcile never reached the stalled list read"
+    );
+    // A new grant meanwhile: its request waits for the router, but the grant is on disk at once.
+    let (http, base) = (d.http.clone(), d.base.clone());
+    let grant = tokio::spawn(async move {
+        http.post(format!("{base}/v1/grants"))
+            .json(&json!({ "address": "192.0.2.97", "user": "ann", "for": "1h" }))
+            .send()
+            .await
+    });
+    let bound = Duration::from_secs(10);
+    let mut on_disk = false;
+    for _ in 0..500 {
+        let status = tokio::time::timeout(bound, d.get("/v1/status"))
+            .await
+            .expect("GET /v1/status must not wait for the stalled router");
+        let file = std::fs::read_to_string(&h.config.state).unwrap_or_default();
+        if status["grants"] == 1 && file.contains("192.0.2.97") {
+            on_disk = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        on_disk,
+        "the grant never reached the store while the router stalled"
+    );
+    let grants = tokio::time::timeout(bound, d.get("/v1/grants"))
+        .await
+        .expect("GET /v1/grants must not wait for the stalled router");
+    assert_eq!(grants["grants"][0]["address"], "192.0.2.97", "{grants}");
+    assert!(!sync.is_finished() && !grant.is_finished());
+    // The stall never ends by itself within the test: end the daemon without waiting for it.
+    sync.abort();
+    grant.abort();
+    d.task.abort();
 }

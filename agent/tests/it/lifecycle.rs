@@ -125,8 +125,9 @@ async fn invalid_addresses_are_refused_before_sending() {
         "192.0.2.300",
         "2001:db8::1/129",
     ] {
+        // Nothing was sent: bad usage (2), not a router or network failure (1).
         let out = h.grant(bad, "ann", "1h").await;
-        assert_status(&out, exit::FAILED);
+        assert_status(&out, exit::CONFIG);
         assert_eq!(out.json["error"]["code"], 208104, "{bad}");
         assert!(
             out.text.starts_with("error 208104: address rejected"),

@@ -4,6 +4,8 @@ mod cli;
 mod convergence;
 mod daemon;
 mod lifecycle;
+mod locking;
+mod partial;
 mod support;
 mod transport;
 mod validate;

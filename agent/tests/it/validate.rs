@@ -4,6 +4,8 @@
 use agent::commands::{Command, exit};
 use agent::config::TlsMode;
 
+use simulator::{Action, FaultRule};
+
 use crate::support::{Harness, assert_status};
 
 fn steps(out: &agent::commands::Output) -> Vec<(String, String)> {
@@ -102,8 +104,8 @@ async fn wrong_password_is_mikro001_naming_both_causes() {
     let g = h.grant("192.0.2.80", "ann", "1h").await;
     assert_status(&g, exit::FAILED);
     assert_eq!(g.json["error"]["code"], 208001);
-    let store = agent::store::GrantStore::open(&h.config.state).unwrap();
-    assert_eq!(store.grants().len(), 1);
+    let grants = agent::store::GrantStore::load(&h.config.state).unwrap();
+    assert_eq!(grants.len(), 1);
 }
 
 #[tokio::test]
@@ -153,4 +155,116 @@ async fn plain_http_works_when_asked_for() {
     let out = h.run(Command::Validate { write_check: false }).await;
     assert_status(&out, exit::OK);
     assert!(out.text.contains("plain HTTP"), "{}", out.text);
+}
+
+/// The write check's probe address.
+const PROBE: &str = "192.0.2.254";
+
+fn probe_on_router(h: &Harness) -> Vec<crate::support::Entry> {
+    h.entries(simulator::Family::V4)
+        .into_iter()
+        .filter(|e| e.address == PROBE)
+        .collect()
+}
+
+#[tokio::test]
+async fn write_check_survives_a_lost_put_reply_and_leaves_no_probe() {
+    let h = Harness::start().await;
+    // The router creates the probe but the reply is cut after its headers: the retried PUT meets the
+    // agent's own probe as a duplicate.
+    let _lost = h
+        .sim
+        .fault(
+            FaultRule::always(Action::CloseAfterHeaders)
+                .method("PUT")
+                .times(1),
+        )
+        .unwrap();
+    let out = h.run(Command::Validate { write_check: true }).await;
+    assert_status(&out, exit::OK);
+    assert_eq!(results(&out), vec!["ok"; 7], "{}", out.text);
+    assert!(probe_on_router(&h).is_empty(), "{:?}", h.v4());
+}
+
+#[tokio::test]
+async fn write_check_names_the_probe_it_could_not_remove() {
+    let h = Harness::start().await;
+    let _denied = h
+        .sim
+        .fault(
+            FaultRule::always(Action::Status {
+                status: 500,
+                detail: Some("not enough permissions (9)".into()),
+            })
+            .method("DELETE"),
+        )
+        .unwrap();
+    let out = h.run(Command::Validate { write_check: true }).await;
+    assert_status(&out, exit::FAILED);
+    assert_eq!(out.json["error"]["code"], 208002, "{}", out.text);
+    let left = probe_on_router(&h);
+    assert_eq!(left.len(), 1, "{:?}", h.v4());
+    let wanted = format!(
+        "probe {} ({PROBE}) left in `{}`; it expires by itself within 1m",
+        left[0].id,
+        crate::support::LIST
+    );
+    assert!(out.text.contains(&wanted), "{}", out.text);
+    assert!(
+        out.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&wanted),
+        "{}",
+        out.json
+    );
+}
+
+#[tokio::test]
+async fn write_check_with_a_lost_put_reply_and_a_refused_delete_names_the_probe() {
+    let h = Harness::start().await;
+    let _lost = h
+        .sim
+        .fault(
+            FaultRule::always(Action::CloseAfterHeaders)
+                .method("PUT")
+                .times(1),
+        )
+        .unwrap();
+    let _denied = h
+        .sim
+        .fault(
+            FaultRule::always(Action::Status {
+                status: 500,
+                detail: Some("not enough permissions (9)".into()),
+            })
+            .method("DELETE"),
+        )
+        .unwrap();
+    let out = h.run(Command::Validate { write_check: true }).await;
+    assert_status(&out, exit::FAILED);
+    assert_eq!(out.json["error"]["code"], 208002, "{}", out.text);
+    let left = probe_on_router(&h);
+    assert_eq!(left.len(), 1, "{:?}", h.v4());
+    assert!(
+        out.text
+            .contains(&format!("probe {} ({PROBE}) left in", left[0].id)),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn write_check_leaves_a_foreign_entry_on_the_probe_address_alone() {
+    let h = Harness::start().await;
+    let foreign = h
+        .put_foreign(simulator::Family::V4, PROBE, Some("admin's"), None)
+        .await;
+    let out = h.run(Command::Validate { write_check: true }).await;
+    assert_status(&out, exit::FAILED);
+    assert_eq!(out.json["error"]["code"], 208105, "{}", out.text);
+    assert!(out.text.contains(&foreign), "{}", out.text);
+    let left = probe_on_router(&h);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].comment.as_deref(), Some("admin's"));
 }
