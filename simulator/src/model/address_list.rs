@@ -8,10 +8,14 @@
 //! a disabled twin.
 //!
 //! Memory matters here (a million entries must fit in about 300 bytes each): list names are interned,
-//! the address text is shared between the entry and the index, and times are plain integers.
+//! times are plain integers, and the duplicate index holds only ids: it hashes (list, address) and
+//! compares through the entries, so the address text is stored once.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use super::address::{Family, normalise};
 use super::args::{Args, format_id};
@@ -40,7 +44,7 @@ const ADDABLE: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Entry {
     list: u32,
-    address: Arc<str>,
+    address: Box<str>,
     /// Wall-clock seconds (Unix) when created, shown as `creation-time`.
     created_s: i64,
     timeout: Option<Timeout>,
@@ -115,7 +119,14 @@ pub struct AddressList {
     name_ids: HashMap<Arc<str>, u32>,
     entries: BTreeMap<u32, Entry>,
     expiry: BTreeSet<(SimTime, u32)>,
-    enabled: HashMap<(u32, Arc<str>), u32>,
+    /// Ids of enabled entries, hashed by (list, address).
+    enabled: HashTable<u32>,
+    hasher: RandomState,
+}
+
+/// The duplicate index's hash of an entry's (list, address).
+fn key_hash(hasher: &RandomState, list: u32, address: &str) -> u64 {
+    hasher.hash_one((list, address))
 }
 
 impl AddressList {
@@ -128,7 +139,8 @@ impl AddressList {
             name_ids: HashMap::new(),
             entries: BTreeMap::new(),
             expiry: BTreeSet::new(),
-            enabled: HashMap::new(),
+            enabled: HashTable::new(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -171,9 +183,9 @@ impl AddressList {
             self.expiry.remove(&(t.expires_at, id));
         }
         if !e.disabled {
-            let key = (e.list, e.address.clone());
-            if self.enabled.get(&key) == Some(&id) {
-                self.enabled.remove(&key);
+            let hash = key_hash(&self.hasher, e.list, &e.address);
+            if let Ok(slot) = self.enabled.find_entry(hash, |&x| x == id) {
+                slot.remove();
             }
         }
         Some(e)
@@ -184,14 +196,21 @@ impl AddressList {
         if let Some(t) = e.timeout {
             self.expiry.insert((t.expires_at, id));
         }
-        if !e.disabled {
-            self.enabled.insert((e.list, e.address.clone()), id);
-        }
+        let indexed = (!e.disabled).then(|| key_hash(&self.hasher, e.list, &e.address));
         self.entries.insert(id, e);
+        if let Some(hash) = indexed {
+            let (entries, hasher) = (&self.entries, &self.hasher);
+            // Growing the table rehashes the ids already in it, through their entries.
+            self.enabled.insert_unique(hash, id, |x| {
+                entries
+                    .get(x)
+                    .map_or(0, |e| key_hash(hasher, e.list, &e.address))
+            });
+        }
     }
 
-    fn parse_address(&self, text: &str) -> Result<Arc<str>, RosError> {
-        normalise(self.family, text).map(Arc::from).ok_or_else(|| {
+    fn parse_address(&self, text: &str) -> Result<Box<str>, RosError> {
+        normalise(self.family, text).map(Box::from).ok_or_else(|| {
             RosError::bad_request(format!("failure: {} is not a valid dns name", text.trim()))
         })
     }
@@ -211,8 +230,16 @@ impl AddressList {
         }))
     }
 
-    fn duplicate_of(&self, list: u32, address: &Arc<str>, except: Option<u32>) -> bool {
-        matches!(self.enabled.get(&(list, address.clone())), Some(&other) if Some(other) != except)
+    fn duplicate_of(&self, list: u32, address: &str, except: Option<u32>) -> bool {
+        let hash = key_hash(&self.hasher, list, address);
+        let same = |&x: &u32| {
+            self.entries
+                .get(&x)
+                .is_some_and(|e| e.list == list && &*e.address == address)
+        };
+        self.enabled
+            .find(hash, same)
+            .is_some_and(|&other| Some(other) != except)
     }
 
     /// `add`/PUT: creates an entry and returns its id.
@@ -454,7 +481,7 @@ impl AddressList {
             let address = normalise(family, &v.address)
                 .ok_or_else(|| format!("bad address {:?}", v.address))?;
             let list = t.intern(&v.list);
-            let address: Arc<str> = Arc::from(address);
+            let address: Box<str> = Box::from(address);
             if !v.disabled && t.duplicate_of(list, &address, None) {
                 return Err(format!(
                     "duplicate enabled entry {} in list {}",
