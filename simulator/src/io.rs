@@ -1,49 +1,116 @@
-//! Connection-level faults that act on the bytes of a response.
+//! Connection-level faults that act on the bytes of one response.
 //!
 //! [`FaultyIo`] wraps the stream hyper writes to (the TLS stream on `www-ssl`, so counts are of
 //! plaintext HTTP bytes). The request handler arms it through the connection's [`ConnCtl`] before the
-//! response is written:
-//! - *close after N body bytes* lets the headers (up to the blank line) and N more bytes through,
-//!   flushes them, then fails the write so hyper drops the connection mid-response;
-//! - *dribble* writes at most a few bytes at a time with a pause between writes.
+//! response is written, and the fault lasts for that response only: the wrapper reads the response's
+//! own head as it goes by (up to the blank line, then `Content-Length`) to know where it ends.
+//! - *close after N body bytes* lets the head and at most N body bytes through, flushes them, then
+//!   fails the next write so hyper drops the connection; a response shorter than that is sent whole
+//!   and the connection is closed after it, so no later request on the connection is touched;
+//! - *dribble* writes the response at most a few bytes at a time with a pause between writes, and the
+//!   next response on the connection is written normally.
 //!
 //! A *reset* cannot be done by the handler itself (hyper owns the socket), so the handler asks the
 //! connection task through [`ConnCtl::reset`], which sets `SO_LINGER` to zero on a duplicate of the
 //! socket and drops the connection: the kernel then sends RST instead of FIN.
+//!
+//! The wrapper also notes when the connection last moved a byte, for the idle timeout.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Longest response head the tracker reads before giving up on finding its end.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Where the bytes written so far stand within the current response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Tracker {
+    /// The head so far (until the blank line is seen).
+    head: Vec<u8>,
+    /// The body's length, once the head is complete (0 without `Content-Length`).
+    body_len: Option<usize>,
+    /// Body bytes written.
+    body_written: usize,
+}
+
+impl Tracker {
+    /// Consumes the leading bytes of `buf` that belong to this response, up to `body_cap` body
+    /// bytes, and returns how many.
+    fn take(&mut self, buf: &[u8], body_cap: usize) -> usize {
+        let mut n = 0;
+        if self.body_len.is_none() {
+            for &b in buf {
+                n += 1;
+                self.head.push(b);
+                if self.head.ends_with(b"\r\n\r\n") || self.head.len() >= MAX_HEAD {
+                    self.body_len = Some(content_length(&self.head));
+                    break;
+                }
+            }
+        }
+        if let Some(len) = self.body_len {
+            let room = len.min(body_cap).saturating_sub(self.body_written);
+            let more = room.min(buf.len() - n);
+            self.body_written += more;
+            n += more;
+        }
+        n
+    }
+
+    /// Whether the head and `min(body_cap, body)` body bytes have been written.
+    fn done(&self, body_cap: usize) -> bool {
+        self.body_len
+            .is_some_and(|len| self.body_written >= len.min(body_cap))
+    }
+}
+
+/// `Content-Length` of a response head; 0 when absent (hyper sends it for every body it writes here).
+fn content_length(head: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(head);
+    text.split("\r\n")
+        .filter_map(|line| line.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0)
+}
 
 /// How the next writes behave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 enum Mode {
     #[default]
     Normal,
-    /// Let the headers through, then `body` more bytes, then fail.
-    Limit {
-        /// How many bytes of `\r\n\r\n` have been seen in a row.
-        matched: u8,
-        headers_done: bool,
-        body: usize,
-    },
+    /// Let the head and at most `body` body bytes of this response through, then close.
+    Limit { tracker: Tracker, body: usize },
     /// The limit was reached: flush, then fail every write.
     Closing,
-    /// At most `bytes` per write, `interval` apart.
-    Dribble { bytes: usize, interval: Duration },
+    /// This response at most `bytes` per write, `interval` apart.
+    Dribble {
+        tracker: Tracker,
+        bytes: usize,
+        interval: Duration,
+    },
 }
 
 /// The per-connection switchboard between the request handler and the connection task.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ConnCtl {
     mode: Mutex<Mode>,
     abort: Notify,
     socket: Mutex<Option<std::net::TcpStream>>,
+    /// When a byte last moved, in milliseconds since `started`.
+    last_activity_ms: AtomicU64,
+    started: Instant,
+    /// Requests being handled (a connection with one in flight is not idle, even if silent).
+    in_flight: AtomicUsize,
 }
 
 impl ConnCtl {
@@ -53,6 +120,9 @@ impl ConnCtl {
             mode: Mutex::new(Mode::Normal),
             abort: Notify::new(),
             socket: Mutex::new(socket),
+            last_activity_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            in_flight: AtomicUsize::new(0),
         }
     }
 
@@ -60,18 +130,19 @@ impl ConnCtl {
         self.mode.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The next response stops after its headers and `body_bytes` bytes of body.
+    /// The next response stops after its head and `body_bytes` bytes of body, and the connection
+    /// closes after it.
     pub fn close_after(&self, body_bytes: usize) {
         *self.mode() = Mode::Limit {
-            matched: 0,
-            headers_done: false,
+            tracker: Tracker::default(),
             body: body_bytes,
         };
     }
 
-    /// Responses are written `bytes` at a time, `interval` apart.
+    /// The next response is written `bytes` at a time, `interval` apart.
     pub fn dribble(&self, bytes: usize, interval: Duration) {
         *self.mode() = Mode::Dribble {
+            tracker: Tracker::default(),
             bytes: bytes.max(1),
             interval,
         };
@@ -93,6 +164,41 @@ impl ConnCtl {
     /// Resolves when the handler asked for the connection to end.
     pub async fn aborted(&self) {
         self.abort.notified().await;
+    }
+
+    fn touch(&self) {
+        self.last_activity_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Marks a request as being handled until the guard drops.
+    pub fn request(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self)
+    }
+
+    /// Resolves once the connection has moved no byte and handled no request for `idle`.
+    pub async fn idle_for(&self, idle: Duration) {
+        loop {
+            let last = Duration::from_millis(self.last_activity_ms.load(Ordering::Relaxed));
+            let deadline = self.started + last + idle;
+            if Instant::now() >= deadline && self.in_flight.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            tokio::time::sleep_until(deadline.max(Instant::now() + Duration::from_millis(10)))
+                .await;
+        }
+    }
+}
+
+/// A request being handled; see [`ConnCtl::request`].
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a ConnCtl);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
     }
 }
 
@@ -121,45 +227,19 @@ impl<S: AsyncRead + Unpin> AsyncRead for FaultyIo<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.ctl.touch();
+        }
+        result
     }
 }
 
-/// How many bytes of `buf` a limit lets through, and the limit's state after them.
-fn allowed(mode: Mode, buf: &[u8]) -> (usize, Mode) {
-    let Mode::Limit {
-        mut matched,
-        mut headers_done,
-        mut body,
-    } = mode
-    else {
-        return (buf.len(), mode);
-    };
-    let mut n = 0;
-    for &b in buf {
-        if headers_done {
-            if body == 0 {
-                break;
-            }
-            body -= 1;
-        } else {
-            matched = match (matched, b) {
-                (0 | 2, b'\r') => matched + 1,
-                (1 | 3, b'\n') => matched + 1,
-                (_, b'\r') => 1,
-                _ => 0,
-            };
-            headers_done = matched == 4;
-        }
-        n += 1;
-    }
-    (
-        n,
-        Mode::Limit {
-            matched,
-            headers_done,
-            body,
-        },
+fn aborted() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "fault: connection closed after the response",
     )
 }
 
@@ -170,32 +250,38 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for FaultyIo<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        let mode = *this.ctl.mode();
+        this.ctl.touch();
+        let mode = this.ctl.mode().clone();
         match mode {
             Mode::Normal => Pin::new(&mut this.inner).poll_write(cx, buf),
             Mode::Closing => {
                 ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
-                Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::ConnectionAborted,
-                    "fault: connection closed mid-response",
-                )))
+                Poll::Ready(Err(aborted()))
             }
-            Mode::Limit { .. } => {
-                let (n, _) = allowed(mode, buf);
+            Mode::Limit { mut tracker, body } => {
+                let mut probe = tracker.clone();
+                let n = probe.take(buf, body);
                 if n == 0 && !buf.is_empty() {
                     *this.ctl.mode() = Mode::Closing;
                     ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::ConnectionAborted,
-                        "fault: connection closed mid-response",
-                    )));
+                    return Poll::Ready(Err(aborted()));
                 }
                 let written = ready!(Pin::new(&mut this.inner).poll_write(cx, &buf[..n]))?;
-                let (_, next) = allowed(mode, &buf[..written]);
-                *this.ctl.mode() = next;
+                tracker.take(&buf[..written], body);
+                // Once this response's allowance is out, the connection ends: later requests on it
+                // must not meet a fault that was meant for this one.
+                *this.ctl.mode() = if tracker.done(body) {
+                    Mode::Closing
+                } else {
+                    Mode::Limit { tracker, body }
+                };
                 Poll::Ready(Ok(written))
             }
-            Mode::Dribble { bytes, interval } => {
+            Mode::Dribble {
+                mut tracker,
+                bytes,
+                interval,
+            } => {
                 if let Some(p) = this.pause.as_mut() {
                     ready!(p.as_mut().poll(cx));
                     this.pause = None;
@@ -204,7 +290,17 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for FaultyIo<S> {
                 let written = ready!(Pin::new(&mut this.inner).poll_write(cx, &buf[..n]))?;
                 // The bytes must leave now, not when hyper flushes at the end of the response.
                 let _ = Pin::new(&mut this.inner).poll_flush(cx)?;
-                this.pause = Some(Box::pin(tokio::time::sleep(interval)));
+                tracker.take(&buf[..written], usize::MAX);
+                *this.ctl.mode() = if tracker.done(usize::MAX) {
+                    Mode::Normal
+                } else {
+                    this.pause = Some(Box::pin(tokio::time::sleep(interval)));
+                    Mode::Dribble {
+                        tracker,
+                        bytes,
+                        interval,
+                    }
+                };
                 Poll::Ready(Ok(written))
             }
         }
@@ -219,40 +315,46 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for FaultyIo<S> {
     }
 }
 
-use std::future::Future;
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const RESP: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789";
+
     #[test]
-    fn limit_counts_headers_then_body() {
-        let mode = Mode::Limit {
-            matched: 0,
-            headers_done: false,
-            body: 3,
-        };
-        let resp = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789";
-        let (n, next) = allowed(mode, resp);
-        assert_eq!(
-            &resp[..n],
-            b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n012"
-        );
-        assert_eq!(allowed(next, b"more").0, 0);
+    fn tracker_counts_head_then_body() {
+        let mut t = Tracker::default();
+        assert_eq!(t.take(RESP, 3), RESP.len() - 7, "head and 3 body bytes");
+        assert!(t.done(3));
+        assert!(!t.done(10));
         // Split across writes, including inside the blank line.
-        let (n1, m1) = allowed(mode, b"HTTP/1.1 200 OK\r\n\r");
-        assert_eq!(n1, 18);
-        let (n2, _) = allowed(m1, b"\nabcdef");
-        assert_eq!(n2, 4);
-        // Zero body bytes: headers only.
-        let (n, _) = allowed(
-            Mode::Limit {
-                matched: 0,
-                headers_done: false,
-                body: 0,
-            },
-            resp,
+        let mut t = Tracker::default();
+        assert_eq!(
+            t.take(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r", 99),
+            37
         );
-        assert_eq!(&resp[..n], b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n");
+        assert!(!t.done(99));
+        assert_eq!(
+            t.take(b"\nabcdef", 99),
+            3,
+            "the rest of the head and the 2-byte body only"
+        );
+        assert!(t.done(99));
+        // No body at all (204): done at the end of the head.
+        let mut t = Tracker::default();
+        assert_eq!(
+            t.take(b"HTTP/1.1 204 No Content\r\n\r\nNEXT", usize::MAX),
+            27
+        );
+        assert!(t.done(usize::MAX));
+    }
+
+    #[test]
+    fn content_length_is_read_case_insensitively() {
+        assert_eq!(
+            content_length(b"HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n"),
+            42
+        );
+        assert_eq!(content_length(b"HTTP/1.1 204 No Content\r\n\r\n"), 0);
     }
 }

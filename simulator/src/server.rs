@@ -42,6 +42,16 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 /// How long a stall holds a connection before giving up on it (a reboot or shutdown ends it sooner).
 const STALL_LIMIT: Duration = Duration::from_secs(3600);
 
+/// Time a client has to complete the TLS handshake, and to send a request's head once it starts.
+/// Without these, silent or slow clients would hold `max-sessions` slots forever. [likely]: a router's
+/// exact values are not published; these are common web-server defaults (see fixtures/README.md).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A keep-alive connection that moves no byte and has no request in flight for this long is
+/// closed. [likely], as above.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Runs one listener until `shutdown` turns true, following its service's settings.
 pub async fn supervise(
     shared: Arc<Shared>,
@@ -213,7 +223,15 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
                     },
                     None => shared.tls.config(),
                 };
-                match tokio_rustls::TlsAcceptor::from(config).accept(stream).await {
+                let handshake = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "no handshake in time",
+                        ))
+                    }) {
                     Ok(tls) => {
                         serve_http(
                             shared.clone(),
@@ -243,6 +261,7 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
         _ = work => {}
         _ = epoch.changed() => tracing::debug!(%peer, "connection dropped"),
         _ = ctl.aborted() => tracing::debug!(%peer, "connection reset by a fault"),
+        _ = ctl.idle_for(IDLE_TIMEOUT) => tracing::debug!(%peer, "idle connection closed"),
     }
 }
 
@@ -281,6 +300,8 @@ async fn serve_http<S>(
         async move { Ok::<_, std::convert::Infallible>(respond(&shared, kind, req, peer, &ctl).await) }
     });
     let result = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
         .await;
@@ -297,6 +318,7 @@ async fn respond(
     ctl: &ConnCtl,
 ) -> http::Response<Full<Bytes>> {
     let started = tokio::time::Instant::now();
+    let _in_flight = ctl.request();
     let arrived = shared.clock.now();
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_owned();

@@ -638,3 +638,200 @@ async fn a_user_supplied_certificate_is_served_instead_of_the_generated_one() {
     assert!(err.contains("key.pem"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sends `requests` on one keep-alive TLS connection and returns each complete reply, stopping at
+/// the first that does not arrive whole; also returns how many reads each one took.
+async fn keep_alive(
+    sim: &simulator::Simulator,
+    requests: &[&[u8]],
+) -> Vec<(support::RawReply, usize)> {
+    let mut tls = tls_connect(sim.https_addr(), sim.ca_pem()).await.unwrap();
+    let mut out = Vec::new();
+    for req in requests {
+        if tls.write_all(req).await.is_err() {
+            break;
+        }
+        let mut buf = Vec::new();
+        let mut reads = 0;
+        let mut chunk = [0u8; 4096];
+        let reply = loop {
+            if let Some(r) = support::parse_reply(&buf) {
+                let len: usize = r
+                    .header("content-length")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(0);
+                if r.body.len() >= len {
+                    break Some(r);
+                }
+            }
+            match tokio::time::timeout(BOUND, tls.read(&mut chunk))
+                .await
+                .expect("no stall")
+            {
+                Ok(0) | Err(_) => break None,
+                Ok(n) => {
+                    reads += 1;
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+            }
+        };
+        match reply {
+            Some(r) => out.push((r, reads)),
+            None => break,
+        }
+    }
+    out
+}
+
+fn keep_alive_get(path: &str) -> Vec<u8> {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {}\r\n\r\n",
+        support::basic("admin", "admin")
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_one_time_dribble_does_not_slow_the_next_response_on_the_connection() {
+    let s = start().await;
+    let _g = s
+        .sim
+        .fault(
+            FaultRule::always(Action::Dribble {
+                bytes: 8,
+                interval_ms: 2,
+            })
+            .path("/rest/system/resource")
+            .times(1),
+        )
+        .unwrap();
+    let (a, b) = (
+        keep_alive_get("/rest/system/resource"),
+        keep_alive_get("/rest/system/resource"),
+    );
+    let replies = keep_alive(&s.sim, &[&a, &b]).await;
+    assert_eq!(replies.len(), 2, "both answered on one connection");
+    assert!(
+        replies[0].1 >= 10,
+        "the first was dribbled ({} reads)",
+        replies[0].1
+    );
+    assert!(
+        replies[1].1 <= 3,
+        "the second came normally ({} reads)",
+        replies[1].1
+    );
+    let platform = |r: &support::RawReply| {
+        serde_json::from_slice::<Value>(&r.body).unwrap()["platform"].clone()
+    };
+    assert_eq!(
+        (platform(&replies[0].0), platform(&replies[1].0)),
+        (json!("MikroTik"), json!("MikroTik"))
+    );
+}
+
+#[tokio::test]
+async fn a_close_fault_ends_the_connection_after_its_own_response() {
+    let s = start().await;
+    // More bytes allowed than the body has: the reply is whole, then the connection closes, and the
+    // next request on it is not cut short by a leftover allowance.
+    let g = s
+        .sim
+        .fault(
+            FaultRule::always(Action::CloseAfterBytes { bytes: 300 })
+                .path("/rest/system/identity")
+                .times(1),
+        )
+        .unwrap();
+    let (a, b) = (
+        keep_alive_get("/rest/system/identity"),
+        keep_alive_get("/rest/system/resource"),
+    );
+    let replies = keep_alive(&s.sim, &[&a, &b]).await;
+    assert_eq!(
+        replies.len(),
+        1,
+        "the connection closed after the faulted response"
+    );
+    assert_eq!(replies[0].0.text(), r#"{"name":"MikroTik"}"#);
+    drop(g);
+    // A 204 with close-after-headers: the whole (empty) reply, then the close.
+    let id = s.put(V4, json!({"list": "l", "address": "10.0.0.1"})).await;
+    let _g = s
+        .sim
+        .fault(
+            FaultRule::always(Action::CloseAfterHeaders)
+                .method("DELETE")
+                .times(1),
+        )
+        .unwrap();
+    let delete = format!(
+        "DELETE {V4}/{id} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {}\r\n\r\n",
+        support::basic("admin", "admin")
+    );
+    let replies = keep_alive(
+        &s.sim,
+        &[delete.as_bytes(), &keep_alive_get("/rest/system/identity")],
+    )
+    .await;
+    assert_eq!(
+        replies.iter().map(|(r, _)| r.status).collect::<Vec<_>>(),
+        [204]
+    );
+    // New connections are untouched.
+    let replies = keep_alive(
+        &s.sim,
+        &[
+            &keep_alive_get("/rest/system/identity"),
+            &keep_alive_get("/rest/system/identity"),
+        ],
+    )
+    .await;
+    assert_eq!(replies.len(), 2);
+}
+
+/// Silent clients cannot hold the service's sessions: a connection that never completes its TLS
+/// handshake is closed after the handshake limit and its slot is free again; a keep-alive connection
+/// left idle after a request is closed too.
+#[tokio::test(start_paused = true)]
+async fn silent_and_idle_clients_are_dropped_and_free_their_sessions() {
+    let sim = simulator::Simulator::builder().start().await.unwrap();
+    sim.with_router(|r| {
+        let id = r.services.get(Listener::WwwSsl).unwrap().id;
+        r.services
+            .set(
+                id,
+                &simulator::Args::from_pairs([("max-sessions", "1")]),
+                "address",
+            )
+            .unwrap();
+    });
+    let mut silent = TcpStream::connect(sim.https_addr()).await.unwrap();
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(Duration::from_secs(60), silent.read(&mut buf))
+        .await
+        .expect("closed by the server");
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "the silent connection was closed: {n:?}"
+    );
+    let tls = tokio::time::timeout(
+        Duration::from_secs(60),
+        tls_connect(sim.https_addr(), sim.ca_pem()),
+    )
+    .await
+    .unwrap();
+    let mut tls = tls.expect("its session slot is free again");
+    tls.write_all(&keep_alive_get("/rest/system/identity"))
+        .await
+        .unwrap();
+    let mut reply = [0u8; 1024];
+    assert!(tls.read(&mut reply).await.unwrap() > 0, "answered");
+    let n = tokio::time::timeout(Duration::from_secs(120), tls.read(&mut reply))
+        .await
+        .expect("closed by the server");
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "the idle connection was closed: {n:?}"
+    );
+}
