@@ -3,19 +3,22 @@
 //! libtest-mimic's own arguments (filter, `--list`, `--exact`, `--skip`, `--ignored`,
 //! `--test-threads`, `--format` ...) are flattened in, so the suite filters and lists like any Rust
 //! test binary and works under nextest. The suite's options choose the target and the reports.
-//! Secrets never come from a flag (anyone can read `ps`): passwords come from the environment or a
-//! file, like the agent's.
+//! Router passwords never come from a flag (anyone can read `ps`): they come from the environment or
+//! a file, like the agent's. The one exception is `--control-token`, which mirrors `routeros-sim`'s
+//! own flag for a simulator on a developer's machine; `ROUTEROS_SIM_TOKEN` is the better way.
 
 use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::target::{Creds, Settings, TargetKind, Trust};
+use crate::target::{Creds, Leftovers, Settings, TargetKind, Trust};
 
 /// Environment variable with the agent user's password (the agent reads the same one).
 pub const PASSWORD_ENV: &str = "ROUTEROS_PASSWORD";
 /// Environment variable with the admin password.
 pub const ADMIN_PASSWORD_ENV: &str = "CONFORMANCE_ADMIN_PASSWORD";
+/// Environment variable with a running simulator's control token (`routeros-sim` reads the same).
+pub const CONTROL_TOKEN_ENV: &str = "ROUTEROS_SIM_TOKEN";
 
 /// The command line.
 #[derive(Debug, Clone, Parser)]
@@ -35,6 +38,9 @@ pub struct Cli {
     /// The control API URL of a running simulator given with --target.
     #[arg(long, value_name = "URL")]
     pub control: Option<String>,
+    /// The running simulator's control token (sent as `Authorization: Bearer`); prefer ROUTEROS_SIM_TOKEN.
+    #[arg(long, env = CONTROL_TOKEN_ENV, hide_env_values = true, value_name = "TOKEN")]
+    pub control_token: Option<String>,
     /// The agent's service user on the target.
     #[arg(long, env = "ROUTEROS_USERNAME", value_name = "NAME")]
     pub user: Option<String>,
@@ -62,6 +68,13 @@ pub struct Cli {
     /// Only read: scenarios that write are reported as ignored, with what they would do.
     #[arg(long)]
     pub read_only: bool,
+    /// Before the run, remove lists, users and groups named `<list-prefix>-<run id>-*` that an
+    /// earlier (interrupted) run left on a shared target. Never while another run uses the target.
+    #[arg(long, conflicts_with = "ignore_leftovers")]
+    pub sweep_leftovers: bool,
+    /// Run even though an earlier run left lists, users or groups behind (they are reported, not removed).
+    #[arg(long)]
+    pub ignore_leftovers: bool,
     /// Save every exchange of the suite's own REST client under this directory, secrets removed.
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
@@ -132,6 +145,13 @@ impl Cli {
         };
         let admin = match (&self.admin_user, admin_password, &kind) {
             (Some(u), Some(p), _) => Some(Creds::new(u, &p)),
+            // Dropping the admin silently would turn every policy scenario into "ignored" with a
+            // reason that blames missing credentials the engineer believes they gave.
+            (Some(u), None, _) => {
+                return Err(format!(
+                    "--admin-user {u} (or CONFORMANCE_ADMIN_USER) needs its password: set {ADMIN_PASSWORD_ENV} or --admin-password-file"
+                ));
+            }
             // A simulator has `admin`/`admin` unless told otherwise.
             (None, _, TargetKind::InProcess | TargetKind::RunningSim { .. }) => {
                 Some(Creds::new("admin", "admin"))
@@ -155,18 +175,77 @@ impl Cli {
                 self.list_prefix
             ));
         }
+        let leftovers = if self.sweep_leftovers {
+            Leftovers::Sweep
+        } else if self.ignore_leftovers {
+            Leftovers::Ignore
+        } else {
+            Leftovers::Refuse
+        };
         Ok(Settings {
             kind,
             agent,
             admin,
             trust,
+            list_prefix: self.list_prefix.clone(),
             run_prefix: format!("{}-{run_id}", self.list_prefix),
             read_only: self.read_only,
             record: self.record.clone(),
+            control_token: self.control_token.clone().filter(|t| !t.is_empty()),
+            leftovers,
         })
     }
 }
 
 fn check_url(url: &str) -> Result<String, String> {
     agent::config::normalise_url(url).map_err(|e| format!("--target: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("routeros-conformance").chain(args.iter().copied()))
+            .expect("the arguments parse")
+    }
+
+    #[test]
+    fn an_admin_user_without_a_password_is_an_error() {
+        // Only the file form is tested: the environment is shared by every test of the process.
+        let cli = parse(&["--target", "https://192.0.2.1", "--admin-user", "root"]);
+        if std::env::var_os(ADMIN_PASSWORD_ENV).is_none() {
+            let err = cli.settings("abcdef").unwrap_err();
+            assert!(err.contains("needs its password"), "{err}");
+        }
+        let dir = crate::target::TempDir::new("cli-admin").unwrap();
+        let file = dir.0.join("pw");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let cli = parse(&[
+            "--target",
+            "https://192.0.2.1",
+            "--admin-user",
+            "root",
+            "--admin-password-file",
+            file.to_str().unwrap(),
+        ]);
+        let admin = cli.settings("abcdef").unwrap().admin.unwrap();
+        assert_eq!(
+            (admin.user.as_str(), admin.password.as_str()),
+            ("root", "s3cret")
+        );
+    }
+
+    #[test]
+    fn leftover_flags_choose_the_policy() {
+        let s = parse(&["--target", "https://192.0.2.1"])
+            .settings("abcdef")
+            .unwrap();
+        assert_eq!(s.leftovers, Leftovers::Refuse);
+        let s = parse(&["--sweep-leftovers"]).settings("abcdef").unwrap();
+        assert_eq!(s.leftovers, Leftovers::Sweep);
+        let s = parse(&["--ignore-leftovers"]).settings("abcdef").unwrap();
+        assert_eq!(s.leftovers, Leftovers::Ignore);
+        assert!(Cli::try_parse_from(["x", "--sweep-leftovers", "--ignore-leftovers"]).is_err());
+    }
 }

@@ -37,6 +37,8 @@ pub struct Record {
     pub status: Status,
     /// Wall time in milliseconds (0 when not run).
     pub millis: u64,
+    /// A local check: it never contacts the target, so its pass proves nothing about it.
+    pub local: bool,
 }
 
 fn summary(records: &[&Record]) -> (String, String) {
@@ -47,6 +49,10 @@ fn summary(records: &[&Record]) -> (String, String) {
     let passed = records
         .iter()
         .filter(|r| r.status == Status::Passed)
+        .count();
+    let passed_here = records
+        .iter()
+        .filter(|r| r.status == Status::Passed && !r.local)
         .count();
     let diverged: Vec<&&Record> = records
         .iter()
@@ -67,6 +73,13 @@ fn summary(records: &[&Record]) -> (String, String) {
     }
     if passed > 0 {
         let mut why = format!("{passed} of {} scenario(s)", records.len());
+        if passed_here < passed {
+            let _ = write!(
+                why,
+                " ({} a local check that never contacts the target)",
+                passed - passed_here
+            );
+        }
         let n_ignored = records
             .iter()
             .filter(|r| matches!(r.status, Status::Ignored(_)))
@@ -74,7 +87,9 @@ fn summary(records: &[&Record]) -> (String, String) {
         if n_ignored > 0 {
             let _ = write!(why, "; {n_ignored} ignored: {}", ignored.join("; "));
         }
-        return ("passed".into(), why);
+        // Only local checks passed: the agent produced the code, but not against this target.
+        let outcome = if passed_here > 0 { "passed" } else { "local" };
+        return (outcome.into(), why);
     }
     if !diverged.is_empty() {
         return ("divergent".into(), diverged[0].name.clone());
@@ -240,7 +255,31 @@ mod tests {
             codes: vec![code],
             status,
             millis: 5,
+            local: false,
         }
+    }
+
+    #[test]
+    fn a_code_proven_only_by_local_checks_is_not_passed_on_the_target() {
+        let mut local = rec("codes::208005::a", 208005, Status::Passed);
+        local.local = true;
+        let mut local_too = rec("codes::208000::local", 208000, Status::Passed);
+        local_too.local = true;
+        let records = vec![
+            local,
+            local_too,
+            rec("codes::208000::here", 208000, Status::Passed),
+        ];
+        let t = coverage_table("x", &records);
+        let line = |code: &str| t.lines().find(|l| l.starts_with(code)).unwrap().to_owned();
+        assert!(
+            line("208005").contains(" local ") && line("208005").contains("local check"),
+            "{t}"
+        );
+        assert!(
+            line("208000").contains(" passed ") && line("208000").contains("1 a local check"),
+            "{t}"
+        );
     }
 
     #[test]

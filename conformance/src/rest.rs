@@ -10,12 +10,14 @@
 //! from touching anything it does not own: a create must name a list, user or group that starts with
 //! the run's prefix, and a change or delete must address an `.id` this run created. The guard is
 //! active on every target, so a scenario that would be unsafe on a router already fails on the
-//! simulator. With `--record` each exchange is written to a file with credentials and passwords
+//! simulator. In `--read-only` mode it refuses every create and change, and once the run is
+//! interrupted ([`stop_writes`]) it refuses them on every client, so that the safety sweep is not
+//! racing a scenario that is still creating users. With `--record` each exchange is written to a file with credentials and passwords
 //! removed (see [`Recorder`]).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -76,11 +78,22 @@ impl Reply {
     }
 }
 
+/// Set once the run is interrupted: from then on no client of this process creates or changes
+/// anything (deletes still go out: the sweep needs them).
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// Refuses every later create and change on every client of this process (see [`STOPPING`]).
+pub fn stop_writes() {
+    STOPPING.store(true, Ordering::SeqCst);
+}
+
 /// Decides which writes the suite may send (see the module docs).
 #[derive(Debug)]
 pub struct WriteGuard {
     prefix: String,
+    read_only: bool,
     created: Mutex<HashSet<String>>,
+    static_entries: AtomicUsize,
 }
 
 impl WriteGuard {
@@ -88,8 +101,23 @@ impl WriteGuard {
     pub fn new(prefix: impl Into<String>) -> Self {
         WriteGuard {
             prefix: prefix.into(),
+            read_only: false,
             created: Mutex::new(HashSet::new()),
+            static_entries: AtomicUsize::new(0),
         }
+    }
+
+    /// The same guard refusing every create and change (`--read-only`). Deletes of adopted rows
+    /// still pass: only an explicit `--sweep-leftovers` adopts anything in that mode.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// How many address-list entries without a `timeout` (static: they never expire) this guard
+    /// let through. The runner allows them only in the scenarios that test static entries.
+    pub fn static_entries(&self) -> usize {
+        self.static_entries.load(Ordering::SeqCst)
     }
 
     /// The prefix every created name must carry.
@@ -109,6 +137,15 @@ impl WriteGuard {
     /// Whether this write may be sent; the reason when not.
     fn check(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(), String> {
         let path = path.split('?').next().unwrap_or(path);
+        let changes = !matches!(method, "GET" | "HEAD" | "OPTIONS" | "DELETE");
+        if changes && self.read_only {
+            return Err(format!("{method} {path}: read-only mode"));
+        }
+        if changes && STOPPING.load(Ordering::SeqCst) {
+            return Err(format!(
+                "{method} {path}: the run was interrupted, only clean-up goes out"
+            ));
+        }
         match method {
             "GET" | "HEAD" | "OPTIONS" => Ok(()),
             "PUT" => {
@@ -117,6 +154,11 @@ impl WriteGuard {
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 if name.starts_with(&self.prefix) {
+                    if path.ends_with("/firewall/address-list")
+                        && body.is_some_and(|b| b.get("timeout").is_none())
+                    {
+                        self.static_entries.fetch_add(1, Ordering::SeqCst);
+                    }
                     Ok(())
                 } else {
                     Err(format!(
@@ -439,6 +481,27 @@ mod tests {
             g.check("PATCH", "/ip/firewall/address-list/*2", None)
                 .is_err()
         );
+        assert!(g.check("GET", "/user", None).is_ok());
+        assert_eq!(g.static_entries(), 1, "the list PUT above had no timeout");
+        let timed = json!({"list": "conf-ab12-03", "address": "192.0.2.2", "timeout": "1h"});
+        assert!(
+            g.check("PUT", "/ipv6/firewall/address-list", Some(&timed))
+                .is_ok()
+        );
+        assert_eq!(g.static_entries(), 1, "a timed entry is not static");
+    }
+
+    #[test]
+    fn read_only_refuses_creates_and_changes_but_not_adopted_deletes() {
+        let g = WriteGuard::new("conf-ab12").read_only(true);
+        let list = json!({"list": "conf-ab12-03", "address": "192.0.2.1", "timeout": "1h"});
+        assert!(
+            g.check("PUT", "/ip/firewall/address-list", Some(&list))
+                .is_err()
+        );
+        g.adopt("/user", "*5");
+        assert!(g.check("PATCH", "/user/*5", Some(&json!({}))).is_err());
+        assert!(g.check("DELETE", "/user/*5", None).is_ok());
         assert!(g.check("GET", "/user", None).is_ok());
     }
 

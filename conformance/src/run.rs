@@ -5,7 +5,16 @@
 //! free. Running a trial gives it its own single-threaded Tokio runtime; on the in-process target
 //! that runtime also hosts the scenario's own simulator, which is what lets scenarios run in parallel
 //! without seeing each other's faults. On a shared target (a running simulator or a real router) the
-//! run is wrapped in the safety protocol of [`crate::safety`] and trials run one at a time.
+//! run is wrapped in the safety protocol of [`crate::safety`] and trials run one at a time: earlier
+//! runs' leftovers are reported (and refused, removed or ignored as the command line says), and a
+//! Ctrl-C or SIGTERM handler runs the sweep before the process exits, because the users a run
+//! creates have real policies and never expire by themselves.
+//!
+//! After each scenario the runner also checks what it declared: on the in-process simulator a
+//! scenario without [`Cap::Write`] must not have sent a single write (the simulator's journal sees
+//! the agent's requests as well as the suite's), since `--read-only` relies on that declaration;
+//! and only the scenarios in [`scenarios::STATIC_ENTRY_SCENARIOS`] may create entries without a
+//! timeout.
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -16,8 +25,9 @@ use libtest_mimic::{Completion, Failed, Trial};
 use crate::cli::{Cli, ReportFile};
 use crate::divergences::Divergences;
 use crate::report::{self, Record, Status};
+use crate::rest::Rest;
 use crate::scenarios::{self, Scenario};
-use crate::target::{Ctx, Settings, TargetKind};
+use crate::target::{Cap, Ctx, Leftovers, Settings, TargetKind};
 use crate::{Failure, safety};
 
 /// The longest a scenario may take; a hang is a failure, not a stuck CI job.
@@ -72,13 +82,21 @@ async fn run_scenario(shared: &Shared, index: usize, s: &Scenario) -> Result<(),
         shared.ca_pem.as_deref(),
     )
     .await?;
-    let outcome = match tokio::time::timeout(SCENARIO_LIMIT, (s.run)(&ctx)).await {
+    let mut outcome = match tokio::time::timeout(SCENARIO_LIMIT, (s.run)(&ctx)).await {
         Ok(r) => r,
         Err(_) => Err(Failure::new(format!(
             "did not finish within {}s",
             SCENARIO_LIMIT.as_secs()
         ))),
     };
+    let broken = declaration_problems(&ctx, s);
+    if !broken.is_empty() {
+        let broken = broken.join("; ");
+        outcome = match outcome {
+            Ok(()) => Err(Failure::new(broken)),
+            Err(e) => Err(Failure::new(format!("{e}\n(and {broken})"))),
+        };
+    }
     let cleanup = ctx.cleanup().await;
     match (outcome, cleanup) {
         (Ok(()), Ok(())) => Ok(()),
@@ -86,6 +104,29 @@ async fn run_scenario(shared: &Shared, index: usize, s: &Scenario) -> Result<(),
         (Ok(()), Err(c)) => Err(c),
         (Err(e), Err(c)) => Err(Failure::new(format!("{e}\n(and {c})"))),
     }
+}
+
+/// What the scenario did that its catalogue entry does not allow (checked before clean-up, whose
+/// deletes are the runner's, not the scenario's).
+fn declaration_problems(ctx: &Ctx, s: &Scenario) -> Vec<String> {
+    let mut out = Vec::new();
+    if !s.needs.contains(&Cap::Write)
+        && let Some(writes) = ctx.writes_sent()
+        && !writes.is_empty()
+    {
+        out.push(format!(
+            "the scenario wrote to the router without declaring the `Write` capability (so `--read-only` would run it): {}",
+            writes.join(", ")
+        ));
+    }
+    let statics = ctx.rest.guard().static_entries();
+    if statics > 0 && !scenarios::STATIC_ENTRY_SCENARIOS.contains(&s.name) {
+        out.push(format!(
+            "the scenario created {statics} address-list entr{} without a `timeout` (permanent on a router if the run is interrupted): give them a timeout, or list the scenario in STATIC_ENTRY_SCENARIOS if static entries are what it tests",
+            if statics == 1 { "y" } else { "ies" }
+        ));
+    }
+    out
 }
 
 fn trial(shared: &Arc<Shared>, index: usize, s: &'static Scenario) -> Trial {
@@ -101,6 +142,7 @@ fn trial(shared: &Arc<Shared>, index: usize, s: &'static Scenario) -> Trial {
             codes,
             status: Status::Passed,
             millis: 0,
+            local: s.local,
         };
         // Forced with --include-ignored: still never run what the target cannot do.
         if let Some(why) = shared.settings.missing_any(s.needs) {
@@ -166,14 +208,14 @@ struct SharedTarget {
     /// A running simulator's CA.
     ca_pem: Option<String>,
     /// The client that reads (admin when available) and the state read before the run.
-    before: (crate::rest::Rest, safety::DeviceState),
+    before: (Rest, safety::DeviceState),
 }
 
 /// The safety protocol's first half on a shared target: read the state, refuse to start on leftovers.
 async fn before_run(settings: &Settings) -> Result<SharedTarget, String> {
     let ca_pem = match &settings.kind {
         TargetKind::RunningSim { control, .. } => Some(
-            crate::target::fetch_ca(control)
+            crate::target::fetch_ca(control, settings.control_token.as_deref())
                 .await
                 .map_err(|e| format!("cannot reach the simulator's control API: {e}"))?,
         ),
@@ -183,6 +225,7 @@ async fn before_run(settings: &Settings) -> Result<SharedTarget, String> {
         .await
         .map_err(|e| e.0)?;
     let reader = probe.admin.clone().unwrap_or_else(|| probe.rest.clone());
+    handle_leftovers(settings, &reader).await?;
     let state = safety::read(&reader, &settings.run_prefix)
         .await
         .map_err(|e| format!("cannot read the target before the run: {e}"))?;
@@ -196,6 +239,146 @@ async fn before_run(settings: &Settings) -> Result<SharedTarget, String> {
         ca_pem,
         before: (reader, state),
     })
+}
+
+/// Reports what earlier runs left (users and groups never expire) and refuses, removes or keeps it
+/// as the command line says.
+async fn handle_leftovers(settings: &Settings, reader: &Rest) -> Result<(), String> {
+    let found = safety::leftovers(reader, &settings.list_prefix)
+        .await
+        .map_err(|e| format!("cannot look for an earlier run's leftovers: {e}"))?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    println!(
+        "leftovers: earlier runs of the suite left {} row(s) named `{}-<run id>-*` on the target:",
+        found.len(),
+        settings.list_prefix
+    );
+    for (menu, _, name) in &found {
+        println!("  {menu} {name}");
+    }
+    match settings.leftovers {
+        Leftovers::Sweep => {
+            let swept = safety::sweep_leftovers(reader, &found).await;
+            for r in &swept.removed {
+                println!("  removed {r}");
+            }
+            if !swept.problems.is_empty() {
+                return Err(format!(
+                    "--sweep-leftovers could not remove everything: {}",
+                    swept.problems.join("; ")
+                ));
+            }
+        }
+        Leftovers::Ignore => println!("  left in place (--ignore-leftovers)"),
+        // A read-only run writes nothing, so it cannot mix its rows with them.
+        Leftovers::Refuse if settings.read_only => println!(
+            "  left in place (read-only run); remove them with --sweep-leftovers when no other run uses this target"
+        ),
+        Leftovers::Refuse => {
+            return Err(format!(
+                "refusing to start: an earlier run left the rows above (a user among them can log in to this router). \
+                 Remove them with --sweep-leftovers (only when no other run of the suite is using this target), \
+                 or run anyway with --ignore-leftovers; --list-prefix `{}` chose which names count",
+                settings.list_prefix
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The signals that end a run early: Ctrl-C and, on Unix, SIGTERM.
+struct Interrupts {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    /// Registers the handlers (from then on these signals no longer end the process by themselves).
+    fn new() -> std::io::Result<Interrupts> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Interrupts {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupts {})
+    }
+
+    /// Waits for the next one; returns its name.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "interrupted (SIGINT)",
+                _ = self.term.recv() => "terminated (SIGTERM)",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "interrupted (Ctrl-C)"
+        }
+    }
+}
+
+/// On a shared target: on Ctrl-C or SIGTERM, stop every create, sweep the run's rows, say what was
+/// removed, and exit with 130. A second signal abandons the sweep (and says how to finish it).
+/// Returns once the handlers are registered, so no signal falls between registering and running.
+fn install_interrupt_handler(reader: Rest, prefix: String) -> Result<(), String> {
+    let (ready, registered) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("interrupts".into())
+        .spawn(move || {
+            runtime().block_on(async move {
+                let mut signals = match Interrupts::new() {
+                    Ok(s) => {
+                        let _ = ready.send(Ok(()));
+                        s
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let what = signals.next().await;
+                eprintln!(
+                    "\nrouteros-conformance: {what}: removing what this run created (signal again to abandon the clean-up)"
+                );
+                crate::rest::stop_writes();
+                tokio::select! {
+                    swept = safety::sweep(&reader, &prefix) => {
+                        for r in &swept.removed {
+                            eprintln!("  removed {r}");
+                        }
+                        if swept.removed.is_empty() {
+                            eprintln!("  nothing of this run was left on the target");
+                        }
+                        for p in &swept.problems {
+                            eprintln!("  {p}");
+                        }
+                        if !swept.problems.is_empty() {
+                            eprintln!("  the next run will report what is left; remove it with --sweep-leftovers");
+                        }
+                    }
+                    _ = signals.next() => eprintln!(
+                        "routeros-conformance: clean-up abandoned; the next run will report what is left, remove it with --sweep-leftovers"
+                    ),
+                }
+                std::process::exit(130);
+            });
+        })
+        .map_err(|e| format!("cannot start the interrupt handler: {e}"))?;
+    registered
+        .recv()
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot handle Ctrl-C: {e}"))
 }
 
 /// Runs the suite with a parsed command line; returns the process's exit status.
@@ -244,6 +427,12 @@ pub fn main(mut cli: Cli) -> ExitCode {
     if !listing && settings.kind.is_shared() {
         match runtime().block_on(before_run(&settings)) {
             Ok(t) => {
+                if let Err(e) =
+                    install_interrupt_handler(t.before.0.clone(), settings.run_prefix.clone())
+                {
+                    eprintln!("routeros-conformance: {e}");
+                    return ExitCode::from(2);
+                }
                 shared.ca_pem = t.ca_pem;
                 safety_state = Some(t.before);
             }
@@ -290,6 +479,7 @@ pub fn main(mut cli: Cli) -> ExitCode {
                 codes: s.codes.iter().map(|c| c.number()).collect(),
                 status: Status::Ignored(settings.missing_any(s.needs).unwrap_or_default()),
                 millis: 0,
+                local: s.local,
             });
         }
     }
@@ -302,7 +492,14 @@ pub fn main(mut cli: Cli) -> ExitCode {
     let mut problems = Vec::new();
     if let Some((reader, before)) = safety_state {
         let rt = runtime();
-        problems.extend(rt.block_on(safety::sweep(&reader, &settings.run_prefix)));
+        let swept = rt.block_on(safety::sweep(&reader, &settings.run_prefix));
+        if !swept.removed.is_empty() {
+            println!(
+                "safety: the final sweep removed what the scenarios left: {}",
+                swept.removed.join(", ")
+            );
+        }
+        problems.extend(swept.problems);
         match rt.block_on(safety::read(&reader, &settings.run_prefix)) {
             Ok(after) => {
                 problems.extend(safety::compare(&before, &after));
@@ -352,5 +549,168 @@ pub fn main(mut cli: Cli) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(101)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use serde_json::json;
+
+    use super::*;
+    use crate::Outcome;
+
+    fn shared() -> Shared {
+        let cli = Cli::try_parse_from(["routeros-conformance"]).expect("no arguments parse");
+        Shared {
+            settings: Arc::new(cli.settings("abcdef").expect("in-process settings")),
+            divergences: Divergences::default(),
+            ca_pem: None,
+            records: Mutex::new(Vec::new()),
+        }
+    }
+
+    async fn timed_entry(ctx: &Ctx) -> Outcome {
+        let body = json!({ "list": ctx.list, "address": "192.0.2.1", "timeout": "10m" });
+        ctx.rest
+            .put(Ctx::menu(false), &body)
+            .await?
+            .expect_status(201)?;
+        Ok(())
+    }
+
+    async fn static_entry(ctx: &Ctx) -> Outcome {
+        let body = json!({ "list": ctx.list, "address": "192.0.2.1" });
+        ctx.rest
+            .put(Ctx::menu(false), &body)
+            .await?
+            .expect_status(201)?;
+        Ok(())
+    }
+
+    /// A grant through the agent: the suite's client sends nothing, the journal still sees it.
+    async fn agent_grant(ctx: &Ctx) -> Outcome {
+        crate::driver::Agent::new(ctx)
+            .grant("192.0.2.1", "alice", "1h")
+            .await
+            .expect_ok()?;
+        Ok(())
+    }
+
+    /// The users the suite creates: a random password, and logins only from the suite's address.
+    async fn restricted_user_is_locked_down(ctx: &Ctx) -> Outcome {
+        let creds = ctx.restricted_user("probe", "api,rest-api,read").await?;
+        crate::ensure!(
+            creds.password.len() == 32
+                && !creds.password.contains(&ctx.settings.run_prefix)
+                && creds.password.chars().all(|c| c.is_ascii_alphanumeric()),
+            "a guessable password"
+        );
+        let other = ctx.restricted_user("probe2", "api,rest-api,read").await?;
+        crate::ensure!(creds.password != other.password, "two users, one password");
+        let rows = ctx
+            .admin()?
+            .rows(&format!("/user?name={}", creds.user))
+            .await?;
+        crate::ensure_eq!(
+            rows.first().and_then(|r| r.get("address")).cloned(),
+            Some(json!("127.0.0.1/32")),
+            "the user's allowed address"
+        );
+        // And the restriction leaves the suite itself able to log in.
+        ctx.rest
+            .with_credentials(Some((creds.user, creds.password)))
+            .get("/system/resource")
+            .await?
+            .expect_status(200)?;
+        Ok(())
+    }
+
+    #[test]
+    fn created_users_have_random_passwords_and_the_suites_address() {
+        check(&[Cap::Admin, Cap::Write], |ctx| {
+            Box::pin(restricted_user_is_locked_down(ctx))
+        })
+        .unwrap();
+    }
+
+    /// An earlier run's user and group are found, refused by default, kept with
+    /// `--ignore-leftovers` and removed with `--sweep-leftovers`; rows of other shapes are not
+    /// touched.
+    async fn leftovers_are_found_refused_and_swept(ctx: &Ctx) -> Outcome {
+        // Made by "an earlier run" (this context's prefix) and by someone else.
+        ctx.restricted_user("norest", "api,read,write,policy")
+            .await?;
+        let admin = ctx.admin()?;
+        let theirs = json!({ "name": "conformance-list", "policy": "read" });
+        // Someone else's group: a client whose guard allows that one name.
+        let open = crate::rest::WriteGuard::new("conformance-list");
+        let stranger = Rest::new(
+            &ctx.live.url,
+            &ctx.tls,
+            ctx.live
+                .admin
+                .as_ref()
+                .map(|a| (a.user.clone(), a.password.clone())),
+            Arc::new(open),
+            None,
+        )?;
+        stranger
+            .put("/user/group", &theirs)
+            .await?
+            .expect_status(201)?;
+        let mut later = (*ctx.settings).clone();
+        later.run_prefix = "conformance-123456".into();
+        let e = handle_leftovers(&later, admin).await.unwrap_err();
+        crate::ensure!(e.contains("--sweep-leftovers"), "{e}");
+        later.leftovers = Leftovers::Ignore;
+        handle_leftovers(&later, admin)
+            .await
+            .map_err(Failure::new)?;
+        later.leftovers = Leftovers::Sweep;
+        handle_leftovers(&later, admin)
+            .await
+            .map_err(Failure::new)?;
+        let left = safety::leftovers(admin, "conformance").await?;
+        crate::ensure!(left.is_empty(), "left after the sweep: {left:?}");
+        let groups = admin.rows("/user/group?name=conformance-list").await?;
+        crate::ensure_eq!(groups.len(), 1, "the group that is not the suite's");
+        later.leftovers = Leftovers::Refuse;
+        handle_leftovers(&later, admin).await.map_err(Failure::new)
+    }
+
+    #[test]
+    fn leftovers_of_an_earlier_run_are_refused_or_swept() {
+        check(&[Cap::Admin, Cap::Write], |ctx| {
+            Box::pin(leftovers_are_found_refused_and_swept(ctx))
+        })
+        .unwrap();
+    }
+
+    fn check(needs: &'static [Cap], run: scenarios::Body) -> Result<(), Failure> {
+        let s = Scenario {
+            name: "test::declarations",
+            needs,
+            codes: &[],
+            local: false,
+            run,
+        };
+        runtime().block_on(run_scenario(&shared(), 1, &s))
+    }
+
+    #[test]
+    fn an_undeclared_write_fails_the_scenario() {
+        let e = check(&[], |ctx| Box::pin(timed_entry(ctx))).unwrap_err();
+        assert!(e.0.contains("without declaring the `Write`"), "{e}");
+        let e = check(&[], |ctx| Box::pin(agent_grant(ctx))).unwrap_err();
+        assert!(e.0.contains("PUT /rest/ip/firewall/address-list"), "{e}");
+        check(&[Cap::Write], |ctx| Box::pin(timed_entry(ctx))).unwrap();
+        check(&[Cap::Write], |ctx| Box::pin(agent_grant(ctx))).unwrap();
+    }
+
+    #[test]
+    fn a_static_entry_outside_the_list_fails_the_scenario() {
+        let e = check(&[Cap::Write], |ctx| Box::pin(static_entry(ctx))).unwrap_err();
+        assert!(e.0.contains("without a `timeout`"), "{e}");
     }
 }

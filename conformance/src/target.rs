@@ -144,6 +144,17 @@ pub enum Trust {
     System,
 }
 
+/// What to do with rows an earlier run left on a shared target (see [`crate::safety::leftovers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftovers {
+    /// Report them and refuse to start (the default).
+    Refuse,
+    /// Report them and remove them before the run (`--sweep-leftovers`).
+    Sweep,
+    /// Report them and run anyway (`--ignore-leftovers`).
+    Ignore,
+}
+
 /// Everything decided from the command line, before anything is sent.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -155,12 +166,18 @@ pub struct Settings {
     pub admin: Option<Creds>,
     /// Certificate trust.
     pub trust: Trust,
+    /// `--list-prefix` alone: what every run's names start with (for finding earlier runs' rows).
+    pub list_prefix: String,
     /// The prefix of every list, user and group this run creates, including the run id.
     pub run_prefix: String,
     /// Only read.
     pub read_only: bool,
     /// `--record` directory.
     pub record: Option<PathBuf>,
+    /// A running simulator's control token.
+    pub control_token: Option<String>,
+    /// What to do with an earlier run's rows.
+    pub leftovers: Leftovers,
 }
 
 /// The in-process simulator's service user, as the vendor's guide sets it up.
@@ -225,6 +242,8 @@ pub enum Control {
         url: String,
         /// A plain HTTP client.
         http: reqwest::Client,
+        /// Sent as `Authorization: Bearer` when the simulator was started with `--control-token`.
+        token: Option<String>,
     },
     /// A real router: nothing to drive.
     None,
@@ -232,11 +251,14 @@ pub enum Control {
 
 impl Control {
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Failure> {
-        let Control::Remote { url, http } = self else {
+        let Control::Remote { url, http, token } = self else {
             return Err(Failure::new("no control API on this target"));
         };
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("valid method");
         let mut req = http.request(m, format!("{url}{path}"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -282,6 +304,7 @@ pub async fn connect(settings: &Settings, shared_ca: Option<&str>) -> Result<Liv
             let control = Control::Remote {
                 url: control.trim_end_matches('/').to_owned(),
                 http,
+                token: settings.control_token.clone(),
             };
             let health = control.call("GET", "/health", None).await?;
             Ok(Live {
@@ -311,16 +334,38 @@ pub async fn connect(settings: &Settings, shared_ca: Option<&str>) -> Result<Liv
 }
 
 /// Fetches a running simulator's CA from its control API (once per run).
-pub async fn fetch_ca(control: &str) -> Result<String, Failure> {
+pub async fn fetch_ca(control: &str, token: Option<&str>) -> Result<String, Failure> {
     let c = Control::Remote {
         url: control.trim_end_matches('/').to_owned(),
         http: crate::rest::control_client()?,
+        token: token.map(str::to_owned),
     };
     let v = c.call("GET", "/tls", None).await?;
     v["ca_pem"]
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| Failure::new("the control API's /tls has no ca_pem"))
+}
+
+/// A password for an account the suite creates: 32 letters and digits from the OS's random
+/// generator (about 190 bits).
+pub fn random_password() -> Result<String, Failure> {
+    use rand::TryRngCore;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(32);
+    while out.len() < 32 {
+        let mut bytes = [0u8; 64];
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut bytes)
+            .map_err(|e| Failure::new(format!("the OS's random generator failed: {e}")))?;
+        // 248 = 4 * 62: dropping the bytes above it keeps every character equally likely.
+        for b in bytes.into_iter().filter(|b| *b < 248) {
+            if out.len() < 32 {
+                out.push(ALPHABET[usize::from(b) % ALPHABET.len()] as char);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A temporary directory removed on drop (for grant stores and CA files).
@@ -374,6 +419,8 @@ pub struct Ctx {
     faults: Mutex<Vec<u64>>,
     users: Mutex<Vec<String>>,
     groups: Mutex<Vec<String>>,
+    /// The in-process simulator's journal mark when the scenario started.
+    journal_mark: u64,
 }
 
 impl Ctx {
@@ -396,7 +443,8 @@ impl Ctx {
             (Trust::CaFile(p), _) => agent::config::TlsMode::CaFile(p.clone()),
             (Trust::Insecure, _) => agent::config::TlsMode::Insecure,
         };
-        let guard = Arc::new(WriteGuard::new(settings.run_prefix.clone()));
+        let guard =
+            Arc::new(WriteGuard::new(settings.run_prefix.clone()).read_only(settings.read_only));
         let recorder = settings.record.as_ref().map(|d| {
             let slug: String = name
                 .chars()
@@ -406,7 +454,12 @@ impl Ctx {
         });
         let rest = Rest::new(&live.url, &tls, live.agent.pair(), guard, recorder)?;
         let admin = live.admin.as_ref().map(|a| rest.with_credentials(a.pair()));
+        let journal_mark = match &live.control {
+            Control::InProcess(sim) => sim.journal_mark(),
+            _ => 0,
+        };
         Ok(Ctx {
+            journal_mark,
             list: format!("{}-{index:02}", settings.run_prefix),
             tag: format!("{}-agent", settings.run_prefix),
             settings,
@@ -419,6 +472,31 @@ impl Ctx {
             users: Mutex::new(Vec::new()),
             groups: Mutex::new(Vec::new()),
         })
+    }
+
+    /// On the in-process simulator, every request that would change a router (`PUT`, `PATCH`,
+    /// `DELETE`, `POST`) sent since the scenario started, by anyone: the suite's client and the
+    /// agent alike, refused or not. `None` on other targets. This is how the runner proves that a
+    /// scenario which does not declare [`Cap::Write`] really writes nothing (`--read-only` trusts it).
+    pub fn writes_sent(&self) -> Option<Vec<String>> {
+        let Control::InProcess(sim) = &self.live.control else {
+            return None;
+        };
+        let page = sim.journal(&simulator::JournalFilter {
+            since: Some(self.journal_mark),
+            ..Default::default()
+        });
+        Some(
+            page.entries
+                .iter()
+                .filter_map(|e| match (&e.method, &e.path) {
+                    (Some(m), Some(p)) if !matches!(m.as_str(), "GET" | "HEAD" | "OPTIONS") => {
+                        Some(format!("{m} {p}"))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        )
     }
 
     /// The admin client, or a failure naming the missing capability.
@@ -567,12 +645,15 @@ impl Ctx {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(gid);
-        // A password that is different per run; it never leaves the process except to the router.
-        let password = format!("pw-{}-{}", self.settings.run_prefix, std::process::id());
+        // The account has real policies on a customer's router and outlives the run if the process
+        // is killed, so its password is unguessable (the OS's generator) and never printed or
+        // recorded, and it may log in only from the address the suite itself connects from.
+        let password = random_password()?;
+        let address = self.source_address().await?;
         let reply = admin
             .put(
                 "/user",
-                &json!({ "name": name, "group": name, "password": password }),
+                &json!({ "name": name, "group": name, "password": password, "address": address }),
             )
             .await?;
         reply.expect_status(201)?;
@@ -582,6 +663,33 @@ impl Ctx {
             .unwrap_or_else(|e| e.into_inner())
             .push(uid);
         Ok(Creds::new(&name, &password))
+    }
+
+    /// The suite's own address as the router sees it, as a host prefix (`/32` or `/128`): the local
+    /// address of a connection to the router's REST port. Behind NAT the router sees another
+    /// address and the users created with it cannot log in (the scenario fails, nothing is opened).
+    pub async fn source_address(&self) -> Result<String, Failure> {
+        let url = reqwest::Url::parse(&self.live.url)
+            .map_err(|e| Failure::new(format!("`{}`: {e}", self.live.url)))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| Failure::new(format!("`{}` has no host", self.live.url)))?;
+        let port = url.port_or_known_default().unwrap_or(443);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let connect = tokio::net::TcpStream::connect((host, port));
+        let stream = tokio::time::timeout(Duration::from_secs(5), connect)
+            .await
+            .map_err(|_| Failure::new(format!("connecting to {host}:{port} timed out")))?
+            .map_err(|e| Failure::new(format!("connecting to {host}:{port}: {e}")))?;
+        let ip = stream
+            .local_addr()
+            .map_err(|e| Failure::new(e.to_string()))?
+            .ip()
+            .to_canonical();
+        Ok(match ip {
+            std::net::IpAddr::V4(v4) => format!("{v4}/32"),
+            std::net::IpAddr::V6(v6) => format!("{v6}/128"),
+        })
     }
 
     /// Removes what the scenario created on a shared target: fault rules, entries of its list,

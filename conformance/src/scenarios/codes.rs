@@ -35,12 +35,12 @@ pub(super) fn scenarios() -> Vec<Scenario> {
     vec![
         scenario!(
             "codes::208000::service_refuses_connections",
-            [Faults],
+            [Faults, Write],
             [ConnectionRefused],
             refused_by_service
         ),
         scenario!(
-            "codes::208000::closed_port",
+            local "codes::208000::closed_port",
             [],
             [ConnectionRefused],
             closed_port
@@ -71,7 +71,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         ),
         scenario!(
             "codes::208002::forbidden_403",
-            [Faults],
+            [Faults, Write],
             [AuthorizationFailed],
             forbidden_403
         ),
@@ -89,97 +89,97 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         ),
         scenario!(
             "codes::208003::expired_certificate",
-            [Faults, Https],
+            [Faults, Https, Write],
             [CertificateNotTrusted],
             tls_expired
         ),
         scenario!(
             "codes::208003::wrong_name_certificate",
-            [Faults, Https],
+            [Faults, Https, Write],
             [CertificateNotTrusted],
             tls_wrong_name
         ),
         scenario!(
             "codes::208003::untrusted_issuer",
-            [Faults, Https],
+            [Faults, Https, Write],
             [CertificateNotTrusted],
             tls_untrusted
         ),
         scenario!(
             "codes::208004::response_stalls",
-            [Faults],
+            [Faults, Write],
             [TimedOut],
             stall
         ),
         scenario!(
-            "codes::208005::unresolvable_name",
+            local "codes::208005::unresolvable_name",
             [],
             [NameResolutionFailed],
             unresolvable
         ),
         scenario!(
             "codes::208006::no_certificate",
-            [Faults, Https],
+            [Faults, Https, Write],
             [TlsHandshakeFailed],
             tls_no_certificate
         ),
         scenario!(
             "codes::208006::plain_http_on_tls_port",
-            [Faults, Https],
+            [Faults, Https, Write],
             [TlsHandshakeFailed],
             tls_plaintext
         ),
         scenario!(
             "codes::208007::connection_reset",
-            [Faults],
+            [Faults, Write],
             [ConnectionReset],
             reset
         ),
         scenario!(
             "codes::208007::closed_after_headers",
-            [Faults],
+            [Faults, Write],
             [ConnectionReset],
             close_after_headers
         ),
         scenario!(
             "codes::208008::resource_404",
-            [Faults],
+            [Faults, Write],
             [RestApiUnavailable],
             resource_404
         ),
         scenario!(
             "codes::208008::html_page",
-            [Faults],
+            [Faults, Write],
             [RestApiUnavailable],
             resource_html
         ),
         scenario!(
             "codes::208009::routeros_6",
-            [Faults],
+            [Faults, Write],
             [UnsupportedVersion],
             routeros_6
         ),
         scenario!(
             "codes::208010::session_closed",
-            [Faults],
+            [Faults, Write],
             [SessionClosed],
             session_closed
         ),
         scenario!(
             "codes::208011::service_unavailable_503",
-            [Faults],
+            [Faults, Write],
             [RouterInternalError],
             status_503
         ),
         scenario!(
             "codes::208011::internal_error_500",
-            [Faults],
+            [Faults, Write],
             [RouterInternalError],
             status_500
         ),
         scenario!(
             "codes::208100::list_read_rejected",
-            [Faults],
+            [Faults, Write],
             [ListReadFailed],
             list_read_rejected
         ),
@@ -202,14 +202,14 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             update_rejected
         ),
         scenario!(
-            "codes::208104::invalid_address_checked_before_sending",
+            local "codes::208104::invalid_address_checked_before_sending",
             [],
             [AddressRejected],
             invalid_address
         ),
         scenario!(
             "codes::208104::router_refuses_address",
-            [Faults],
+            [Faults, Write],
             [AddressRejected],
             router_refuses_address
         ),
@@ -227,49 +227,49 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         ),
         scenario!(
             "codes::208106::router_shows_other_address",
-            [Faults],
+            [Faults, Write],
             [WriteNotConfirmed],
             write_not_confirmed
         ),
         scenario!(
             "codes::208400::list_is_not_json",
-            [Faults],
+            [Faults, Write],
             [NotJson],
             list_not_json
         ),
         scenario!(
             "codes::208400::list_is_html",
-            [Faults],
+            [Faults, Write],
             [NotJson],
             list_html
         ),
         scenario!(
             "codes::208401::object_instead_of_array",
-            [Faults],
+            [Faults, Write],
             [WrongShape],
             wrong_shape
         ),
         scenario!(
             "codes::208402::row_without_id",
-            [Faults],
+            [Faults, Write],
             [MissingField],
             missing_field
         ),
         scenario!(
             "codes::208403::non_string_value",
-            [Faults],
+            [Faults, Write],
             [InvalidValue],
             non_string_value
         ),
         scenario!(
             "codes::208403::malformed_id",
-            [Faults],
+            [Faults, Write],
             [InvalidValue],
             malformed_id
         ),
         scenario!(
             "codes::208404::unexpected_2xx",
-            [Faults],
+            [Faults, Write],
             [UnexpectedStatus],
             unexpected_status
         ),

@@ -33,17 +33,29 @@ pub struct Scenario {
     pub needs: &'static [Cap],
     /// The error codes it proves (empty for wire and most lifecycle scenarios).
     pub codes: &'static [Code],
+    /// A local check: the agent is pointed somewhere else (a closed port, a name that does not
+    /// resolve) or refuses before sending, so passing says nothing about the target. The coverage
+    /// table shows such a pass as `local`, not as `passed` on the target.
+    pub local: bool,
     /// The body.
     pub run: Body,
 }
 
-/// Declares a scenario: `scenario!("name", [caps], [codes], function)`.
+/// Declares a scenario: `scenario!("name", [caps], [codes], function)`, or
+/// `scenario!(local "name", ...)` for a local check (see [`Scenario::local`]).
 macro_rules! scenario {
+    (local $name:literal, [$($cap:ident),*], [$($code:ident),*], $f:path) => {
+        $crate::scenarios::Scenario {
+            local: true,
+            ..scenario!($name, [$($cap),*], [$($code),*], $f)
+        }
+    };
     ($name:literal, [$($cap:ident),*], [$($code:ident),*], $f:path) => {
         $crate::scenarios::Scenario {
             name: $name,
             needs: &[$($crate::target::Cap::$cap),*],
             codes: &[$(agent::Code::$code),*],
+            local: false,
             run: |ctx| Box::pin($f(ctx)),
         }
     };
@@ -56,6 +68,20 @@ static CATALOGUE: LazyLock<Vec<Scenario>> = LazyLock::new(|| {
     all.extend(lifecycle::scenarios());
     all
 });
+
+/// The scenarios that create static address-list entries (no `timeout`) with the suite's own
+/// client, because static entries are what they test. Every other scenario gives each entry a
+/// timeout, so that an interrupted run leaves nothing that lasts; the runner fails a scenario that
+/// creates a static entry and is not listed here.
+pub const STATIC_ENTRY_SCENARIOS: &[&str] = &[
+    // The keys and `dynamic=false` of a static entry.
+    "wire::put_answers_201_with_the_whole_row",
+    // A foreign static entry, and a static entry carrying the agent's tag: never the agent's.
+    "codes::208105::foreign_entry_holds_address",
+    "codes::208105::static_entry_with_agent_tag",
+    // A firewall admin's static entry among the foreign entries the agent must not touch.
+    "lifecycle::foreign_entries_untouched",
+];
 
 /// Every scenario, in a stable order.
 pub fn catalogue() -> &'static [Scenario] {
@@ -159,6 +185,22 @@ mod tests {
             if family == "codes" {
                 assert!(!s.codes.is_empty(), "{} proves no code", s.name);
             }
+            // Fault scenarios grant, so they write; a later edit that forgets `Write` would make
+            // `--read-only` against a running simulator write. (The runner's journal check
+            // catches every undeclared write; this catches the common case without running.)
+            if s.needs.contains(&Cap::Faults) {
+                assert!(
+                    s.needs.contains(&Cap::Write),
+                    "{} injects faults but does not declare Write",
+                    s.name
+                );
+            }
+        }
+        for name in STATIC_ENTRY_SCENARIOS {
+            assert!(
+                catalogue().iter().any(|s| s.name == *name),
+                "{name} is not a scenario"
+            );
         }
     }
 }

@@ -12,6 +12,10 @@ use crate::rest::Reply;
 use crate::target::Ctx;
 use crate::{Failure, Outcome, ensure, ensure_eq};
 
+/// The timeout of every entry these scenarios create, except the one that tests a static entry:
+/// an interrupted run must not leave permanent entries on a router. Long enough for any scenario.
+const SCRATCH_TIMEOUT: &str = "10m";
+
 pub(super) fn scenarios() -> Vec<Scenario> {
     vec![
         scenario!(
@@ -113,10 +117,22 @@ fn error_envelope(reply: &Reply, status: u16, message: &str, detail: &str) -> Ou
     exact(reply, &expected.to_string())
 }
 
-/// Fails unless every value of the row is a string and keys come out sorted with `.id` first.
-fn strings_sorted(row: &Map<String, Value>, what: &str) -> Outcome {
+/// Fails unless every value of the reply's row is a string and its keys came out sorted (so `.id`,
+/// when there is one, first). `row` is the parsed body; the order is read from the raw text, as
+/// the parsed map sorts its keys whatever the router sent.
+fn strings_sorted(reply: &Reply, row: &Map<String, Value>) -> Outcome {
     for (k, v) in row {
-        ensure!(v.is_string(), "{what}: `{k}` is {v}, not a string");
+        ensure!(v.is_string(), "{}: `{k}` is {v}, not a string", reply.what);
+    }
+    ensure_sorted_keys(reply)?;
+    if row.contains_key(".id") {
+        let keys = key_order(&reply.text());
+        ensure_eq!(
+            keys.first().map(String::as_str),
+            Some(".id"),
+            "{}: first key",
+            reply.what
+        );
     }
     Ok(())
 }
@@ -147,9 +163,31 @@ fn ensure_sorted_keys(reply: &Reply) -> Outcome {
     Ok(())
 }
 
-/// PUTs an entry into the scenario's list and returns the row.
+/// PUTs an entry into the scenario's list, with [`SCRATCH_TIMEOUT`] unless `fields` has a
+/// `timeout`, and returns the row.
 async fn put(ctx: &Ctx, v6: bool, fields: Value) -> Result<(Reply, Map<String, Value>), Failure> {
+    put_entry(ctx, v6, json!({ "timeout": SCRATCH_TIMEOUT }), fields).await
+}
+
+/// PUTs a static entry (no timeout): only for the scenario that tests one.
+async fn put_static(
+    ctx: &Ctx,
+    v6: bool,
+    fields: Value,
+) -> Result<(Reply, Map<String, Value>), Failure> {
+    put_entry(ctx, v6, json!({}), fields).await
+}
+
+async fn put_entry(
+    ctx: &Ctx,
+    v6: bool,
+    defaults: Value,
+    fields: Value,
+) -> Result<(Reply, Map<String, Value>), Failure> {
     let mut body = json!({ "list": ctx.list });
+    if let (Value::Object(b), Value::Object(d)) = (&mut body, defaults) {
+        b.extend(d);
+    }
     if let (Value::Object(b), Value::Object(f)) = (&mut body, fields) {
         b.extend(f);
     }
@@ -187,8 +225,7 @@ async fn resource_strings(ctx: &Ctx) -> Outcome {
             reply.text()
         )));
     };
-    strings_sorted(&row, &reply.what)?;
-    ensure_sorted_keys(&reply)?;
+    strings_sorted(&reply, &row)?;
     for key in ["version", "uptime", "platform", "board-name", "cpu-count"] {
         ensure!(row.contains_key(key), "{}: no `{key}`", reply.what);
     }
@@ -239,14 +276,14 @@ async fn percent_encoded_id(ctx: &Ctx) -> Outcome {
 }
 
 async fn put_201(ctx: &Ctx) -> Outcome {
-    let (reply, row) = put(
+    // Static on purpose: the keys of a static entry are the subject (see STATIC_ENTRY_SCENARIOS).
+    let (reply, row) = put_static(
         ctx,
         false,
         json!({ "address": "192.0.2.20", "comment": "conformance" }),
     )
     .await?;
-    strings_sorted(&row, &reply.what)?;
-    ensure_sorted_keys(&reply)?;
+    strings_sorted(&reply, &row)?;
     let id = id_of(&row)?;
     let keys: Vec<&str> = row.keys().map(String::as_str).collect();
     ensure_eq!(
@@ -282,7 +319,18 @@ async fn delete_204_404(ctx: &Ctx) -> Outcome {
     let path = format!("{}/{id}", Ctx::menu(false));
     let got = ctx.rest.get(&path).await?;
     got.expect_status(200)?;
-    ensure_eq!(got.json()?, Value::Object(row.clone()), "GET by id");
+    // `timeout` counts down between the two readings; everything else must be the same.
+    let without_timeout = |mut v: Value| {
+        if let Value::Object(m) = &mut v {
+            m.remove("timeout");
+        }
+        v
+    };
+    ensure_eq!(
+        without_timeout(got.json()?),
+        without_timeout(Value::Object(row.clone())),
+        "GET by id (timeout aside)"
+    );
     let del = ctx.rest.delete(&path).await?;
     del.expect_status(204)?;
     ensure!(del.body.is_empty(), "204 with a body: {}", del.text());
@@ -297,12 +345,12 @@ async fn duplicate(ctx: &Ctx) -> Outcome {
     put(
         ctx,
         false,
-        json!({ "address": "192.0.2.22", "comment": "first" }),
+        json!({ "address": "192.0.2.22", "timeout": "1h", "comment": "first" }),
     )
     .await?;
     for other in [
-        json!({ "address": "192.0.2.22" }),
-        json!({ "address": "192.0.2.22/32", "timeout": "1h", "comment": "second" }),
+        json!({ "address": "192.0.2.22", "timeout": "2h" }),
+        json!({ "address": "192.0.2.22/32", "timeout": "1d", "comment": "second" }),
     ] {
         let mut body = json!({ "list": ctx.list });
         if let (Value::Object(b), Value::Object(f)) = (&mut body, other) {
@@ -318,8 +366,9 @@ async fn duplicate(ctx: &Ctx) -> Outcome {
     }
     let rows = ctx.entries(false).await?;
     ensure_eq!(rows.len(), 1, "entries after two refused duplicates");
+    let left = seconds(rows[0].get("timeout").and_then(Value::as_str).unwrap_or(""))?;
     ensure!(
-        !rows[0].contains_key("timeout"),
+        left <= 3600 && rows[0].get("comment") == Some(&json!("first")),
         "the existing entry was changed by a refused duplicate: {:?}",
         rows[0]
     );
@@ -444,7 +493,7 @@ async fn ipv4_normalisation(ctx: &Ctx) -> Outcome {
         .rest
         .put(
             Ctx::menu(false),
-            &json!({ "list": ctx.list, "address": "192.0.2.30" }),
+            &json!({ "list": ctx.list, "address": "192.0.2.30", "timeout": SCRATCH_TIMEOUT }),
         )
         .await?;
     error_envelope(
@@ -506,7 +555,7 @@ async fn bad_values(ctx: &Ctx) -> Outcome {
         .rest
         .put(
             Ctx::menu(false),
-            &json!({ "list": ctx.list, "address": "192.0.2.50", "colour": "red" }),
+            &json!({ "list": ctx.list, "address": "192.0.2.50", "timeout": SCRATCH_TIMEOUT, "colour": "red" }),
         )
         .await?;
     error_envelope(&reply, 400, "Bad Request", "unknown parameter colour")?;
@@ -551,7 +600,7 @@ async fn policy_answers(ctx: &Ctx) -> Outcome {
     let reply = ro
         .put(
             Ctx::menu(false),
-            &json!({ "list": ctx.list, "address": "192.0.2.60" }),
+            &json!({ "list": ctx.list, "address": "192.0.2.60", "timeout": SCRATCH_TIMEOUT }),
         )
         .await?;
     error_envelope(
@@ -636,7 +685,7 @@ async fn login_cache(ctx: &Ctx) -> Outcome {
     let reply = client
         .put(
             Ctx::menu(false),
-            &json!({ "list": ctx.list, "address": "192.0.2.80" }),
+            &json!({ "list": ctx.list, "address": "192.0.2.80", "timeout": SCRATCH_TIMEOUT }),
         )
         .await?;
     reply.expect_status(201)?;
