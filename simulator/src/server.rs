@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::Request;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -32,6 +32,7 @@ use crate::faults::{Action, Hit, RequestInfo};
 use crate::io::{ConnCtl, FaultyIo};
 use crate::journal::JournalEntry;
 use crate::model::services::Listener;
+use crate::rest::body::Body;
 use crate::rest::{self, error::RosError};
 use crate::shared::Shared;
 use crate::tls::TlsFault;
@@ -316,7 +317,7 @@ async fn respond(
     req: Request<Incoming>,
     peer: SocketAddr,
     ctl: &ConnCtl,
-) -> http::Response<Full<Bytes>> {
+) -> http::Response<Body> {
     let started = tokio::time::Instant::now();
     let _in_flight = ctl.request();
     let arrived = shared.clock.now();
@@ -354,7 +355,7 @@ async fn respond(
         Err(_) => {
             let e = RosError::bad_request("Failed to parse json");
             record(Some(e.status.as_u16()), presented.clone());
-            return rest::error_response(&e).map(Full::new);
+            return rest::error_response(&e);
         }
     };
 
@@ -364,7 +365,7 @@ async fn respond(
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             let e = RosError::with_status(status, detail.clone());
             record(Some(status.as_u16()), presented.clone());
-            return rest::error_response(&e).map(Full::new);
+            return rest::error_response(&e);
         }
         Some((
             Action::Body {
@@ -376,7 +377,7 @@ async fn respond(
         )) => {
             let status = http::StatusCode::from_u16(*status).unwrap_or(http::StatusCode::OK);
             record(Some(status.as_u16()), presented.clone());
-            let mut r = http::Response::new(Full::new(Bytes::from(body.clone())));
+            let mut r = http::Response::new(Body::from(Bytes::from(body.clone())));
             *r.status_mut() = status;
             if let Ok(v) = http::HeaderValue::from_str(content_type) {
                 r.headers_mut().insert(http::header::CONTENT_TYPE, v);
@@ -405,5 +406,5 @@ async fn respond(
 
     let outcome = rest::handle(shared, Request::from_parts(parts, body), peer, kind).await;
     record(Some(outcome.response.status().as_u16()), outcome.user);
-    outcome.response.map(Full::new)
+    outcome.response
 }

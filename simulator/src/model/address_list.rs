@@ -367,35 +367,44 @@ impl AddressList {
     /// This is the hot path of a large print: it produces exactly what rendering [`Row`]s and
     /// writing them would (a unit test holds the two equal), without a `Row` or a `String` per field.
     pub fn write_json(&self, out: &mut Vec<u8>, now: SimTime, iso_time: bool) {
-        out.reserve(self.entries.len() * 160 + 2);
-        out.push(b'[');
-        // A large print is rendered in two halves on two threads (the request's worker is blocked
-        // for the render anyway); the halves are joined in id order, so the bytes are the same.
-        if self.entries.len() >= PARALLEL_PRINT_ROWS && cores() > 1 {
-            let mid = self
-                .entries
-                .keys()
-                .nth(self.entries.len() / 2)
-                .copied()
-                .unwrap_or(0);
+        for part in self.json_parts(now, iso_time) {
+            out.extend_from_slice(&part);
+        }
+    }
+
+    /// The JSON array of every entry, in consecutive pieces whose concatenation is the reply.
+    ///
+    /// A large print is rendered in two halves on two threads (the request's worker is blocked for
+    /// the render anyway) and sent as two chunks of one body, so the halves are never copied
+    /// together; a small one is one piece.
+    pub fn json_parts(&self, now: SimTime, iso_time: bool) -> Vec<Vec<u8>> {
+        let n = self.entries.len();
+        let mut first = Vec::with_capacity(n.min(PARALLEL_PRINT_ROWS * 2) * 160 + 2);
+        first.push(b'[');
+        if n >= PARALLEL_PRINT_ROWS && cores() > 1 {
+            let mid = self.entries.keys().nth(n / 2).copied().unwrap_or(0);
             let second = std::thread::scope(|scope| {
                 let handle = scope.spawn(|| {
-                    let mut part = Vec::with_capacity(self.entries.len() * 80);
+                    let mut part = Vec::with_capacity(n * 80 + 1);
                     self.write_entries(&mut part, self.entries.range(mid..), now, iso_time, false);
                     part
                 });
-                self.write_entries(out, self.entries.range(..mid), now, iso_time, true);
+                first.reserve(n * 80);
+                self.write_entries(&mut first, self.entries.range(..mid), now, iso_time, true);
                 handle.join()
             });
-            match second {
-                Ok(part) => out.extend_from_slice(&part),
+            let mut second = second.unwrap_or_else(|_| {
                 // Rendering does not panic; if it ever did, render the half here instead.
-                Err(_) => self.write_entries(out, self.entries.range(mid..), now, iso_time, false),
-            }
-        } else {
-            self.write_entries(out, self.entries.iter(), now, iso_time, true);
+                let mut part = Vec::new();
+                self.write_entries(&mut part, self.entries.range(mid..), now, iso_time, false);
+                part
+            });
+            second.push(b']');
+            return vec![first, second];
         }
-        out.push(b']');
+        self.write_entries(&mut first, self.entries.iter(), now, iso_time, true);
+        first.push(b']');
+        vec![first]
     }
 
     /// Writes entries as comma-separated JSON objects (`first`: no comma before the first one).

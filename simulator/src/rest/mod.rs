@@ -9,6 +9,7 @@
 //!
 //! Nothing in here does socket I/O; the server hands in a request with its body already read.
 
+pub mod body;
 pub mod error;
 pub mod json;
 pub mod query;
@@ -25,6 +26,7 @@ use crate::model::services::Listener;
 use crate::model::users::Policies;
 use crate::model::{Menu, Router, Target};
 use crate::shared::Shared;
+use body::Body;
 use error::RosError;
 use json::Proplist;
 use query::Query;
@@ -33,7 +35,7 @@ use query::Query;
 #[derive(Debug)]
 pub struct Outcome {
     /// The HTTP response.
-    pub response: Response<Bytes>,
+    pub response: Response<Body>,
     /// The authenticated user, or the name presented when authentication failed.
     pub user: Option<String>,
 }
@@ -116,7 +118,7 @@ struct Shapes {
 /// The reply of a successful operation.
 struct Reply {
     status: StatusCode,
-    body: Option<Vec<u8>>,
+    body: Option<Body>,
     location: Option<String>,
     /// Rows read or written, for the performance profile's cost per row.
     rows: usize,
@@ -126,7 +128,7 @@ impl Reply {
     fn json(status: StatusCode, body: Vec<u8>, rows: usize) -> Self {
         Self {
             status,
-            body: Some(body),
+            body: Some(Body::from(body)),
             location: None,
             rows,
         }
@@ -234,8 +236,8 @@ pub async fn handle(
             match reply.body {
                 Some(body) => b
                     .header(header::CONTENT_TYPE, "application/json")
-                    .body(Bytes::from(body)),
-                None => b.body(Bytes::new()),
+                    .body(body),
+                None => b.body(Body::default()),
             }
             .unwrap_or_else(|_| error_response(&RosError::internal("reply could not be built")))
         }
@@ -320,9 +322,13 @@ fn execute_on(router: &mut Router, op: Op, now: u64, wall_s: i64) -> Result<Repl
                 (menu, query.is_empty(), &proplist, count_only)
             {
                 let list = router.list(f);
-                let mut out = Vec::new();
-                list.write_json(&mut out, now, router.version.iso_timestamps());
-                return Ok(Reply::json(StatusCode::OK, out, list.len()));
+                let parts = list.json_parts(now, router.version.iso_timestamps());
+                return Ok(Reply {
+                    status: StatusCode::OK,
+                    body: Some(Body::from_parts(parts.into_iter().map(Bytes::from))),
+                    location: None,
+                    rows: list.len(),
+                });
             }
             let rows = router.rows(menu, now).filter(|r| query.matches(r));
             if count_only {
@@ -695,8 +701,8 @@ fn error_outcome(e: RosError, user: Option<String>) -> Outcome {
 }
 
 /// The RouterOS error envelope as a response.
-pub fn error_response(e: &RosError) -> Response<Bytes> {
-    let mut r = Response::new(Bytes::from(e.body()));
+pub fn error_response(e: &RosError) -> Response<Body> {
+    let mut r = Response::new(Body::from(e.body()));
     *r.status_mut() = e.status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -706,7 +712,7 @@ pub fn error_response(e: &RosError) -> Response<Bytes> {
 }
 
 /// What the router's web server answers outside `/rest`: WebFig at `/`, a 404 page elsewhere.
-fn webfig(path: &str) -> Response<Bytes> {
+fn webfig(path: &str) -> Response<Body> {
     let (status, body) = if path == "/" {
         (
             StatusCode::OK,
@@ -718,7 +724,7 @@ fn webfig(path: &str) -> Response<Bytes> {
             "<html><head><title>Error 404 : Not Found</title></head><body><h1>Error 404 : Not Found</h1></body></html>",
         )
     };
-    let mut r = Response::new(Bytes::from_static(body.as_bytes()));
+    let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
