@@ -32,19 +32,14 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Accepts exactly one certificate, by the SHA-256 of its DER encoding, and still checks that the
-/// handshake was signed by that certificate's key (so the pin cannot be replayed by someone without
-/// the key). Names and dates are not checked: a pin says "this very certificate", which is how
-/// people trust a router's self-signed certificate.
+/// A certificate check for the two modes without a CA: `pin` accepts exactly one certificate, by
+/// the SHA-256 of its DER encoding; `None` (`--insecure`) accepts any. Both still check that the
+/// handshake was signed by the presented certificate's key, so a pin cannot be replayed by someone
+/// without the key. Names and dates are not checked: a pin says "this very certificate", which is
+/// how people trust a router's self-signed certificate.
 #[derive(Debug)]
-struct PinVerifier {
-    pin: [u8; 32],
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-/// Accepts any certificate (`--insecure`), still checking handshake signatures.
-#[derive(Debug)]
-struct NoVerifier {
+struct KeyVerifier {
+    pin: Option<[u8; 32]>,
     provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
@@ -57,7 +52,7 @@ pub fn fingerprint(der: &[u8]) -> String {
         .join(":")
 }
 
-impl ServerCertVerifier for PinVerifier {
+impl ServerCertVerifier for KeyVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -66,57 +61,16 @@ impl ServerCertVerifier for PinVerifier {
         _ocsp: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if Sha256::digest(end_entity.as_ref()).as_slice() == self.pin {
+        if self
+            .pin
+            .is_none_or(|pin| Sha256::digest(end_entity.as_ref()).as_slice() == pin)
+        {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::ApplicationVerificationFailure,
             ))
         }
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            m,
-            c,
-            d,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            m,
-            c,
-            d,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-impl ServerCertVerifier for NoVerifier {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
     fn verify_tls12_signature(
         &self,
@@ -195,8 +149,8 @@ pub fn tls_config(mode: &TlsMode) -> Result<rustls::ClientConfig, ConfigError> {
         }
         TlsMode::Pin(pin) => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinVerifier {
-                pin: *pin,
+            .with_custom_certificate_verifier(Arc::new(KeyVerifier {
+                pin: Some(*pin),
                 provider,
             }))
             .with_no_client_auth(),
@@ -206,7 +160,10 @@ pub fn tls_config(mode: &TlsMode) -> Result<rustls::ClientConfig, ConfigError> {
             );
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoVerifier { provider }))
+                .with_custom_certificate_verifier(Arc::new(KeyVerifier {
+                    pin: None,
+                    provider,
+                }))
                 .with_no_client_auth()
         }
     };
