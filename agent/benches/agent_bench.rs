@@ -45,6 +45,7 @@ fn config(sim: &Simulator, ca: std::path::PathBuf, concurrency: usize) -> Config
         concurrency,
         interval: Duration::from_secs(60),
         control: "127.0.0.1:0".parse().expect("valid"),
+        observer: None,
     }
 }
 

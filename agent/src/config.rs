@@ -144,7 +144,7 @@ pub struct FileConfig {
 pub struct ConfigError(pub String);
 
 /// The merged configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// The router's base URL without `/rest` and without a trailing slash, e.g. `https://192.0.2.1:8443`.
     pub url: String,
@@ -172,6 +172,31 @@ pub struct Config {
     pub interval: Duration,
     /// Daemon control API address.
     pub control: SocketAddr,
+    /// Shown every request the agent's client sends (see [`crate::net::Observer`]). Never read
+    /// from the file, the environment or a flag: only a program embedding the agent sets it (the
+    /// conformance suite's `--record`). `None` from [`Config::resolve`].
+    pub observer: Option<crate::net::Observer>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("tls", &self.tls)
+            .field("list_v4", &self.list_v4)
+            .field("list_v6", &self.list_v6)
+            .field("tag", &self.tag)
+            .field("state", &self.state)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("concurrency", &self.concurrency)
+            .field("interval", &self.interval)
+            .field("control", &self.control)
+            .field("observer", &self.observer.as_ref().map(|_| ".."))
+            .finish()
+    }
 }
 
 /// Defaults, documented in the README.
@@ -483,6 +508,7 @@ impl Config {
             concurrency,
             interval,
             control,
+            observer: None,
         })
     }
 

@@ -7,7 +7,9 @@
 //! `ring` provider passed explicitly (the workspace never compiles aws-lc-rs): verified against the
 //! system trust store by default, or a CA file, or a pinned SHA-256 fingerprint of the router's
 //! certificate; unverified only with `--insecure`. Ids like `*1A` are written into paths literally,
-//! because RouterOS answers a percent-encoded `%2A1A` with 400.
+//! because RouterOS answers a percent-encoded `%2A1A` with 400. An optional [`Observer`] (from
+//! [`Config::observer`]) is shown every attempt as an [`Exchange`], without credentials; the
+//! conformance suite records the agent's traffic with it.
 
 use std::error::Error as StdError;
 use std::io;
@@ -230,8 +232,29 @@ pub enum Changed {
     Gone,
 }
 
+/// One attempt of one request as it went over the wire, for an [`Observer`]. It never holds the
+/// `Authorization` header or the password: only what the request and the reply said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The HTTP method, e.g. `GET`.
+    pub method: String,
+    /// The request's path from `/rest` on, with its query, e.g. `/rest/ip/firewall/address-list?list=x`.
+    pub path: String,
+    /// The request's JSON body, if it had one.
+    pub request_body: Option<String>,
+    /// The reply's status, when one arrived.
+    pub status: Option<u16>,
+    /// The reply's body (lossily UTF-8), when it was read in full.
+    pub response_body: Option<String>,
+    /// The transport failure (connect, TLS, timeout, a body cut off), if there was one.
+    pub error: Option<String>,
+}
+
+/// Shown every attempt of every request, after its reply or its transport failure.
+pub type Observer = Arc<dyn Fn(&Exchange) + Send + Sync>;
+
 /// A REST client bound to one router and user.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RouterClient {
     http: reqwest::Client,
     base: String,
@@ -240,6 +263,22 @@ pub struct RouterClient {
     retry: RetryPolicy,
     tls: Option<Arc<rustls::ClientConfig>>,
     connect_timeout: Duration,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for RouterClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterClient")
+            .field("http", &self.http)
+            .field("base", &self.base)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("retry", &self.retry)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("observer", &self.observer.as_ref().map(|_| ".."))
+            .finish()
+    }
 }
 
 impl RouterClient {
@@ -264,6 +303,7 @@ impl RouterClient {
             retry: RetryPolicy::default(),
             tls: https.then_some(tls),
             connect_timeout: config.connect_timeout,
+            observer: config.observer.clone(),
         })
     }
 
@@ -297,14 +337,15 @@ impl RouterClient {
         }
     }
 
-    async fn send_once(
+    /// Sends one request and reads its reply in full: status, content type and body, or the
+    /// transport failure (with the status, when the headers had arrived before it).
+    async fn transfer(
         &self,
-        op: Operation,
+        what: &str,
         method: reqwest::Method,
         path: &str,
         body: Option<&serde_json::Value>,
-    ) -> Result<(Verdict, Vec<u8>), Attempt> {
-        let what = format!("{method} /rest{path}");
+    ) -> Result<(u16, Option<String>, Vec<u8>), (Option<u16>, Error)> {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -315,7 +356,7 @@ impl RouterClient {
         let resp = req
             .send()
             .await
-            .map_err(|e| Attempt::of(transport_error(&what, &e)))?;
+            .map_err(|e| (None, transport_error(what, &e)))?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
@@ -325,7 +366,38 @@ impl RouterClient {
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| Attempt::of(transport_error(&what, &e)))?;
+            .map_err(|e| (Some(status), transport_error(what, &e)))?;
+        Ok((status, content_type, bytes.to_vec()))
+    }
+
+    async fn send_once(
+        &self,
+        op: Operation,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(Verdict, Vec<u8>), Attempt> {
+        let what = format!("{method} /rest{path}");
+        let outcome = self.transfer(&what, method.clone(), path, body).await;
+        if let Some(observe) = &self.observer {
+            let (status, response_body, error) = match &outcome {
+                Ok((status, _, bytes)) => (
+                    Some(*status),
+                    Some(String::from_utf8_lossy(bytes).into_owned()),
+                    None,
+                ),
+                Err((status, e)) => (*status, None, Some(e.to_string())),
+            };
+            observe(&Exchange {
+                method: method.to_string(),
+                path: format!("/rest{path}"),
+                request_body: body.map(serde_json::Value::to_string),
+                status,
+                response_body,
+                error,
+            });
+        }
+        let (status, content_type, bytes) = outcome.map_err(|(_, e)| Attempt::of(e))?;
         let reply = Reply {
             status,
             content_type: content_type.as_deref(),
@@ -355,7 +427,7 @@ impl RouterClient {
                 ),
                 retry: true,
             }),
-            v => Ok((v, bytes.to_vec())),
+            v => Ok((v, bytes)),
         }
     }
 

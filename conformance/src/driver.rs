@@ -3,9 +3,11 @@
 //! Every call goes through `agent::commands::run_command`, the same function the `routeros-agent`
 //! binary calls, so the scenarios exercise the agent's real configuration, TLS set-up, retries,
 //! classification, grant store on disk and reconcile; only the clock is a `ManualClock` that the
-//! suite moves in step with the simulator's clock. The outcome is kept whole ([`Run`]) and the
-//! scenarios judge it by its codes: "that exact code" means the run reported at least one error and
-//! every error it reported carries that code.
+//! suite moves in step with the simulator's clock. With `--record`, the agent's client is given the
+//! scenario's recorder as its observer, so its exchanges are saved next to the suite's own (in files
+//! marked `agent`). The outcome is kept whole ([`Run`]) and the scenarios judge it by its codes:
+//! "that exact code" means the run reported at least one error and every error it reported carries
+//! that code.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use agent::config::{Config, Secret, TlsMode};
 use serde_json::Value;
 
 use crate::Failure;
+use crate::rest::Recorder;
 use crate::target::{Creds, Ctx};
 
 /// An agent installation: configuration, grant store and clock. Dropping it and opening another
@@ -110,7 +113,8 @@ impl Run {
 
 impl Agent {
     /// An agent for the scenario's target, list and tag, with its grant store in the scenario's
-    /// directory and short time limits (a scenario never waits long for a failure).
+    /// directory and short time limits (a scenario never waits long for a failure). With
+    /// `--record`, its exchanges are recorded with the suite's own.
     pub fn new(ctx: &Ctx) -> Agent {
         let now = SystemClock.now();
         Agent {
@@ -128,6 +132,7 @@ impl Agent {
                 concurrency: 1,
                 interval: Duration::from_secs(60),
                 control: "127.0.0.1:0".parse().expect("valid address"),
+                observer: ctx.rest.recorder().map(Recorder::agent_observer),
             },
             clock: ManualClock::new(now),
         }

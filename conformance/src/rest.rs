@@ -13,7 +13,8 @@
 //! simulator. In `--read-only` mode it refuses every create and change, and once the run is
 //! interrupted ([`stop_writes`]) it refuses them on every client, so that the safety sweep is not
 //! racing a scenario that is still creating users. With `--record` each exchange is written to a file with credentials and passwords
-//! removed (see [`Recorder`]).
+//! removed (see [`Recorder`]); the agent's own exchanges go to the same recorder through its client's
+//! observer ([`Recorder::agent_observer`]), in files marked `agent`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -206,12 +207,6 @@ impl Recorder {
     }
 
     fn save(&self, method: &str, path: &str, body: Option<&Value>, reply: &Reply) {
-        let n = self.next.fetch_add(1, Ordering::SeqCst);
-        let slug: String = format!("{method}{path}")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .take(60)
-            .collect();
         let response_body = serde_json::from_slice::<Value>(&reply.body)
             .map(redact)
             .unwrap_or_else(|_| Value::String(reply.text()));
@@ -226,9 +221,53 @@ impl Recorder {
             "request": { "method": method, "path": format!("/rest{path}"), "body": body.cloned().map(redact) },
             "response": { "status": reply.status, "headers": headers, "body": response_body },
         });
+        self.write("", &format!("{method}{path}"), &doc);
+    }
+
+    /// Saves one attempt of the agent's client, in the same form as the suite's own exchanges
+    /// (without response headers, which the agent's client does not report), in a file whose name
+    /// carries `agent-` after its number and with `"client": "agent"`. A transport failure is
+    /// saved as `"error"` in place of the response, the router's address removed.
+    pub fn save_agent(&self, x: &agent::net::Exchange) {
+        let json_or_text = |s: &str| {
+            serde_json::from_str::<Value>(s)
+                .map(redact)
+                .unwrap_or_else(|_| Value::String(s.to_owned()))
+        };
+        let request_body = x.request_body.as_deref().map(json_or_text);
+        let response = match (&x.status, &x.response_body) {
+            (Some(status), Some(body)) => json!({ "status": status, "body": json_or_text(body) }),
+            (status, _) => json!({ "status": status }),
+        };
+        let mut doc = json!({
+            "client": "agent",
+            "request": { "method": x.method, "path": x.path, "body": request_body },
+            "response": response,
+        });
+        if let Some(e) = &x.error {
+            doc["error"] = Value::String(redact_urls(e));
+        }
+        let below_rest = x.path.strip_prefix("/rest").unwrap_or(&x.path);
+        self.write("agent-", &format!("{}{below_rest}", x.method), &doc);
+    }
+
+    /// An observer for the agent's client that saves every attempt here ([`Recorder::save_agent`]).
+    pub fn agent_observer(self: &Arc<Self>) -> agent::net::Observer {
+        let me = Arc::clone(self);
+        Arc::new(move |x: &agent::net::Exchange| me.save_agent(x))
+    }
+
+    /// Writes `doc` as the next numbered file, `NNN-{mark}{slug}.json`.
+    fn write(&self, mark: &str, what: &str, doc: &Value) {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let slug: String = what
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(60)
+            .collect();
         if std::fs::create_dir_all(&self.dir).is_ok() {
-            let file = self.dir.join(format!("{n:03}-{slug}.json"));
-            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            let file = self.dir.join(format!("{n:03}-{mark}{slug}.json"));
+            let text = serde_json::to_string_pretty(doc).unwrap_or_default();
             if let Err(e) = std::fs::write(&file, text) {
                 eprintln!("cannot record to {}: {e}", file.display());
             }
@@ -264,6 +303,35 @@ fn redact_location(v: &str) -> String {
         Some(i) if v.starts_with("http") => format!("https://<router>{}", &v[i..]),
         _ => v.to_owned(),
     }
+}
+
+/// Every `http://` or `https://` URL in a message (a transport error names the URL it was
+/// sending to) with its scheme, host and port replaced by `https://<router>`.
+fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("http") {
+        let tail = &rest[i..];
+        let after = tail
+            .strip_prefix("https://")
+            .or_else(|| tail.strip_prefix("http://"));
+        match after {
+            Some(after) => {
+                out.push_str(&rest[..i]);
+                out.push_str("https://<router>");
+                let end = after
+                    .find(|c: char| c == '/' || c == ')' || c.is_whitespace())
+                    .unwrap_or(after.len());
+                rest = &after[end..];
+            }
+            None => {
+                out.push_str(&rest[..i + 4]);
+                rest = &rest[i + 4..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A REST client bound to one target and one set of credentials.
@@ -309,6 +377,11 @@ impl Rest {
             credentials,
             ..self.clone()
         }
+    }
+
+    /// The recorder (`--record`), if there is one.
+    pub fn recorder(&self) -> Option<&Arc<Recorder>> {
+        self.recorder.as_ref()
     }
 
     /// The guard, for clean-up.
@@ -512,6 +585,50 @@ mod tests {
         assert_eq!(
             redact_location("https://10.1.2.3/rest/ip/firewall/address-list/*3C"),
             "https://<router>/rest/ip/firewall/address-list/*3C"
+        );
+    }
+
+    #[test]
+    fn agent_exchanges_are_saved_marked_and_without_secrets() {
+        let dir = crate::target::TempDir::new("recorder-test").expect("temp dir");
+        let r = Arc::new(Recorder::new(dir.0.join("s")));
+        let observe = r.agent_observer();
+        observe(&agent::net::Exchange {
+            method: "PUT".into(),
+            path: "/rest/user".into(),
+            request_body: Some(r#"{"name":"u","password":"s3cret"}"#.into()),
+            status: Some(201),
+            response_body: Some(r#"{".id":"*1","name":"u"}"#.into()),
+            error: None,
+        });
+        observe(&agent::net::Exchange {
+            method: "GET".into(),
+            path: "/rest/system/resource".into(),
+            request_body: None,
+            status: None,
+            response_body: None,
+            error: Some(
+                "GET /rest/system/resource: error sending request for url (https://10.1.2.3:8443/rest/system/resource)".into(),
+            ),
+        });
+        let first = std::fs::read_to_string(dir.0.join("s/001-agent-PUT-user.json")).unwrap();
+        assert!(!first.contains("s3cret"), "{first}");
+        let doc: Value = serde_json::from_str(&first).unwrap();
+        assert_eq!(doc["client"], "agent");
+        assert_eq!(doc["request"]["path"], "/rest/user");
+        assert_eq!(doc["response"]["status"], 201);
+        assert_eq!(doc["response"]["body"][".id"], "*1");
+        let second =
+            std::fs::read_to_string(dir.0.join("s/002-agent-GET-system-resource.json")).unwrap();
+        let doc: Value = serde_json::from_str(&second).unwrap();
+        assert_eq!(doc["response"]["status"], Value::Null);
+        assert_eq!(
+            doc["error"],
+            "GET /rest/system/resource: error sending request for url (https://<router>/rest/system/resource)"
+        );
+        assert_eq!(
+            redact_urls("at http://[::1]:80) and httpx"),
+            "at https://<router>) and httpx"
         );
     }
 }

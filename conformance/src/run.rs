@@ -561,7 +561,11 @@ mod tests {
     use crate::Outcome;
 
     fn shared() -> Shared {
-        let cli = Cli::try_parse_from(["routeros-conformance"]).expect("no arguments parse");
+        shared_with(&["routeros-conformance"])
+    }
+
+    fn shared_with(args: &[&str]) -> Shared {
+        let cli = Cli::try_parse_from(args).expect("the arguments parse");
         Shared {
             settings: Arc::new(cli.settings("abcdef").expect("in-process settings")),
             divergences: Divergences::default(),
@@ -706,6 +710,64 @@ mod tests {
         assert!(e.0.contains("PUT /rest/ip/firewall/address-list"), "{e}");
         check(&[Cap::Write], |ctx| Box::pin(timed_entry(ctx))).unwrap();
         check(&[Cap::Write], |ctx| Box::pin(agent_grant(ctx))).unwrap();
+    }
+
+    #[test]
+    fn with_record_the_agents_exchanges_are_recorded_too() {
+        let dir = crate::target::TempDir::new("record-test").expect("temp dir");
+        let record = dir.0.to_str().expect("a UTF-8 path").to_owned();
+        let s = Scenario {
+            name: "test::record",
+            needs: &[Cap::Write],
+            codes: &[],
+            local: false,
+            run: |ctx| Box::pin(agent_grant(ctx)),
+        };
+        let shared = shared_with(&["routeros-conformance", "--record", &record]);
+        runtime()
+            .block_on(run_scenario(&shared, 1, &s))
+            .expect("the scenario passes");
+        let scenario_dir = dir.0.join("test__record");
+        let mut names: Vec<String> = std::fs::read_dir(&scenario_dir)
+            .expect("the scenario's record directory")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        let agents: Vec<&String> = names.iter().filter(|n| n.contains("-agent-")).collect();
+        assert!(
+            agents.iter().any(|n| n.contains("-agent-GET-")),
+            "{names:?}"
+        );
+        let mut put = None;
+        for name in &agents {
+            let text = std::fs::read_to_string(scenario_dir.join(name)).expect("readable");
+            assert!(
+                !text.contains(crate::target::SIM_AGENT.1),
+                "{name} holds the password: {text}"
+            );
+            let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(doc["client"], "agent", "{name}: {doc}");
+            assert!(
+                doc["request"]["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/rest/")),
+                "{doc}"
+            );
+            assert!(doc["response"]["status"].is_u64(), "{doc}");
+            if doc["request"]["method"] == "PUT" {
+                put = Some(doc);
+            }
+        }
+        let put = put.unwrap_or_else(|| panic!("no PUT of the agent in {names:?}"));
+        assert_eq!(put["request"]["path"], "/rest/ip/firewall/address-list");
+        assert_eq!(put["request"]["body"]["address"], "192.0.2.1");
+        assert_eq!(put["response"]["status"], 201);
+        assert_eq!(put["response"]["body"]["address"], "192.0.2.1");
     }
 
     #[test]

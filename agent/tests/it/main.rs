@@ -5,6 +5,7 @@ mod convergence;
 mod daemon;
 mod lifecycle;
 mod locking;
+mod observer;
 mod partial;
 mod support;
 mod transport;

@@ -89,6 +89,7 @@ impl Harness {
             concurrency: 1,
             interval: Duration::from_secs(60),
             control: "127.0.0.1:0".parse().unwrap(),
+            observer: None,
         };
         Harness {
             sim,
