@@ -267,18 +267,11 @@ async fn tls(State(ctx): State<Ctx>) -> Json<Value> {
 }
 
 async fn rotate(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
-    let identity = ctx
+    let sha = ctx
         .shared
-        .authority
-        .issue_current(&ctx.shared.names)
+        .rotate_certificate()
         .map_err(|e| bad(e.to_string()))?;
-    ctx.shared
-        .tls
-        .replace(identity)
-        .map_err(|e| bad(e.to_string()))?;
-    Ok(Json(
-        json!({ "leaf_sha256": sha256_hex(&ctx.shared.tls.leaf_der()) }),
-    ))
+    Ok(Json(json!({ "leaf_sha256": sha })))
 }
 
 async fn get_limits(State(ctx): State<Ctx>) -> Json<Limits> {

@@ -474,9 +474,7 @@ impl Simulator {
 
     /// Serves a new certificate from the same CA from the next handshake on; returns its SHA-256.
     pub fn rotate_certificate(&self) -> Result<String, tls::TlsError> {
-        let identity = self.shared.authority.issue_current(&self.shared.names)?;
-        self.shared.tls.replace(identity)?;
-        Ok(self.leaf_sha256())
+        self.shared.rotate_certificate()
     }
 
     /// SHA-256 fingerprint (lower-case hex) of the served leaf certificate.

@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::faults::{FaultRule, Faults};
 use crate::journal::Journal;
 use crate::model::Router;
-use crate::model::services::{Listener, ListenerConfig, Service};
+use crate::model::services::{Listener, ListenerConfig, Services};
 use crate::model::users::Policies;
 use crate::seed::{LivePorts, Seed, Snapshot};
 use crate::tls::{Authority, TlsState};
@@ -93,7 +93,7 @@ pub struct Shared {
     pub clock: Arc<Clock>,
     limits: RwLock<Limits>,
     queues: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    services: watch::Sender<Vec<Service>>,
+    services: watch::Sender<Services>,
     /// TLS settings of `www-ssl`.
     pub tls: TlsState,
     /// The CA that issued the served certificate (also issues fault certificates).
@@ -133,7 +133,7 @@ impl Shared {
         authority: Authority,
         names: Vec<String>,
     ) -> Self {
-        let services = watch::Sender::new(router.services.rows.clone());
+        let services = watch::Sender::new(router.services.clone());
         Self {
             faults: Faults::default(),
             journal: Journal::default(),
@@ -214,33 +214,27 @@ impl Shared {
 
     /// Tells the listeners about the router's current services.
     pub fn publish_services(&self) {
-        let rows = self.router().services.rows.clone();
+        let services = self.router().services.clone();
         self.services.send_if_modified(|current| {
-            let changed = *current != rows;
-            *current = rows;
+            let changed = *current != services;
+            *current = services;
             changed
         });
     }
 
     /// Follows service changes.
-    pub fn watch_services(&self) -> watch::Receiver<Vec<Service>> {
+    pub fn watch_services(&self) -> watch::Receiver<Services> {
         self.services.subscribe()
     }
 
     /// The settings of a listener as last published.
     pub fn listener_config(&self, l: Listener) -> ListenerConfig {
-        let rows = self.services.borrow();
-        crate::model::services::Services { rows: rows.clone() }.listener_config(l)
+        self.services.borrow().listener_config(l)
     }
 
     /// Open-connection counter of a listener.
     pub fn sessions(&self, l: Listener) -> &AtomicUsize {
         &self.sessions[l as usize]
-    }
-
-    /// Number of open connections on a listener.
-    pub fn open_sessions(&self, l: Listener) -> usize {
-        self.sessions(l).load(Ordering::Relaxed)
     }
 
     /// Drops every open connection.
@@ -354,6 +348,13 @@ impl Shared {
             me.down.store(false, Ordering::SeqCst);
             me.availability_changed();
         });
+    }
+
+    /// Serves a new certificate from the same CA from the next handshake on; returns its SHA-256.
+    pub fn rotate_certificate(&self) -> Result<String, crate::tls::TlsError> {
+        let identity = self.authority.issue_current(&self.names)?;
+        self.tls.replace(identity)?;
+        Ok(crate::tls::sha256_hex(&self.tls.leaf_der()))
     }
 
     /// Whether the router is in a reboot's downtime.

@@ -101,7 +101,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// The service table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Services {
     /// Rows in id order.
     pub rows: Vec<Service>,

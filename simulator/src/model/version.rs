@@ -18,7 +18,6 @@
 //! A `.proplist` in a `POST .../print` body returns only the keys listed, without `.id` unless
 //! asked for, on every version (MikroTik manual, REST API page).
 
-use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
@@ -80,18 +79,6 @@ impl Version {
     /// The value of `version` in `/system/resource`, such as `7.23.7 (long-term)`.
     pub fn resource_string(&self) -> String {
         format!("{self} ({})", self.channel)
-    }
-
-    /// Compares release numbers (a pre-release sorts before its release).
-    pub fn cmp_release(&self, other: &Version) -> Ordering {
-        self.numbers.cmp(&other.numbers).then_with(|| {
-            match (self.pre.is_empty(), other.pre.is_empty()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Greater,
-                (false, true) => Ordering::Less,
-                (false, false) => self.pre.cmp(&other.pre),
-            }
-        })
     }
 }
 
@@ -205,6 +192,5 @@ mod tests {
         assert!(!v("7.8").rest_on_www());
         assert_eq!(v("7.23.7").service_address_key(), "address");
         assert_eq!(v("7.24rc1").service_address_key(), "available-from");
-        assert_eq!(v("7.24rc1").cmp_release(&v("7.24")), Ordering::Less);
     }
 }
