@@ -32,7 +32,10 @@ const BIG: u32 = 10_000;
 
 fn config(sim: &Simulator, ca: std::path::PathBuf, concurrency: usize) -> Config {
     Config {
-        url: sim.https_url(),
+        url: sim
+            .https_url()
+            .parse()
+            .expect("the simulator's URL is valid"),
         username: simulator::DEFAULT_USER.into(),
         password: Secret::new(simulator::DEFAULT_PASSWORD),
         tls: TlsMode::CaFile(ca),
@@ -45,7 +48,6 @@ fn config(sim: &Simulator, ca: std::path::PathBuf, concurrency: usize) -> Config
         concurrency,
         interval: Duration::from_secs(60),
         control: "127.0.0.1:0".parse().expect("valid"),
-        observer: None,
     }
 }
 

@@ -6,7 +6,8 @@
 //! `Session closed`. So classification looks at the status **and** the `detail` of the error body,
 //! and at which operation was attempted (a 404 on DELETE means "already gone", on
 //! `/rest/system/resource` it means "this is not a RouterOS REST API"). Both functions here are pure
-//! and exhaustive; the network module only gathers the facts ([`Transport`], [`Reply`]).
+//! and exhaustive; the network module only gathers the facts ([`Reply`], and the transport errors that
+//! [`transport`] names and classifies).
 //!
 //! RouterOS itself answers every error with a JSON envelope (`{"error":N,"message":..,"detail":..}`),
 //! so an HTML page is never the router's REST API talking: it is a proxy, some other web server, or
@@ -21,6 +22,10 @@
 
 use crate::error::Code;
 
+pub mod transport;
+
+pub use transport::{Transport, classify_transport};
+
 /// What the agent was doing, which decides what some statuses mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -34,44 +39,6 @@ pub enum Operation {
     UpdateEntry,
     /// `DELETE` of an entry.
     RemoveEntry,
-}
-
-/// How a request failed below HTTP, as the network module determined it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    /// The TCP connection was refused.
-    Refused,
-    /// Host or network unreachable.
-    Unreachable,
-    /// The host name did not resolve.
-    NameResolution,
-    /// A connect, handshake or response time limit passed.
-    Timeout,
-    /// Certificate verification failed (including a pin mismatch).
-    Certificate,
-    /// TLS failed otherwise: alert, no common version or cipher, not TLS at all.
-    Handshake,
-    /// The connection was reset or closed before a complete response.
-    Reset,
-    /// The server's reply is not HTTP at all (hyper: `invalid HTTP version parsed`): with an
-    /// `http://` URL this is a TLS service answering with a TLS alert.
-    NotHttp,
-    /// The connection could not be opened for another reason.
-    ConnectOther,
-}
-
-/// The code of a transport failure.
-pub fn classify_transport(failure: Transport) -> Code {
-    match failure {
-        Transport::Refused | Transport::Unreachable | Transport::ConnectOther => {
-            Code::ConnectionRefused
-        }
-        Transport::NameResolution => Code::NameResolutionFailed,
-        Transport::Timeout => Code::TimedOut,
-        Transport::Certificate => Code::CertificateNotTrusted,
-        Transport::Handshake | Transport::NotHttp => Code::TlsHandshakeFailed,
-        Transport::Reset => Code::ConnectionReset,
-    }
 }
 
 /// A complete HTTP reply.
@@ -253,6 +220,48 @@ pub fn classify_reply(op: Operation, reply: &Reply<'_>) -> Verdict {
     }
 }
 
+/// A reply the operation cannot use: its code, and whether another attempt may do better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejected {
+    /// The failure's code.
+    pub code: Code,
+    /// Whether to try again: for a transient code, and for JSON cut short (208400), which the next
+    /// attempt may get whole; never for a well-formed HTML or text page, which would come back the
+    /// same every time.
+    pub retry: bool,
+    /// The reply was a success by its status, complete by HTTP's framing, and yet its JSON stops
+    /// before its value is complete (a proxy or a router under memory pressure cut it).
+    pub cut_short: bool,
+}
+
+/// What the client does with a complete reply to `op`: use it ([`Verdict`]), or fail with a code.
+pub fn judge(op: Operation, reply: &Reply<'_>) -> Result<Verdict, Rejected> {
+    let cut = cut_short(reply.body);
+    match classify_reply(op, reply) {
+        Verdict::Failure(code) => Err(Rejected {
+            code,
+            retry: code.is_transient() || (code == Code::NotJson && cut),
+            cut_short: false,
+        }),
+        _ if cut => Err(Rejected {
+            code: Code::NotJson,
+            retry: true,
+            cut_short: true,
+        }),
+        verdict => Ok(verdict),
+    }
+}
+
+/// Whether a body starts as JSON and ends before its value is complete. An empty body does not
+/// count: a server that meant to send nothing will send nothing again.
+fn cut_short(body: &[u8]) -> bool {
+    let starts_as_json = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['));
+    starts_as_json && serde_json::from_slice::<serde_json::Value>(body).is_err_and(|e| e.is_eof())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,23 +291,6 @@ mod tests {
 
     fn fail(code: Code) -> Verdict {
         Verdict::Failure(code)
-    }
-
-    #[test]
-    fn transport_failures() {
-        for (t, code) in [
-            (Transport::Refused, Code::ConnectionRefused),
-            (Transport::Unreachable, Code::ConnectionRefused),
-            (Transport::ConnectOther, Code::ConnectionRefused),
-            (Transport::NameResolution, Code::NameResolutionFailed),
-            (Transport::Timeout, Code::TimedOut),
-            (Transport::Certificate, Code::CertificateNotTrusted),
-            (Transport::Handshake, Code::TlsHandshakeFailed),
-            (Transport::NotHttp, Code::TlsHandshakeFailed),
-            (Transport::Reset, Code::ConnectionReset),
-        ] {
-            assert_eq!(classify_transport(t), code, "{t:?}");
-        }
     }
 
     #[test]
@@ -645,5 +637,53 @@ mod tests {
         );
         assert_eq!(router_detail(br#"{"error":401}"#), None);
         assert_eq!(router_detail(b"<html>"), None);
+    }
+
+    #[test]
+    fn only_json_that_stops_early_is_cut_short() {
+        for (body, cut) in [
+            (&b"{\"version\":"[..], true),
+            (b"  [{\".id\":\"*1\"", true),
+            (b"[", true),
+            (b"{\"a\":\"unterminated", true),
+            (b"", false),
+            (b"   ", false),
+            (b"{not json", false),
+            (b"[1,]", false),
+            (b"{}", false),
+            (b"<!DOCTYPE html><html><body>login</body></html>", false),
+            (b"<html><body>login", false),
+            (b"Forbidden", false),
+        ] {
+            assert_eq!(cut_short(body), cut, "{:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn judged_for_the_client() {
+        let judged = |status, body: &str| {
+            judge(
+                ReadList,
+                &Reply {
+                    status,
+                    content_type: JSON,
+                    body: body.as_bytes(),
+                },
+            )
+        };
+        assert_eq!(judged(200, "[]"), Ok(Verdict::Success));
+        let cut = Rejected {
+            code: Code::NotJson,
+            retry: true,
+            cut_short: true,
+        };
+        assert_eq!(judged(200, r#"[{".id":"*1""#), Err(cut));
+        let internal = judged(500, r#"{"error":500,"message":"Internal Server Error"}"#);
+        assert_eq!(
+            internal.map_err(|r| (r.code, r.retry, r.cut_short)),
+            Err((Code::RouterInternalError, true, false))
+        );
+        let page = judged(400, "<html><body>no</body></html>").unwrap_err();
+        assert!(!page.retry && !page.cut_short, "{page:?}");
     }
 }

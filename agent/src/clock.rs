@@ -25,6 +25,18 @@ impl Time {
         )
     }
 
+    /// The time as RFC 3339 in UTC, e.g. `2025-01-02T03:04:05.678Z` (the milliseconds as a number
+    /// when the time is beyond what RFC 3339 can show).
+    pub fn rfc3339(self) -> String {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .ok()
+            .and_then(|d| {
+                d.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_else(|| self.0.to_string())
+    }
+
     /// How long from `earlier` to `self`; zero when `earlier` is later.
     pub fn since(self, earlier: Time) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0))
@@ -89,5 +101,10 @@ mod tests {
         assert_eq!(Time(3_000).since(Time(1_000)), Duration::from_secs(2));
         assert_eq!(Time(1_000).since(Time(3_000)), Duration::ZERO);
         assert_eq!(Time(1).plus(Duration::from_millis(5)), Time(6));
+        assert_eq!(
+            Time(1_735_787_045_678).rfc3339(),
+            "2025-01-02T03:04:05.678Z"
+        );
+        assert_eq!(Time(0).rfc3339(), "1970-01-01T00:00:00Z");
     }
 }

@@ -12,6 +12,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rustls::pki_types::ServerName;
+
 use crate::duration;
 
 /// The environment variable that carries the password.
@@ -144,10 +146,10 @@ pub struct FileConfig {
 pub struct ConfigError(pub String);
 
 /// The merged configuration.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The router's base URL without `/rest` and without a trailing slash, e.g. `https://192.0.2.1:8443`.
-    pub url: String,
+    pub url: RouterUrl,
     /// The service user.
     pub username: String,
     /// Its password.
@@ -172,31 +174,6 @@ pub struct Config {
     pub interval: Duration,
     /// Daemon control API address.
     pub control: SocketAddr,
-    /// Shown every request the agent's client sends (see [`crate::net::Observer`]). Never read
-    /// from the file, the environment or a flag: only a program embedding the agent sets it (the
-    /// conformance suite's `--record`). `None` from [`Config::resolve`].
-    pub observer: Option<crate::net::Observer>,
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("url", &self.url)
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .field("tls", &self.tls)
-            .field("list_v4", &self.list_v4)
-            .field("list_v6", &self.list_v6)
-            .field("tag", &self.tag)
-            .field("state", &self.state)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("concurrency", &self.concurrency)
-            .field("interval", &self.interval)
-            .field("control", &self.control)
-            .field("observer", &self.observer.as_ref().map(|_| ".."))
-            .finish()
-    }
 }
 
 /// Defaults, documented in the README.
@@ -330,30 +307,122 @@ pub fn parse_pin(text: &str) -> Result<[u8; 32], ConfigError> {
     Ok(out)
 }
 
-/// Checks a router URL and returns it without a trailing `/` or `/rest`.
+/// A router's base URL, checked and parsed once: `https://host[:port]` (or `http://` for testing),
+/// without credentials, path, query or fragment. A URL that does not parse is a configuration error,
+/// found before anything is sent. It shows (and [`RouterUrl::as_str`] gives) the URL without a
+/// trailing `/` or `/rest`, e.g. `https://192.0.2.1:8443`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterUrl {
+    /// The URL's canonical text, without the trailing `/` the `url` crate writes for an empty path.
+    text: String,
+    /// The host as it is connected to: a name, or an IP address without IPv6 brackets.
+    host: String,
+    /// The port, the scheme's own when the URL names none.
+    port: u16,
+    /// For `https://`: the host as the name TLS verifies.
+    server_name: Option<ServerName<'static>>,
+}
+
+impl RouterUrl {
+    /// Checks a router URL as people write it (a trailing `/` or `/rest` is allowed and dropped).
+    pub fn parse(text: &str) -> Result<RouterUrl, ConfigError> {
+        let t = text.trim().trim_end_matches('/');
+        let t = t.strip_suffix("/rest").unwrap_or(t);
+        let (scheme, rest) = t
+            .split_once("://")
+            .ok_or_else(|| err(format!("URL `{t}` has no scheme; use https://host[:port]")))?;
+        if scheme != "https" && scheme != "http" {
+            return Err(err(format!(
+                "URL scheme `{scheme}` is not https (or http for testing)"
+            )));
+        }
+        if rest.is_empty() || rest.contains('/') || rest.contains('?') || rest.contains('#') {
+            return Err(err(format!(
+                "URL `{t}` must be https://host[:port] without a path"
+            )));
+        }
+        // Credentials in the URL would end up in logs and error messages; they belong in the password.
+        if rest.contains('@') {
+            return Err(err(
+                "the URL must not contain credentials; use --username and ROUTEROS_PASSWORD or --password-file",
+            ));
+        }
+        let url = url::Url::parse(t).map_err(|e| err(format!("URL `{t}` is not valid: {e}")))?;
+        let host = match url.host() {
+            Some(url::Host::Domain(name)) => name.to_owned(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(err(format!("URL `{t}` has no host"))),
+        };
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| err(format!("URL `{t}` has no port")))?;
+        let server_name = if scheme == "https" {
+            Some(ServerName::try_from(host.clone()).map_err(|e| {
+                err(format!(
+                    "URL `{t}`: `{host}` is not a valid TLS server name: {e}"
+                ))
+            })?)
+        } else {
+            None
+        };
+        Ok(RouterUrl {
+            text: url.as_str().trim_end_matches('/').to_owned(),
+            host,
+            port,
+            server_name,
+        })
+    }
+
+    /// The URL, e.g. `https://192.0.2.1:8443`.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether requests go over TLS.
+    pub fn is_https(&self) -> bool {
+        self.server_name.is_some()
+    }
+
+    /// The host to connect to (an IPv6 address without brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port to connect to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The name the router's certificate is verified for (`https://` URLs only).
+    pub fn server_name(&self) -> Option<ServerName<'static>> {
+        self.server_name.clone()
+    }
+}
+
+impl fmt::Display for RouterUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::str::FromStr for RouterUrl {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RouterUrl::parse(s)
+    }
+}
+
+impl PartialEq<&str> for RouterUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+/// Checks a router URL and returns it without a trailing `/` or `/rest` (see [`RouterUrl`]).
 pub fn normalise_url(text: &str) -> Result<String, ConfigError> {
-    let t = text.trim().trim_end_matches('/');
-    let t = t.strip_suffix("/rest").unwrap_or(t);
-    let (scheme, rest) = t
-        .split_once("://")
-        .ok_or_else(|| err(format!("URL `{t}` has no scheme; use https://host[:port]")))?;
-    if scheme != "https" && scheme != "http" {
-        return Err(err(format!(
-            "URL scheme `{scheme}` is not https (or http for testing)"
-        )));
-    }
-    if rest.is_empty() || rest.contains('/') || rest.contains('?') || rest.contains('#') {
-        return Err(err(format!(
-            "URL `{t}` must be https://host[:port] without a path"
-        )));
-    }
-    // Credentials in the URL would end up in logs and error messages; they belong in the password.
-    if rest.contains('@') {
-        return Err(err(
-            "the URL must not contain credentials; use --username and ROUTEROS_PASSWORD or --password-file",
-        ));
-    }
-    Ok(format!("{scheme}://{rest}"))
+    RouterUrl::parse(text).map(|u| u.text)
 }
 
 fn duration_of(name: &str, text: &str) -> Result<Duration, ConfigError> {
@@ -400,7 +469,7 @@ impl Config {
             .clone()
             .or_else(|| file.url.clone())
             .ok_or_else(|| err("no router URL: give --url or set ROUTEROS_URL"))?;
-        let url = normalise_url(&url)?;
+        let url = RouterUrl::parse(&url)?;
         let username = args
             .username
             .clone()
@@ -508,7 +577,6 @@ impl Config {
             concurrency,
             interval,
             control,
-            observer: None,
         })
     }
 
@@ -526,7 +594,6 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::TempDir;
 
     fn args(url: &str) -> GlobalArgs {
         GlobalArgs {
@@ -608,7 +675,7 @@ mod tests {
     #[test]
     fn file_errors_give_the_position_and_never_the_text() {
         let secret = "hunter2-SECRET";
-        let dir = TempDir::new();
+        let dir = tempfile::tempdir().unwrap();
         for (text, at) in [
             // The key the password must never be given as.
             (
@@ -624,7 +691,7 @@ mod tests {
             (format!("list = \"{secret}"), "line 1"),
             (format!("tag = '{secret}'\ntag = 'x'"), "line 2"),
         ] {
-            let path = dir.0.join("agent.toml");
+            let path = dir.path().join("agent.toml");
             std::fs::write(&path, &text).unwrap();
             let e = read_file(&path).unwrap_err().to_string();
             assert!(!e.contains("hunter2"), "{text:?}: {e}");
@@ -725,9 +792,42 @@ mod tests {
     }
 
     #[test]
+    fn malformed_urls_are_configuration_errors() {
+        for (url, says) in [
+            ("https://r:99999", "https://r:99999` is not valid"),
+            ("https://exa mple.org", "https://exa mple.org` is not valid"),
+            ("https://[::1", "https://[::1` is not valid"),
+            ("http://r:port", "http://r:port` is not valid"),
+        ] {
+            let e = resolve(&args(url), &FileConfig::default()).unwrap_err();
+            assert!(
+                e.to_string().starts_with("configuration: URL `"),
+                "{url}: {e}"
+            );
+            assert!(e.to_string().contains(says), "{url}: {e}");
+        }
+        // Parsed once: the host and port the probes connect to, the name TLS verifies.
+        let u = RouterUrl::parse("https://[2001:DB8::1]:8443/rest/").unwrap();
+        assert_eq!(u, "https://[2001:db8::1]:8443");
+        assert_eq!(
+            (u.host(), u.port(), u.is_https()),
+            ("2001:db8::1", 8443, true)
+        );
+        let u = RouterUrl::parse("http://Router.example").unwrap();
+        assert_eq!(
+            (u.as_str(), u.port(), u.is_https()),
+            ("http://router.example", 80, false)
+        );
+        assert_eq!(
+            normalise_url("https://r.example:443/").unwrap(),
+            "https://r.example"
+        );
+    }
+
+    #[test]
     fn password_file_first_line_and_never_shown() {
-        let dir = TempDir::new();
-        let path = dir.0.join("pw");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
         std::fs::write(&path, "file-secret\n").unwrap();
         let c = resolve(
             &GlobalArgs {
@@ -746,7 +846,7 @@ mod tests {
         let c = resolve(&args("https://r"), &FileConfig::default()).unwrap();
         assert!(!format!("{c:?}").contains("s3cret-pw"));
         let missing = GlobalArgs {
-            password_file: Some(dir.0.join("nope")),
+            password_file: Some(dir.path().join("nope")),
             ..args("https://r")
         };
         let e = resolve(&missing, &FileConfig::default())

@@ -6,11 +6,11 @@
 //! granted, refreshes it when a later grant arrives, and removes it when the last grant for the address
 //! is revoked or expires. Every failure carries one stable code ([`error::Code`]).
 //!
-//! Code map: [`error`] and [`classify`] hold the codes and the one classification of replies;
-//! [`address`], [`duration`], [`wire`] and [`plan`] are pure; [`store`] keeps grants on disk;
-//! [`config`] merges file, environment and flags; [`net`] is the only module that talks to the
-//! router; [`reconcile`] executes plans through it; [`commands`] and [`daemon`] are what the
-//! `routeros-agent` binary runs.
+//! Code map: [`error`] and [`classify`] hold the codes and the one classification of replies and
+//! transport failures; [`address`], [`duration`], [`wire`] and [`plan`] are pure; [`store`] keeps
+//! grants on disk; [`config`] merges file, environment and flags; [`net`] is the only module that
+//! talks to the router; [`reconcile`] executes plans through it; [`request`] reads and shows grants
+//! for both front ends; [`commands`] and [`daemon`] are what the `routeros-agent` binary runs.
 
 pub mod address;
 pub mod classify;
@@ -23,6 +23,7 @@ pub mod error;
 pub mod net;
 pub mod plan;
 pub mod reconcile;
+pub mod request;
 pub mod store;
 pub mod wire;
 

@@ -424,33 +424,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A fresh directory under the system's temporary directory, removed on drop.
-    #[derive(Debug)]
-    pub(crate) struct TempDir(pub PathBuf);
-
-    impl TempDir {
-        pub(crate) fn new() -> Self {
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let p = std::env::temp_dir().join(format!(
-                "agent-test-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::SeqCst)
-            ));
-            let _ = fs::remove_dir_all(&p);
-            fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn g(a: &str, user: &str, expires: u64) -> Grant {
         Grant {
@@ -462,8 +437,8 @@ pub(crate) mod tests {
 
     #[test]
     fn missing_file_is_empty_and_changes_survive_reopening() {
-        let dir = TempDir::new();
-        let path = dir.0.join("sub/grants.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/grants.json");
         let mut s = GrantStore::open(&path).unwrap();
         assert!(s.grants().is_empty());
         s.grant(g("192.0.2.1", "ann", 10)).unwrap();
@@ -486,7 +461,7 @@ pub(crate) mod tests {
         drop(s);
         assert!(GrantStore::open(&path).unwrap().grants().is_empty());
         // No temporary file is left behind; the lock file stays, empty once nobody holds it.
-        let mut names: Vec<_> = fs::read_dir(dir.0.join("sub"))
+        let mut names: Vec<_> = fs::read_dir(dir.path().join("sub"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
@@ -499,15 +474,15 @@ pub(crate) mod tests {
             ]
         );
         assert_eq!(
-            fs::read_to_string(dir.0.join("sub/grants.json.lock")).unwrap(),
+            fs::read_to_string(dir.path().join("sub/grants.json.lock")).unwrap(),
             ""
         );
     }
 
     #[test]
     fn a_second_handle_waits_for_the_first_and_sees_its_changes() {
-        let dir = TempDir::new();
-        let path = dir.0.join("grants.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.json");
         let mut first = GrantStore::open(&path).unwrap();
         assert_eq!(
             fs::read_to_string(lock_path(&path)).unwrap(),
@@ -533,8 +508,8 @@ pub(crate) mod tests {
 
     #[test]
     fn a_command_gives_up_after_its_wait_naming_the_holder() {
-        let dir = TempDir::new();
-        let path = dir.0.join("grants.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.json");
         let _held = GrantStore::open(&path).unwrap();
         let started = Instant::now();
         let err =
@@ -550,8 +525,8 @@ pub(crate) mod tests {
 
     #[test]
     fn a_daemon_holder_sends_commands_to_its_control_api_at_once() {
-        let dir = TempDir::new();
-        let path = dir.0.join("grants.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.json");
         let control: SocketAddr = "127.0.0.1:7999".parse().unwrap();
         let daemon =
             GrantStore::open_locked(&path, Holder::Daemon { control }, Duration::ZERO).unwrap();
@@ -579,8 +554,8 @@ pub(crate) mod tests {
 
     #[test]
     fn damaged_files_are_errors_not_resets() {
-        let dir = TempDir::new();
-        let path = dir.0.join("grants.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.json");
         for bad in [
             "",
             "{",
@@ -599,8 +574,8 @@ pub(crate) mod tests {
 
     #[test]
     fn a_failed_write_keeps_the_previous_state() {
-        let dir = TempDir::new();
-        let path = dir.0.join("grants.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.json");
         let mut s = GrantStore::open(&path).unwrap();
         s.grant(g("192.0.2.1", "ann", 10)).unwrap();
         // Make the target a directory: the rename fails and memory must not run ahead of disk.

@@ -1,6 +1,6 @@
 //! Driving the agent under test the way its binary does, with a clock the suite moves.
 //!
-//! Every call goes through `agent::commands::run_command`, the same function the `routeros-agent`
+//! Every call goes through `agent::commands::run_observed`, the same function the `routeros-agent`
 //! binary calls, so the scenarios exercise the agent's real configuration, TLS set-up, retries,
 //! classification, grant store on disk and reconcile; only the clock is a `ManualClock` that the
 //! suite moves in step with the simulator's clock. With `--record`, the agent's client is given the
@@ -30,6 +30,8 @@ pub struct Agent {
     pub config: Config,
     /// The agent's clock.
     pub clock: ManualClock,
+    /// With `--record`, the recorder its client shows every exchange to.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 /// The outcome of one command.
@@ -119,7 +121,7 @@ impl Agent {
         let now = SystemClock.now();
         Agent {
             config: Config {
-                url: ctx.live.url.clone(),
+                url: ctx.live.url.parse().expect("the target's URL was checked"),
                 username: ctx.live.agent.user.clone(),
                 password: Secret::new(ctx.live.agent.password.clone()),
                 tls: ctx.tls.clone(),
@@ -132,9 +134,9 @@ impl Agent {
                 concurrency: 1,
                 interval: Duration::from_secs(60),
                 control: "127.0.0.1:0".parse().expect("valid address"),
-                observer: ctx.rest.recorder().map(Recorder::agent_observer),
             },
             clock: ManualClock::new(now),
+            recorder: ctx.rest.recorder().cloned(),
         }
     }
 
@@ -147,7 +149,7 @@ impl Agent {
 
     /// The same agent with another URL.
     pub fn with_url(mut self, url: &str) -> Agent {
-        self.config.url = url.trim_end_matches('/').to_owned();
+        self.config.url = url.parse().expect("a valid URL");
         self
     }
 
@@ -176,7 +178,8 @@ impl Agent {
 
     async fn run(&self, what: String, command: Command) -> Run {
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
-        let output = agent::commands::run_command(command, &self.config, clock).await;
+        let observer = self.recorder.as_ref().map(Recorder::agent_observer);
+        let output = agent::commands::run_observed(command, &self.config, clock, observer).await;
         Run { what, output }
     }
 

@@ -15,7 +15,7 @@ fn command(h: &Harness, password: &str, args: &[&str]) -> tokio::process::Comman
     };
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"));
     cmd.env_clear()
-        .env("ROUTEROS_URL", &h.config.url)
+        .env("ROUTEROS_URL", h.config.url.as_str())
         .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
         .env("ROUTEROS_PASSWORD", password)
         .arg("--ca-file")
@@ -243,7 +243,7 @@ async fn help_names_the_password_variable_and_the_exit_statuses() {
 async fn a_secret_in_the_config_file_never_shows_in_the_error() {
     let h = Harness::start().await;
     let secret = "hunter2-SECRET";
-    let dir = crate::support::TempDir::new();
+    let dir = tempfile::tempdir().unwrap();
     // A `password` key, a password file given as --config by mistake, and a secret as a value of the
     // wrong type: none of them may echo the file's text.
     let files = [
@@ -256,7 +256,7 @@ async fn a_secret_in_the_config_file_never_shows_in_the_error() {
         ("unknown.toml", format!("{secret} = 1\n")),
     ];
     for (name, body) in files {
-        let path = dir.0.join(name);
+        let path = dir.path().join(name);
         std::fs::write(&path, body).unwrap();
         let path = path.to_str().unwrap().to_owned();
         for json_flag in [false, true] {

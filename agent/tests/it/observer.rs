@@ -1,6 +1,6 @@
-//! The client's observer (`Config::observer`): it is shown every attempt of every request the
-//! agent sends, with method, path, bodies and status or transport failure, and never the
-//! credentials; a command run as the binary runs it carries the observer from its configuration.
+//! The client's observer (`RouterClient::with_observer`): it is shown every attempt of every request
+//! the agent sends, with method, path, bodies and status or transport failure, and never the
+//! credentials; a command run as the binary runs it (`run_observed`) gives it to its client.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,11 +22,11 @@ fn keeper() -> (Observer, Arc<Mutex<Vec<Exchange>>>) {
 async fn a_command_shows_every_request_to_the_observer_without_the_password() {
     let mut h = Harness::start().await;
     let (observer, seen) = keeper();
-    h.config.observer = Some(observer);
+    h.observer = Some(observer);
     assert!(
-        format!("{:?}", h.config).contains("observer: Some(\"..\")"),
+        format!("{:?}", h.client()).contains("observer: Some(\"..\")"),
         "{:?}",
-        h.config
+        h.client()
     );
     let mark = h.sim.journal_mark();
     let out = h.grant("192.0.2.10", "alice", "1h").await;
@@ -68,7 +68,7 @@ async fn a_command_shows_every_request_to_the_observer_without_the_password() {
 async fn every_attempt_and_every_transport_failure_is_shown() {
     let mut h = Harness::start().await;
     let (observer, seen) = keeper();
-    h.config.observer = Some(observer);
+    h.observer = Some(observer);
     let retries = RetryPolicy {
         attempts: 3,
         base: Duration::from_millis(1),
@@ -83,8 +83,8 @@ async fn every_attempt_and_every_transport_failure_is_shown() {
             body: r#"[{".id":"*1","list":"#.into(),
         }))
         .unwrap();
-    let e = RouterClient::new(&h.config)
-        .unwrap()
+    let e = h
+        .client()
         .with_retry(retries)
         .rows(Family::V4, LIST)
         .await
@@ -110,9 +110,10 @@ async fn every_attempt_and_every_transport_failure_is_shown() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let mut config = h.config.clone();
-    config.url = format!("https://{addr}");
+    config.url = format!("https://{addr}").parse().unwrap();
     let e = RouterClient::new(&config)
         .unwrap()
+        .with_observer(h.observer.clone())
         .with_retry(RetryPolicy::none())
         .resource()
         .await

@@ -5,52 +5,28 @@
 //! The simulator's clock is frozen and the agent gets a manual clock set to the same wall time, so
 //! expiry tests move both clocks together instead of sleeping.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use agent::clock::{Clock, ManualClock, Time};
-use agent::commands::{Command, Output, run_command};
+use agent::commands::{Command, Output, run_observed};
 use agent::config::{Config, Secret, TlsMode};
-use agent::net::RouterClient;
+use agent::net::{Observer, RouterClient};
 use simulator::{Family, JournalFilter, Simulator};
 
 pub const LIST: &str = "agent-test";
 pub const LIST6: &str = "agent-test6";
 pub const TAG: &str = "routeros-agent";
 
-/// A directory under the system's temporary directory, removed on drop.
-#[derive(Debug)]
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "agent-it-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A running simulator and an agent configured for it.
 pub struct Harness {
     pub sim: Simulator,
     /// Holds the grant store and the CA file until the test ends.
-    pub _dir: TempDir,
+    pub _dir: tempfile::TempDir,
     pub config: Config,
     pub clock: ManualClock,
+    /// Shown every request of the agent's client, when a test sets it.
+    pub observer: Option<Observer>,
 }
 
 /// An entry as the simulator holds it.
@@ -71,31 +47,31 @@ impl Harness {
             .await
             .expect("simulator starts");
         sim.clock().freeze();
-        let dir = TempDir::new();
-        let ca = dir.0.join("ca.pem");
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, sim.ca_pem()).unwrap();
         let wall = sim.clock().reading().wall_ms;
         let config = Config {
-            url: sim.https_url(),
+            url: sim.https_url().parse().unwrap(),
             username: simulator::DEFAULT_USER.into(),
             password: Secret::new(simulator::DEFAULT_PASSWORD),
             tls: TlsMode::CaFile(ca),
             list_v4: LIST.into(),
             list_v6: LIST6.into(),
             tag: TAG.into(),
-            state: dir.0.join("grants.json"),
+            state: dir.path().join("grants.json"),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             concurrency: 1,
             interval: Duration::from_secs(60),
             control: "127.0.0.1:0".parse().unwrap(),
-            observer: None,
         };
         Harness {
             sim,
             _dir: dir,
             config,
             clock: ManualClock::new(Time(wall as u64)),
+            observer: None,
         }
     }
 
@@ -110,12 +86,14 @@ impl Harness {
     }
 
     pub fn client(&self) -> RouterClient {
-        RouterClient::new(&self.config).expect("client")
+        RouterClient::new(&self.config)
+            .expect("client")
+            .with_observer(self.observer.clone())
     }
 
     /// Runs a command as the binary would, with the manual clock.
     pub async fn run(&self, command: Command) -> Output {
-        run_command(command, &self.config, self.clock()).await
+        run_observed(command, &self.config, self.clock(), self.observer.clone()).await
     }
 
     pub async fn grant(&self, address: &str, user: &str, duration: &str) -> Output {

@@ -117,7 +117,7 @@ async fn closed_port_is_208000() {
         .local_addr()
         .unwrap()
         .port();
-    h.config.url = format!("https://127.0.0.1:{port}");
+    h.config.url = format!("https://127.0.0.1:{port}").parse().unwrap();
     let out = h.run(Command::Validate { write_check: false }).await;
     assert_status(&out, exit::FAILED);
     assert_eq!(results(&out)[0], "failed");
@@ -135,7 +135,7 @@ async fn closed_port_is_208000() {
 async fn plain_http_on_the_tls_port_is_208006() {
     let mut h = Harness::start().await;
     let http = h.sim.http_url().expect("the simulator serves plain HTTP");
-    h.config.url = http.replacen("http://", "https://", 1);
+    h.config.url = http.replacen("http://", "https://", 1).parse().unwrap();
     let out = h.run(Command::Validate { write_check: false }).await;
     assert_status(&out, exit::FAILED);
     assert_eq!(out.json["error"]["code"], 208006, "{}", out.text);
@@ -151,7 +151,7 @@ async fn plain_http_on_the_tls_port_is_208006() {
 #[tokio::test]
 async fn plain_http_works_when_asked_for() {
     let mut h = Harness::start().await;
-    h.config.url = h.sim.http_url().unwrap();
+    h.config.url = h.sim.http_url().unwrap().parse().unwrap();
     let out = h.run(Command::Validate { write_check: false }).await;
     assert_status(&out, exit::OK);
     assert!(out.text.contains("plain HTTP"), "{}", out.text);

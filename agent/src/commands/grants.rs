@@ -1,0 +1,322 @@
+//! The commands that work on the grant store: `grant`, `revoke` and `sync` (which hold the store's
+//! lock for the whole command, reconcile included) and `list` (which only reads it).
+//!
+//! Each returns its own output type ([`Granted`], [`Revoked`], [`Synced`], [`Listing`]), rendered
+//! as text and JSON by [`Render`].
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::address::Address;
+use crate::clock::Time;
+use crate::config::Config;
+use crate::duration;
+use crate::error::Error;
+use crate::net::RouterClient;
+use crate::plan::{self, Grant, Row};
+use crate::reconcile::{Reconciler, Report};
+use crate::request::{self, Refusal, grant_json};
+use crate::store::{GrantStore, Holder};
+
+use super::exit;
+use super::output::{Failure, Reconciled, Render};
+
+/// What `grant` did: the grant stored, then the reconcile.
+#[derive(Debug, Clone)]
+pub struct Granted {
+    /// The grant as stored.
+    pub grant: Grant,
+    /// Its duration as asked.
+    pub duration: Duration,
+    /// When it was given.
+    pub now: Time,
+    /// What the reconcile did.
+    pub router: Reconciled,
+}
+
+impl Render for Granted {
+    fn text(&self) -> String {
+        let g = &self.grant;
+        let mut text = format!(
+            "granted {} to {} until {} ({})\n",
+            g.address,
+            g.user,
+            g.expires.rfc3339(),
+            duration::format(self.duration)
+        );
+        self.router.write_text(&mut text);
+        text
+    }
+
+    fn json(&self) -> Value {
+        let mut doc = json!({ "grant": grant_json(&self.grant, self.now) });
+        self.router.write_json(&mut doc);
+        doc
+    }
+
+    fn status(&self) -> u8 {
+        self.router.status()
+    }
+}
+
+/// What `revoke` did: whether the grant existed, then the reconcile.
+#[derive(Debug, Clone)]
+pub struct Revoked {
+    /// The address of the grant.
+    pub address: Address,
+    /// Whose grant.
+    pub user: String,
+    /// Whether there was such a grant.
+    pub existed: bool,
+    /// What the reconcile did.
+    pub router: Reconciled,
+}
+
+impl Render for Revoked {
+    fn text(&self) -> String {
+        let (user, address) = (&self.user, &self.address);
+        let mut text = if self.existed {
+            format!("revoked {user}'s grant for {address}\n")
+        } else {
+            format!("{user} had no grant for {address}; reconciling anyway\n")
+        };
+        self.router.write_text(&mut text);
+        text
+    }
+
+    fn json(&self) -> Value {
+        let mut doc =
+            json!({ "revoked": self.existed, "address": self.address, "user": self.user });
+        self.router.write_json(&mut doc);
+        doc
+    }
+
+    fn status(&self) -> u8 {
+        self.router.status()
+    }
+}
+
+/// What `sync` did: how many grants are live, then the reconcile.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    /// Live grants.
+    pub live: usize,
+    /// What the reconcile did.
+    pub router: Reconciled,
+}
+
+impl Render for Synced {
+    fn text(&self) -> String {
+        let mut text = format!("{} live grants\n", self.live);
+        self.router.write_text(&mut text);
+        text
+    }
+
+    fn json(&self) -> Value {
+        let mut doc = json!({});
+        self.router.write_json(&mut doc);
+        doc
+    }
+
+    fn status(&self) -> u8 {
+        self.router.status()
+    }
+}
+
+/// What `list` found: the live grants, and the entries the agent owns with the conflicts (208105),
+/// or why the router could not be read.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// When the list was taken.
+    pub now: Time,
+    /// The live grants.
+    pub grants: Vec<Grant>,
+    /// The owned entries and the conflicts as errors, or the read's failure.
+    pub router: Result<(Vec<Row>, Vec<Error>), Error>,
+}
+
+impl Render for Listing {
+    fn text(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(text, "grants ({}):", self.grants.len());
+        for g in &self.grants {
+            let left = duration::format(Duration::from_secs(g.expires.since(self.now).as_secs()));
+            let _ = writeln!(
+                text,
+                "  {:<40} {:<20} {left} left",
+                g.address.as_str(),
+                g.user
+            );
+        }
+        match &self.router {
+            Ok((owned, errors)) => {
+                let _ = writeln!(text, "owned entries ({}):", owned.len());
+                for r in owned {
+                    let left = r
+                        .timeout
+                        .map(duration::format)
+                        .unwrap_or_else(|| "-".into());
+                    let _ = writeln!(
+                        text,
+                        "  {:<40} {:<20} {:<6} {left} left",
+                        r.address, r.list, r.id
+                    );
+                }
+                for e in errors {
+                    let _ = writeln!(text, "{e}");
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(text, "owned entries: unknown: {e}");
+            }
+        }
+        text
+    }
+
+    fn json(&self) -> Value {
+        let grants: Vec<Value> = self
+            .grants
+            .iter()
+            .map(|g| grant_json(g, self.now))
+            .collect();
+        let mut doc = json!({ "grants": grants });
+        match &self.router {
+            Ok((owned, errors)) => {
+                doc["entries"] = owned
+                    .iter()
+                    .map(|r| json!({ "id": r.id, "list": r.list, "address": r.address, "timeout": r.timeout.map(duration::format) }))
+                    .collect();
+                doc["conflict_errors"] = errors.iter().map(Error::to_json).collect();
+                doc["ok"] = json!(errors.is_empty());
+            }
+            Err(e) => {
+                doc["ok"] = json!(false);
+                doc["error"] = e.to_json();
+            }
+        }
+        doc
+    }
+
+    fn status(&self) -> u8 {
+        match &self.router {
+            Ok((_, errors)) if errors.is_empty() => exit::OK,
+            Ok(_) => exit::CONFLICT,
+            Err(_) => exit::FAILED,
+        }
+    }
+}
+
+/// A refused grant or revoke, as the command line says it: the flags by their names.
+fn refused(r: Refusal) -> Failure {
+    match r {
+        Refusal::Address(e) => Failure::Refused(e),
+        Refusal::Duration(text) => Failure::config(format!(
+            "--for `{text}` is not a positive duration such as 30m, 8h or 1d"
+        )),
+        Refusal::EmptyUser => Failure::config("--user must not be empty"),
+    }
+}
+
+/// Opens the store for this command: the returned handle holds the store's lock until it is dropped,
+/// so callers keep it for the whole command, reconcile included. Otherwise a command running beside
+/// this one could reconcile with a store missing this command's grant and remove its entry.
+async fn open_store(config: &Config) -> Result<GrantStore, Failure> {
+    GrantStore::open_async(config.state.clone(), Holder::Cli)
+        .await
+        .map_err(Failure::store)
+}
+
+fn reconciler(config: &Config, client: RouterClient) -> Reconciler {
+    Reconciler::new(client, config.plan_config(), config.concurrency)
+}
+
+/// Reconciles the router with `grants`.
+async fn reconcile(
+    config: &Config,
+    client: RouterClient,
+    grants: &[Grant],
+    now: Time,
+) -> Reconciled {
+    let result = reconciler(config, client).sync(grants, now).await;
+    Reconciled::new(result, &config.plan_config())
+}
+
+/// `grant`: stores the grant, then reconciles.
+pub async fn grant(
+    config: &Config,
+    client: RouterClient,
+    now: Time,
+    address: &str,
+    user: &str,
+    for_: &str,
+) -> Result<Granted, Failure> {
+    let (grant, duration) = request::grant(address, user, for_, now).map_err(refused)?;
+    let mut store = open_store(config).await?;
+    store.grant(grant.clone()).map_err(Failure::store)?;
+    store.prune(now).map_err(Failure::store)?;
+    let router = reconcile(config, client, store.grants(), now).await;
+    Ok(Granted {
+        grant,
+        duration,
+        now,
+        router,
+    })
+}
+
+/// `revoke`: removes the grant, then reconciles (even when there was none).
+pub async fn revoke(
+    config: &Config,
+    client: RouterClient,
+    now: Time,
+    address: &str,
+    user: &str,
+) -> Result<Revoked, Failure> {
+    let address = request::address(address).map_err(refused)?;
+    let mut store = open_store(config).await?;
+    let existed = store.revoke(&address, user).map_err(Failure::store)?;
+    store.prune(now).map_err(Failure::store)?;
+    let router = reconcile(config, client, store.grants(), now).await;
+    Ok(Revoked {
+        address,
+        user: user.to_owned(),
+        existed,
+        router,
+    })
+}
+
+/// `sync`: prunes expired grants and reconciles.
+pub async fn sync(config: &Config, client: RouterClient, now: Time) -> Result<Synced, Failure> {
+    let mut store = open_store(config).await?;
+    store.prune(now).map_err(Failure::store)?;
+    let live = store.grants().len();
+    let router = reconcile(config, client, store.grants(), now).await;
+    Ok(Synced { live, router })
+}
+
+/// `list`: the live grants and the entries the agent owns, with conflicts.
+pub async fn list(config: &Config, client: RouterClient, now: Time) -> Result<Listing, Failure> {
+    // Reading only: no lock, so `list` works beside a running daemon or a command in progress.
+    let grants = GrantStore::load(&config.state).map_err(Failure::store)?;
+    let live: Vec<Grant> = grants.iter().filter(|g| g.expires > now).cloned().collect();
+    let plan_config = config.plan_config();
+    let router = reconciler(config, client).read(now).await.map(|rows| {
+        let conflicts = plan::plan(&plan_config, &grants, &rows, now).conflicts;
+        let report = Report {
+            conflicts,
+            ..Report::default()
+        };
+        let errors = report.conflict_errors(&plan_config);
+        let owned = rows
+            .into_iter()
+            .filter(|r| r.is_owned(&config.tag))
+            .collect();
+        (owned, errors)
+    });
+    Ok(Listing {
+        now,
+        grants: live,
+        router,
+    })
+}

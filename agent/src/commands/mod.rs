@@ -1,0 +1,143 @@
+//! The `routeros-agent` commands: `validate`, `grant`, `revoke`, `list`, `sync` and `run`.
+//!
+//! Each command returns a value of its own type that renders as text for people and as a JSON
+//! document for `--json`, with an exit status ([`output::Render`]); [`Output`] is that rendering.
+//! Codes are printed, never used as exit statuses (they do not fit in 8 bits); the statuses are the
+//! small documented set in [`exit`]. The binary only parses arguments, sets up logging, calls
+//! [`execute`] and prints.
+//!
+//! Files: `cli.rs` (clap definitions), `output.rs` (rendering), `validate.rs` and `probe.rs`
+//! (`validate`), `grants.rs` (the commands on the grant store), `signal.rs` (what stops `run`),
+//! `exit.rs` (statuses). `run` itself is the daemon (`crate::daemon`).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{self, Config, DaemonArgs, FileConfig, GlobalArgs};
+use crate::daemon;
+use crate::net::{Observer, RouterClient};
+
+mod cli;
+pub mod exit;
+mod grants;
+pub mod output;
+mod probe;
+mod signal;
+pub mod validate;
+
+pub use cli::{Cli, Command};
+pub use grants::{Granted, Listing, Revoked, Synced};
+pub use output::{Failure, Output, Reconciled, Render};
+pub use validate::{Check, Step, StepResult, Validation, validate};
+
+/// What `run` produced once it stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopped;
+
+impl Render for Stopped {
+    fn text(&self) -> String {
+        "stopped\n".into()
+    }
+
+    fn json(&self) -> Value {
+        json!({ "ok": true })
+    }
+
+    fn status(&self) -> u8 {
+        exit::OK
+    }
+}
+
+/// Merges file and flags into a configuration.
+pub fn load_config(
+    global: &GlobalArgs,
+    daemon: &DaemonArgs,
+    env_password: Option<String>,
+) -> Result<Config, config::ConfigError> {
+    let file = match &global.config {
+        Some(path) => config::read_file(path)?,
+        None => FileConfig::default(),
+    };
+    Config::resolve(global, daemon, &file, env_password)
+}
+
+/// Runs a parsed command line. `env_password` is `ROUTEROS_PASSWORD`, read by the caller.
+pub async fn execute(cli: Cli, env_password: Option<String>) -> Output {
+    let daemon_args = match &cli.command {
+        Command::Run { interval, control } => DaemonArgs {
+            interval: interval.clone(),
+            control: *control,
+        },
+        _ => DaemonArgs::default(),
+    };
+    let config = match load_config(&cli.global, &daemon_args, env_password) {
+        Ok(c) => c,
+        Err(e) => return Failure::config(e).into(),
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    run_command(cli.command, &config, clock).await
+}
+
+/// Runs a command with a configuration and a clock (tests pass a manual clock).
+pub async fn run_command(command: Command, config: &Config, clock: Arc<dyn Clock>) -> Output {
+    run_observed(command, config, clock, None).await
+}
+
+/// [`run_command`] with an observer shown every request the agent's client sends (a program
+/// embedding the agent sets it; the conformance suite's `--record` does).
+pub async fn run_observed(
+    command: Command,
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    observer: Option<Observer>,
+) -> Output {
+    let client = match RouterClient::new(config) {
+        Ok(c) => c.with_observer(observer),
+        Err(e) => return Failure::config(e).into(),
+    };
+    match command {
+        Command::Validate { write_check } => validate(config, &client, write_check).await.into(),
+        Command::Grant {
+            address,
+            user,
+            duration,
+        } => rendered(grants::grant(config, client, clock.now(), &address, &user, &duration).await),
+        Command::Revoke { address, user } => {
+            rendered(grants::revoke(config, client, clock.now(), &address, &user).await)
+        }
+        Command::List => rendered(grants::list(config, client, clock.now()).await),
+        Command::Sync => rendered(grants::sync(config, client, clock.now()).await),
+        Command::Run { .. } => rendered(run(config, client, clock).await),
+    }
+}
+
+/// `run`: the daemon, until a signal stops it.
+async fn run(
+    config: &Config,
+    client: RouterClient,
+    clock: Arc<dyn Clock>,
+) -> Result<Stopped, Failure> {
+    let listener = tokio::net::TcpListener::bind(config.control)
+        .await
+        .map_err(|e| {
+            Failure::config(format!(
+                "cannot listen on {} for the control API: {e}",
+                config.control
+            ))
+        })?;
+    let shutdown = signal::shutdown_signal();
+    match daemon::serve(config.clone(), client, clock, listener, shutdown).await {
+        Ok(()) => Ok(Stopped),
+        Err(daemon::DaemonError::Store(e)) => Err(Failure::store(e)),
+        Err(e) => Err(Failure::config(e)),
+    }
+}
+
+fn rendered<T: Render>(result: Result<T, Failure>) -> Output {
+    match result {
+        Ok(done) => done.into(),
+        Err(failure) => failure.into(),
+    }
+}

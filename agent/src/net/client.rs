@@ -1,0 +1,242 @@
+//! The HTTP side of [`RouterClient`]: one reqwest client per router and user, each request sent with
+//! retries of transient failures, read in full, shown to the observer and handed to `classify`.
+//!
+//! Each request goes through [`RouterClient::send`], which gathers the facts of the outcome (a
+//! complete reply, or the transport error) and lets `classify` decide what they mean; this file
+//! decides no code. An optional [`Observer`] (given with [`RouterClient::with_observer`]) is shown
+//! every attempt as an [`Exchange`], without credentials; the conformance suite records the agent's
+//! traffic with it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::classify::{self, Operation, Reply, Verdict, transport};
+use crate::config::{Config, ConfigError, RouterUrl, Secret};
+use crate::error::{Error, Result};
+
+use super::retry::RetryPolicy;
+use super::tls::tls_config;
+
+/// One attempt of one request as it went over the wire, for an [`Observer`]. It never holds the
+/// `Authorization` header or the password: only what the request and the reply said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The HTTP method, e.g. `GET`.
+    pub method: String,
+    /// The request's path from `/rest` on, with its query, e.g. `/rest/ip/firewall/address-list?list=x`.
+    pub path: String,
+    /// The request's JSON body, if it had one.
+    pub request_body: Option<String>,
+    /// The reply's status, when one arrived.
+    pub status: Option<u16>,
+    /// The reply's body (lossily UTF-8), when it was read in full.
+    pub response_body: Option<String>,
+    /// The transport failure (connect, TLS, timeout, a body cut off), if there was one.
+    pub error: Option<String>,
+}
+
+/// Shown every attempt of every request, after its reply or its transport failure.
+pub type Observer = Arc<dyn Fn(&Exchange) + Send + Sync>;
+
+/// A REST client bound to one router and user.
+#[derive(Clone)]
+pub struct RouterClient {
+    http: reqwest::Client,
+    /// The router's URL as configured, for the probes' own connections.
+    pub(super) url: RouterUrl,
+    /// `<url>/rest`, which every request path is appended to.
+    base: String,
+    username: String,
+    password: Secret,
+    retry: RetryPolicy,
+    /// The TLS settings, for `https://` URLs only.
+    pub(super) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(super) connect_timeout: Duration,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for RouterClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterClient")
+            .field("http", &self.http)
+            .field("base", &self.base)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("retry", &self.retry)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("observer", &self.observer.as_ref().map(|_| ".."))
+            .finish()
+    }
+}
+
+/// A failed attempt, and whether another attempt may do better (decided by `classify`).
+struct Attempt {
+    error: Error,
+    retry: bool,
+}
+
+impl Attempt {
+    /// A transport failure: retried when its code is transient.
+    fn of(error: Error) -> Attempt {
+        Attempt {
+            retry: error.code.is_transient(),
+            error,
+        }
+    }
+}
+
+impl RouterClient {
+    /// A client for the configured router. Fails only on local problems (an unreadable CA file).
+    pub fn new(config: &Config) -> Result<RouterClient, ConfigError> {
+        let tls = Arc::new(tls_config(&config.tls)?);
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
+            .http1_only()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .pool_max_idle_per_host(config.concurrency.max(1))
+            .build()
+            .map_err(|e| ConfigError(format!("HTTP client set-up: {e}")))?;
+        Ok(RouterClient {
+            http,
+            url: config.url.clone(),
+            base: format!("{}/rest", config.url),
+            username: config.username.clone(),
+            password: config.password.clone(),
+            retry: RetryPolicy::default(),
+            tls: config.url.is_https().then_some(tls),
+            connect_timeout: config.connect_timeout,
+            observer: None,
+        })
+    }
+
+    /// The same client with another retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The same client showing every attempt to `observer` (a program embedding the agent sets it;
+    /// the conformance suite's `--record` does). `None` shows nothing.
+    pub fn with_observer(mut self, observer: Option<Observer>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// One request with retries of transient failures; returns the verdict and the body.
+    pub(super) async fn send(
+        &self,
+        op: Operation,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(Verdict, Vec<u8>)> {
+        let mut attempt = 1;
+        loop {
+            match self.send_once(op, method.clone(), path, body).await {
+                Err(f) if f.retry && attempt < self.retry.attempts => {
+                    let pause = self.retry.pause(attempt);
+                    tracing::debug!(error = %f.error, ?pause, attempt, "transient failure; retrying");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                Err(f) => return Err(f.error),
+                Ok(v) => return Ok(v),
+            }
+        }
+    }
+
+    /// Sends one request and reads its reply in full: status, content type and body, or the
+    /// transport failure (with the status, when the headers had arrived before it).
+    async fn transfer(
+        &self,
+        what: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, Option<String>, Vec<u8>), (Option<u16>, Error)> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .basic_auth(&self.username, Some(self.password.expose()));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| (None, transport::request_error(what, &e)))?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| (Some(status), transport::request_error(what, &e)))?;
+        Ok((status, content_type, bytes.to_vec()))
+    }
+
+    async fn send_once(
+        &self,
+        op: Operation,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(Verdict, Vec<u8>), Attempt> {
+        let what = format!("{method} /rest{path}");
+        let outcome = self.transfer(&what, method.clone(), path, body).await;
+        if let Some(observe) = &self.observer {
+            let (status, response_body, error) = match &outcome {
+                Ok((status, _, bytes)) => (
+                    Some(*status),
+                    Some(String::from_utf8_lossy(bytes).into_owned()),
+                    None,
+                ),
+                Err((status, e)) => (*status, None, Some(e.to_string())),
+            };
+            observe(&Exchange {
+                method: method.to_string(),
+                path: format!("/rest{path}"),
+                request_body: body.map(serde_json::Value::to_string),
+                status,
+                response_body,
+                error,
+            });
+        }
+        let (status, content_type, bytes) = outcome.map_err(|(_, e)| Attempt::of(e))?;
+        let reply = Reply {
+            status,
+            content_type: content_type.as_deref(),
+            body: &bytes,
+        };
+        match classify::judge(op, &reply) {
+            Ok(verdict) => Ok((verdict, bytes)),
+            // Complete by HTTP's framing, yet its JSON stops early: something on the way cut it
+            // (a proxy, a router under memory pressure); the next attempt may get all of it.
+            Err(r) if r.cut_short => Err(Attempt {
+                error: Error::new(
+                    r.code,
+                    format!(
+                        "{what}: HTTP {status}: the JSON body ends after {} bytes, before its value is complete",
+                        bytes.len()
+                    ),
+                ),
+                retry: r.retry,
+            }),
+            Err(r) => {
+                let detail = classify::router_detail(&bytes)
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
+                Err(Attempt {
+                    error: Error::new(r.code, format!("{what}: HTTP {status}{detail}")),
+                    retry: r.retry,
+                })
+            }
+        }
+    }
+}

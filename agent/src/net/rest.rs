@@ -1,0 +1,204 @@
+//! The REST calls the agent makes: `/system/resource`, reading a list, and adding, changing and
+//! removing entries, each with the operation `classify` judges its reply by.
+//!
+//! Paths are built here, and only here. Ids like `*1A` are written into paths literally, because
+//! RouterOS answers a percent-encoded `%2A1A` with 400 (`no such command prefix`); query values are
+//! percent-encoded with the same exception for `*`.
+
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::json;
+
+use crate::address::{Address, Family};
+use crate::classify::{Operation, Verdict};
+use crate::duration;
+use crate::error::{Code, Error, Result};
+use crate::plan::Row;
+use crate::wire::{self, Resource};
+
+use super::client::RouterClient;
+
+/// What a PUT of a new entry did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// Created; the router's copy of the row.
+    Created(Row),
+    /// The list already has an enabled entry for this address.
+    Duplicate,
+}
+
+/// What a PATCH or DELETE found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Done; for PATCH, the router's copy of the row.
+    Done(Option<Row>),
+    /// The entry no longer exists.
+    Gone,
+}
+
+impl RouterClient {
+    /// `GET /rest/system/resource`: proves this is RouterOS REST and gives version and uptime.
+    pub async fn resource(&self) -> Result<Resource> {
+        let (_, body) = self
+            .send(
+                Operation::Probe,
+                reqwest::Method::GET,
+                "/system/resource",
+                None,
+            )
+            .await?;
+        wire::resource(&body, "GET /rest/system/resource")
+    }
+
+    /// All rows of one list.
+    pub async fn rows(&self, family: Family, list: &str) -> Result<Vec<Row>> {
+        let path = format!("{}?list={}", family.menu(), encode_query(list));
+        let (_, body) = self
+            .send(Operation::ReadList, reqwest::Method::GET, &path, None)
+            .await?;
+        wire::rows(family, &body, &format!("GET /rest{}", family.menu()))
+    }
+
+    /// The rows of one list that hold `address`.
+    pub async fn find(&self, list: &str, address: &Address) -> Result<Vec<Row>> {
+        let family = address.family();
+        let path = format!(
+            "{}?list={}&address={}",
+            family.menu(),
+            encode_query(list),
+            encode_query(address.as_str())
+        );
+        let (_, body) = self
+            .send(Operation::ReadList, reqwest::Method::GET, &path, None)
+            .await?;
+        wire::rows(family, &body, &format!("GET /rest{}", family.menu()))
+    }
+
+    /// `PUT` of a new dynamic entry with a comment.
+    pub async fn add(
+        &self,
+        list: &str,
+        address: &Address,
+        timeout: Duration,
+        comment: &str,
+    ) -> Result<Added> {
+        let family = address.family();
+        let body = json!({
+            "list": list,
+            "address": address.as_str(),
+            "timeout": duration::format(timeout),
+            "comment": comment,
+        });
+        let (verdict, bytes) = self
+            .send(
+                Operation::AddEntry,
+                reqwest::Method::PUT,
+                family.menu(),
+                Some(&body),
+            )
+            .await?;
+        match verdict {
+            Verdict::Duplicate => Ok(Added::Duplicate),
+            _ => Ok(Added::Created(wire::single_row(
+                family,
+                &bytes,
+                &format!("PUT /rest{}", family.menu()),
+            )?)),
+        }
+    }
+
+    /// `PATCH` of an entry's timeout.
+    pub async fn set_timeout(
+        &self,
+        family: Family,
+        id: &str,
+        timeout: Duration,
+    ) -> Result<Changed> {
+        let path = format!("{}/{}", family.menu(), id_segment(id)?);
+        let body = json!({ "timeout": duration::format(timeout) });
+        let (verdict, bytes) = self
+            .send(
+                Operation::UpdateEntry,
+                reqwest::Method::PATCH,
+                &path,
+                Some(&body),
+            )
+            .await?;
+        match verdict {
+            Verdict::AlreadyGone => Ok(Changed::Gone),
+            _ => Ok(Changed::Done(Some(wire::single_row(
+                family,
+                &bytes,
+                &format!("PATCH /rest{path}"),
+            )?))),
+        }
+    }
+
+    /// `DELETE` of an entry; 404 means it is already gone.
+    pub async fn remove(&self, family: Family, id: &str) -> Result<Changed> {
+        let path = format!("{}/{}", family.menu(), id_segment(id)?);
+        let (verdict, _) = self
+            .send(Operation::RemoveEntry, reqwest::Method::DELETE, &path, None)
+            .await?;
+        Ok(if verdict == Verdict::AlreadyGone {
+            Changed::Gone
+        } else {
+            Changed::Done(None)
+        })
+    }
+}
+
+/// An id as a path segment: only the `*HEX` form is sent, written literally (never `%2A`).
+fn id_segment(id: &str) -> Result<&str> {
+    if wire::is_router_id(id) {
+        Ok(id)
+    } else {
+        Err(Error::new(
+            Code::InvalidValue,
+            format!("`{id}` is not a RouterOS id"),
+        ))
+    }
+}
+
+/// What a query value keeps as it is: RFC 3986's unreserved characters, and `*`, `:` and `/`.
+/// RouterOS compares the decoded value exactly, and addresses must stay readable in its log; `*`
+/// must never become `%2A`, which RouterOS refuses.
+const QUERY_KEEPS: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b':')
+    .remove(b'/');
+
+/// Percent-encodes a query value, leaving RFC 3986 unreserved characters (and `*`, `:`, `/`) as they
+/// are: RouterOS compares the decoded value exactly, and addresses must stay readable in its log.
+pub fn encode_query(value: &str) -> String {
+    utf8_percent_encode(value, QUERY_KEEPS).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_keep_star_and_addresses_readable() {
+        assert_eq!(encode_query("my list"), "my%20list");
+        assert_eq!(encode_query("2001:db8::/64"), "2001:db8::/64");
+        assert_eq!(encode_query("a&b=c"), "a%26b%3Dc");
+        assert_eq!(encode_query("*1A"), "*1A");
+        // Everything else is encoded byte by byte, in upper-case hex, UTF-8 included.
+        assert_eq!(encode_query("*1A?x#y+z%"), "*1A%3Fx%23y%2Bz%25");
+        assert_eq!(encode_query("liste-é"), "liste-%C3%A9");
+        assert_eq!(encode_query("a_b.c~d"), "a_b.c~d");
+    }
+
+    #[test]
+    fn ids_are_sent_literally_or_not_at_all() {
+        assert_eq!(id_segment("*1A").unwrap(), "*1A");
+        assert_eq!(id_segment("1A").unwrap_err().code, Code::InvalidValue);
+        assert_eq!(id_segment("*1A/../x").unwrap_err().code, Code::InvalidValue);
+    }
+}
