@@ -157,4 +157,40 @@ mod tests {
             assert_eq!(parse(text), Some(Duration::from_millis(ms)));
         }
     }
+
+    /// The table of real-router durations in `fixtures/routeros/durations.json`, shared with the
+    /// simulator's own parser: every `printed` form parses and is formatted back the same, every
+    /// `accepted` form parses, every `rejected` text is refused.
+    #[test]
+    fn the_real_router_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/routeros/durations.json");
+        let text = std::fs::read_to_string(path).expect("the durations fixture");
+        let table: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let cases = |key: &str| -> Vec<(String, u64)> {
+            table[key]
+                .as_array()
+                .unwrap_or_else(|| panic!("`{key}` is a list"))
+                .iter()
+                .map(|c| {
+                    let text = c["text"].as_str().expect("text").to_owned();
+                    (text, c["millis"].as_u64().expect("millis"))
+                })
+                .collect()
+        };
+        let printed = cases("printed");
+        let accepted = cases("accepted");
+        assert!(!printed.is_empty() && !accepted.is_empty());
+        for (text, ms) in &printed {
+            check(text, Some(*ms));
+            assert_eq!(format(Duration::from_millis(*ms)), *text, "{ms} ms");
+        }
+        for (text, ms) in &accepted {
+            check(text, Some(*ms));
+        }
+        let rejected = table["rejected"].as_array().expect("`rejected` is a list");
+        assert!(!rejected.is_empty());
+        for bad in rejected {
+            check(bad.as_str().expect("a string"), None);
+        }
+    }
 }
