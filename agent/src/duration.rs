@@ -163,7 +163,10 @@ mod tests {
     /// `accepted` form parses, every `rejected` text is refused.
     #[test]
     fn the_real_router_table() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/routeros/durations.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/routeros/durations.json"
+        );
         let text = std::fs::read_to_string(path).expect("the durations fixture");
         let table: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         let cases = |key: &str| -> Vec<(String, u64)> {

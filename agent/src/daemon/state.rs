@@ -49,7 +49,8 @@ pub(super) struct Due {
     pub(super) failures: u32,
 }
 
-/// Daemon timings; tests shorten the retry delay so they do not wait seconds for it.
+/// Daemon timings: the base of the retry delay after failures (an embedding program may change it;
+/// the tests keep the default and move Tokio's paused clock instead).
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
     /// The retry delay after `n` failures in a row is `retry_base * 2^n`, capped at the interval.

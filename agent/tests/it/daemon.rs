@@ -1,6 +1,11 @@
 //! The daemon through its loopback control API: one request per new grant in steady state, revoke,
 //! expiry, a router reboot noticed and repaired, a failed write retried at the backoff, and a status
 //! that answers while the router stalls.
+//!
+//! Every test runs on Tokio's paused clock (`start_paused`), which drives the daemon's schedule, its
+//! backoff and the simulator's timers alike: when every task waits, the clock jumps to the next
+//! timer. A test moves time by sleeping on that clock (no real time passes), so the backoff is tested
+//! with the production delays, and waits for other tasks' I/O cost no real time either.
 
 use std::time::Duration;
 
@@ -46,8 +51,8 @@ impl Daemon {
             stop: Some(tx),
             task,
         };
-        // Wait (bounded) for the reconcile the daemon runs at start, so that the journal marks
-        // below see only the requests of the step under test.
+        // Wait (bounded, on the paused clock) for the reconcile the daemon runs at start, so that
+        // the journal marks below see only the requests of the step under test.
         for _ in 0..500 {
             if d.get("/v1/status").await["reconciles"]
                 .as_u64()
@@ -92,7 +97,7 @@ impl Daemon {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_new_grant_costs_one_request_in_steady_state() {
     let h = Harness::start().await;
     let d = Daemon::start(&h).await;
@@ -131,7 +136,7 @@ async fn a_new_grant_costs_one_request_in_steady_state() {
     d.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn revoke_and_bad_requests() {
     let h = Harness::start().await;
     let d = Daemon::start(&h).await;
@@ -171,7 +176,7 @@ async fn revoke_and_bad_requests() {
     d.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn expired_grants_leave_the_store_and_the_router() {
     let h = Harness::start().await;
     let d = Daemon::start(&h).await;
@@ -201,7 +206,7 @@ async fn expired_grants_leave_the_store_and_the_router() {
     d.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_router_reboot_is_noticed_and_the_list_restored() {
     let h = Harness::start().await;
     h.advance(Duration::from_secs(600));
@@ -232,7 +237,7 @@ async fn a_router_reboot_is_noticed_and_the_list_restored() {
     d.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn duplicates_behind_the_daemons_back_are_adopted_or_reported() {
     let h = Harness::start().await;
     let d = Daemon::start(&h).await;
@@ -283,8 +288,8 @@ async fn duplicates_behind_the_daemons_back_are_adopted_or_reported() {
     d.stop().await;
 }
 
-/// Polls `done` every 20 ms for at most `limit`: a bound on a wait for the daemon's own timers, not
-/// a timing assertion.
+/// Polls `done` every 20 ms of the paused clock for at most `limit` of it: a bounded wait for other
+/// tasks' I/O, which no clock can hurry, that takes no real time.
 async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let end = tokio::time::Instant::now() + limit;
     while tokio::time::Instant::now() < end {
@@ -296,17 +301,14 @@ async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failed_write_is_retried_at_the_backoff_not_the_interval() {
     let mut h = Harness::start().await;
     h.config.interval = Duration::from_secs(600);
-    // No client retries and a short backoff base: two failed PUTs outlast the grant's own step and
-    // the first retry, and the test waits milliseconds instead of the production 2 s + 4 s.
+    // No client retries: two failed PUTs outlast the grant's own step and the first retry. The
+    // daemon keeps its production backoff (2 s, then 4 s): the test moves the paused clock past it.
     let client = h.client().with_retry(agent::net::RetryPolicy::none());
-    let timing = agent::daemon::Timing {
-        retry_base: Duration::from_millis(20),
-    };
-    let d = Daemon::start_with(&h, client, timing).await;
+    let d = Daemon::start_with(&h, client, agent::daemon::Timing::default()).await;
     let _fault = h
         .sim
         .fault(
@@ -327,9 +329,11 @@ async fn a_failed_write_is_retried_at_the_backoff_not_the_interval() {
         .await;
     assert_eq!(body["ok"], false, "{body}");
     assert_eq!(body["report"]["errors"][0]["code"], 208011, "{body}");
-    // Well before the ten-minute interval, the daemon's own full reconcile adds the entry.
+    // Well before the ten-minute interval, the daemon's own full reconcile adds the entry: the
+    // retry after 2 s fails again, the one 4 s later succeeds. Move the clock past both.
+    tokio::time::sleep(Duration::from_secs(7)).await;
     assert!(
-        eventually(Duration::from_secs(20), || h.v4().len() == 1).await,
+        h.v4().len() == 1,
         "the entry is still missing: {}",
         d.get("/v1/status").await
     );
@@ -339,7 +343,7 @@ async fn a_failed_write_is_retried_at_the_backoff_not_the_interval() {
     d.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn status_answers_and_grants_reach_disk_while_the_router_stalls() {
     let mut h = Harness::start().await;
     // Far longer than the bound below: a status that waited for the router would miss it.
