@@ -89,16 +89,43 @@ pub enum Failure {
     /// put it in `detail` (`failure: already have such entry`, `no such item`, ...). The script
     /// may catch it.
     Error(String),
+    /// The router refused the value of one argument (`input does not match any value of
+    /// certificate`); the script's error then names the argument too.
+    Argument {
+        /// The argument.
+        arg: String,
+        /// The router's text.
+        message: String,
+    },
     /// The host stops the whole script (its session limit passed, the router rebooted). The
     /// script may not catch it.
     Abort(String),
 }
 
-impl From<Failure> for ScriptError {
-    fn from(f: Failure) -> Self {
-        match f {
-            Failure::Error(m) => Self::Runtime(m),
-            Failure::Abort(m) => Self::Limit(m),
+impl Failure {
+    /// The error a script sees when the command `path` (`/ip/firewall/address-list/add`) on
+    /// `line` failed. Inside a script the router appends where it happened:
+    /// `input does not match any value of certificate (/ip/service/set (certificate); line 1)`
+    /// (RouterOS 7.23.3 CHR, `/rest/execute` with `as-string`) and
+    /// `failure: Status 404, Not Found (/tool/fetch; line 2)` (what `:onerror` binds for a failed
+    /// fetch, MikroTik manual "Fetch", 2026). Both the script's `:onerror` variable and the
+    /// uncaught error carry this form.
+    pub fn in_script(self, path: &str, line: u32) -> ScriptError {
+        match self {
+            Self::Error(m) => ScriptError::Runtime(format!("{m} ({path}; line {line})")),
+            Self::Argument { arg, message } => {
+                ScriptError::Runtime(format!("{message} ({path} ({arg}); line {line})"))
+            }
+            Self::Abort(m) => ScriptError::Limit(m),
+        }
+    }
+
+    /// The error a script sees for a failure outside a menu command (`:delay`, the host's
+    /// periodic check).
+    pub fn plain(self) -> ScriptError {
+        match self {
+            Self::Error(m) | Self::Argument { message: m, .. } => ScriptError::Runtime(m),
+            Self::Abort(m) => ScriptError::Limit(m),
         }
     }
 }

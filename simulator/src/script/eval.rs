@@ -17,7 +17,7 @@ use super::ast::{
     Arg, BinOp, Block, Builtin, Expr, Func, MenuCmd, StmtKind, Target, TextPart, UnOp,
 };
 use super::builtins;
-use super::error::ScriptError;
+use super::error::{Failure, ScriptError};
 use super::host::{Call, Host, Row};
 use super::value::{Array, Value, compare};
 
@@ -91,7 +91,7 @@ impl<'h> Eval<'h> {
             )));
         }
         if before / CHECK_EVERY != self.steps / CHECK_EVERY {
-            self.host.check()?;
+            self.host.check().map_err(Failure::plain)?;
         }
         Ok(())
     }
@@ -138,7 +138,7 @@ impl<'h> Eval<'h> {
             self.spend(1)?;
             let flow = match &stmt.kind {
                 StmtKind::Builtin(b) => self.builtin(b)?,
-                StmtKind::Menu(cmd) => Flow::Normal(self.menu(cmd)?),
+                StmtKind::Menu(cmd) => Flow::Normal(self.menu(cmd, stmt.pos.line)?),
                 StmtKind::Block(b) => self.block(b)?,
                 StmtKind::Eval(e) => Flow::Normal(self.expr(e, None)?),
             };
@@ -367,7 +367,7 @@ impl<'h> Eval<'h> {
                     })?,
                 };
                 let d = Duration::from_nanos(u64::try_from(nanos.max(0)).unwrap_or(0));
-                self.host.delay(d)?;
+                self.host.delay(d).map_err(Failure::plain)?;
             }
             Builtin::Break => return Ok(Flow::Break),
             Builtin::Continue => return Ok(Flow::Continue),
@@ -485,7 +485,9 @@ impl<'h> Eval<'h> {
     }
 
     /// A menu command: `find` is answered here, everything else by the host.
-    fn menu(&mut self, cmd: &MenuCmd) -> R<Value> {
+    fn menu(&mut self, cmd: &MenuCmd, line: u32) -> R<Value> {
+        let path = format!("/{}/{}", cmd.menu.join("/"), cmd.command);
+        let fail = |f: Failure| f.in_script(&path, line);
         let mut args = Vec::with_capacity(cmd.args.len());
         for (name, arg) in &cmd.args {
             let v = match arg {
@@ -495,13 +497,13 @@ impl<'h> Eval<'h> {
             args.push((name.clone(), v));
         }
         if cmd.command == "find" {
-            let ids = self.select(&cmd.menu, &args, cmd.filter.as_ref())?;
+            let ids = self.select(&cmd.menu, &args, cmd.filter.as_ref(), &fail)?;
             return Ok(Value::Array(Array::from_values(
                 ids.into_iter().map(Value::Id).collect(),
             )));
         }
         let selected = match &cmd.filter {
-            Some(f) => Some(self.select(&cmd.menu, &[], Some(f))?),
+            Some(f) => Some(self.select(&cmd.menu, &[], Some(f), &fail)?),
             None => None,
         };
         let call = Call {
@@ -510,7 +512,7 @@ impl<'h> Eval<'h> {
             args,
             selected,
         };
-        Ok(self.host.run(call)?)
+        self.host.run(call).map_err(fail)
     }
 
     /// The `.id`s of the rows matching `field=value` filters and a `where` clause.
@@ -519,8 +521,9 @@ impl<'h> Eval<'h> {
         menu: &[String],
         filters: &[(String, Value)],
         clause: Option<&Expr>,
+        fail: &dyn Fn(Failure) -> ScriptError,
     ) -> R<Vec<String>> {
-        let rows = self.host.rows(menu)?;
+        let rows = self.host.rows(menu).map_err(fail)?;
         self.spend(rows.len() as u64)?;
         let mut ids = Vec::new();
         for row in &rows {

@@ -40,6 +40,8 @@ pub fn parse(source: &str, catalog: &dyn Catalog, max_depth: u32) -> R<Block> {
         where_mode: false,
         field_ok: false,
         newlines: false,
+        vars: Vec::new(),
+        pending: Vec::new(),
     };
     p.block(End::Eof, Vec::new())
 }
@@ -103,6 +105,14 @@ struct Parser<'c> {
     field_ok: bool,
     /// Whether newlines are blanks (inside parentheses).
     newlines: bool,
+    /// The variables declared in each enclosing block, innermost last. The router compiles a
+    /// script before running it and refuses a variable no enclosing block declared with
+    /// `syntax error` at its name (manual "Scripting", section "Scopes": `:put $myVar` outside the
+    /// scope of `:local myVar` gives `syntax error (line 1 column 7)`).
+    vars: Vec<Vec<String>>,
+    /// Names the next block declares on entry (the counter of `:for`, the variables of
+    /// `:foreach` and `:onerror`).
+    pending: Vec<String>,
 }
 
 impl Parser<'_> {
@@ -142,7 +152,10 @@ impl Parser<'_> {
         self.where_mode = false;
         self.field_ok = false;
         self.newlines = false;
+        let declared = std::mem::take(&mut self.pending);
+        self.vars.push(declared);
         let result = self.statements(end);
+        self.vars.pop();
         (self.path, self.where_mode, self.field_ok, self.newlines) = saved;
         self.leave();
         result.map(|stmts| Block { stmts })
@@ -459,8 +472,14 @@ impl Parser<'_> {
                 }
                 let value = take_expr(&mut raw[1]);
                 match (name.as_str(), raw[0].take()) {
-                    ("local", Some(Raw::Name(n))) => Builtin::Local(n, value),
-                    ("global", Some(Raw::Name(n))) => Builtin::Global(n, value),
+                    ("local", Some(Raw::Name(n))) => {
+                        self.declare(&n);
+                        Builtin::Local(n, value)
+                    }
+                    ("global", Some(Raw::Name(n))) => {
+                        self.declare(&n);
+                        Builtin::Global(n, value)
+                    }
                     ("set", Some(Raw::Target(t))) => Builtin::Set(t, value),
                     _ => return Err(self.err("syntax error")),
                 }
@@ -614,7 +633,30 @@ impl Parser<'_> {
         Ok(b)
     }
 
-    /// Reads the arguments of a built-in into its parameters.
+    /// Declares a variable in the innermost block.
+    fn declare(&mut self, name: &str) {
+        if let Some(scope) = self.vars.last_mut()
+            && !scope.iter().any(|n| n == name)
+        {
+            scope.push(name.to_owned());
+        }
+    }
+
+    /// Fails unless `name` is declared in an enclosing block; `at` is where its name starts.
+    fn check_declared(&self, name: &str, at: usize) -> R<()> {
+        if self
+            .vars
+            .iter()
+            .any(|scope| scope.iter().any(|n| n == name))
+        {
+            Ok(())
+        } else {
+            Err(self.cur.error_at("syntax error", at))
+        }
+    }
+
+    /// Reads the arguments of a built-in into its parameters. A block parameter sees the
+    /// variables named by the parameters before it (`:for i ... do={ $i }`).
     fn params(&mut self, params: &[Param]) -> R<Vec<Option<Raw>>> {
         let mut out: Vec<Option<Raw>> = params.iter().map(|_| None).collect();
         loop {
@@ -629,7 +671,7 @@ impl Parser<'_> {
                     let Some(idx) = params.iter().position(|p| p.0 == name) else {
                         return Err(self.cur.error_at("expected end of command", start));
                     };
-                    out[idx] = Some(self.raw(params[idx].1)?);
+                    out[idx] = Some(self.raw(params[idx].1, &out)?);
                     continue;
                 }
                 self.cur.i = start;
@@ -641,11 +683,11 @@ impl Parser<'_> {
             let Some(idx) = free else {
                 return Err(self.cur.error_at("expected end of command", start));
             };
-            out[idx] = Some(self.raw(params[idx].1)?);
+            out[idx] = Some(self.raw(params[idx].1, &out)?);
         }
     }
 
-    fn raw(&mut self, kind: Kind) -> R<Raw> {
+    fn raw(&mut self, kind: Kind, out: &[Option<Raw>]) -> R<Raw> {
         self.cur.skip_blanks();
         Ok(match kind {
             Kind::Name => Raw::Name(self.name_alone()?),
@@ -663,6 +705,13 @@ impl Parser<'_> {
             Kind::Code => {
                 if !self.cur.eat('{') {
                     return Err(self.err("syntax error"));
+                }
+                for r in out.iter().flatten() {
+                    match r {
+                        Raw::Name(n) | Raw::Pair(None, n) => self.pending.push(n.clone()),
+                        Raw::Pair(Some(k), v) => self.pending.extend([k.clone(), v.clone()]),
+                        _ => {}
+                    }
                 }
                 let path = self.path.clone();
                 Raw::Code(self.block(End::Brace, path)?)
@@ -727,8 +776,11 @@ impl Parser<'_> {
                 keys: Vec::new(),
             });
         }
+        let at = self.cur.i;
+        let name = self.name_alone()?;
+        self.check_declared(&name, at)?;
         Ok(Target {
-            name: self.name_alone()?,
+            name,
             keys: Vec::new(),
         })
     }
@@ -775,13 +827,16 @@ impl Parser<'_> {
     /// `$name` or `$"name"`.
     fn variable(&mut self) -> R<Expr> {
         self.cur.bump();
-        if self.cur.peek() == Some('"') {
-            return Ok(Expr::Var(self.plain_string()?));
-        }
-        let n = self.cur.take_while(is_var_char);
+        let at = self.cur.i;
+        let n = if self.cur.peek() == Some('"') {
+            self.plain_string()?
+        } else {
+            self.cur.take_while(is_var_char)
+        };
         if n.is_empty() {
             return Err(self.err("syntax error"));
         }
+        self.check_declared(&n, at)?;
         Ok(Expr::Var(n))
     }
 
@@ -835,7 +890,10 @@ impl Parser<'_> {
                     }
                     Some(c) if is_var_char(c) => {
                         flush(&mut bytes, &mut parts);
-                        parts.push(TextPart::Expr(Expr::Var(self.cur.take_while(is_var_char))));
+                        let name_at = self.cur.i;
+                        let name = self.cur.take_while(is_var_char);
+                        self.check_declared(&name, name_at)?;
+                        parts.push(TextPart::Expr(Expr::Var(name)));
                     }
                     _ => bytes.push(b'$'),
                 },

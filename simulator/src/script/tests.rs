@@ -310,8 +310,8 @@ fn values_and_types() {
         &["time", "bool", "array"],
     );
     check(
-        ":put [:typeof *1A]; :put [:typeof $undefined]; :put [:typeof [:find \"a\" \"b\"]]",
-        &["id", "nothing", "nil"],
+        ":put [:typeof *1A]; :put [:typeof [:find \"a\" \"b\"]]",
+        &["id", "nil"],
     );
     check(
         ":local a; :put [:typeof $a]; :put [:typeof [:nothing]]",
@@ -355,7 +355,6 @@ fn line_structure_comments_and_continuation() {
 fn variables_scopes_and_set() {
     check(":local a 1; { :local a 2; :put $a }; :put $a", &["2", "1"]);
     check(":local a 1; { :set a 2 }; :put $a", &["2"]);
-    check("{ :local inner 5 }; :put [:typeof $inner]", &["nothing"]);
     check(":local a 1; :set $a 7; :put $a", &["7"]);
     check(":local a {1;2;3}; :set ($a->1) 9; :put $a", &["1;9;3"]);
     check(
@@ -383,13 +382,11 @@ fn globals_outlive_a_run_and_need_declaring() {
         &limits,
     )
     .unwrap();
-    run(
-        ":put [:typeof $counter]; :global counter; :put $counter",
-        &mut host,
-        &limits,
-    )
-    .unwrap();
-    assert_eq!(host.out, ["nothing", "2"]);
+    // Each script declares the globals it uses; an undeclared one does not compile.
+    let e = run(":put $counter", &mut host, &limits).unwrap_err();
+    assert_eq!(e.to_string(), "syntax error (line 1 column 7)");
+    run(":global counter; :put $counter", &mut host, &limits).unwrap();
+    assert_eq!(host.out, ["2"]);
     assert_eq!(host.globals.get("counter"), Some(&Value::Num(2)));
 }
 
@@ -559,7 +556,7 @@ fn errors_are_caught_by_do_on_error_and_onerror() {
     check(
         "/ip firewall address-list add list=a address=1.1.1.1\n\
          :onerror err in={ /ip firewall address-list add list=a address=1.1.1.1 } do={ :put $err }",
-        &["failure: already have such entry"],
+        &["failure: already have such entry (/ip/firewall/address-list/add; line 2)"],
     );
     // Uncaught, the router's text stops the script.
     let (host, r) = exec(
@@ -568,7 +565,9 @@ fn errors_are_caught_by_do_on_error_and_onerror() {
     );
     assert_eq!(
         r.unwrap_err(),
-        ScriptError::Runtime("failure: already have such entry".into())
+        ScriptError::Runtime(
+            "failure: already have such entry (/ip/firewall/address-list/add; line 2)".into()
+        )
     );
     assert!(host.out.is_empty());
 }
@@ -619,7 +618,10 @@ fn unnamed_arguments_ids_get_and_set() {
         "/ip firewall address-list remove [find list=none]; :put ok",
         &["ok"],
     );
-    check_err("/ip firewall address-list remove *FF", "no such item");
+    check_err(
+        "/ip firewall address-list remove *FF",
+        "no such item (/ip/firewall/address-list/remove; line 1)",
+    );
 }
 
 #[test]
@@ -780,6 +782,21 @@ fn syntax_errors_as_the_router_reports_them() {
         (":put (1 + )", "syntax error (line 1 column 11)"),
         (":put \"\\q\"", "syntax error (line 1 column 7)"),
         (":put 1 }", "expected end of command (line 1 column 8)"),
+        // Variables must be declared in an enclosing block before use (manual, "Scopes").
+        (
+            ":local myVar a\n{ :put $myVar }\n:put $other",
+            "syntax error (line 3 column 7)",
+        ),
+        (
+            "{ :local inner 5 }; :put [:typeof $inner]",
+            "syntax error (line 1 column 36)",
+        ),
+        (":set undeclared 1", "syntax error (line 1 column 6)"),
+        (":put \"n=$n\"", "syntax error (line 1 column 10)"),
+        (
+            ":for i from=1 to=2 do={ :put $i }; :put $i",
+            "syntax error (line 1 column 42)",
+        ),
         (
             "/ip firewall address-list add list=a address=1.1.1.1 # no",
             "expected end of command (line 1 column 54)",
