@@ -129,3 +129,29 @@ impl Failure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_in_scripts_name_the_command_and_line() {
+        let f = Failure::Argument {
+            arg: "certificate".into(),
+            message: "input does not match any value of certificate".into(),
+        };
+        assert_eq!(
+            f.in_script("/ip/service/set", 1).to_string(),
+            "input does not match any value of certificate (/ip/service/set (certificate); line 1)"
+        );
+        let f = Failure::Error("failure: Status 404, Not Found".into());
+        assert_eq!(
+            f.in_script("/tool/fetch", 2).message(),
+            "failure: Status 404, Not Found (/tool/fetch; line 2)"
+        );
+        let abort = Failure::Abort("Session closed".into()).in_script("/tool/fetch", 2);
+        assert!(!abort.is_catchable());
+        let syntax = ScriptError::syntax("bad command name x", Pos { line: 2, column: 5 });
+        assert_eq!(syntax.to_string(), "bad command name x (line 2 column 5)");
+    }
+}

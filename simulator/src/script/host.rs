@@ -14,7 +14,9 @@
 //!   `as-value`) arrives as [`Value::Nothing`]; `numbers` may be an empty array (the router
 //!   treats `remove [find ...]` that matched nothing as a no-op); return the command's value
 //!   (`add` the new `.id` as [`Value::Id`], `get` the field, `print as-value` an array of rows);
-//!   refuse with [`Failure::Error`] carrying the REST `detail` text;
+//!   refuse with [`Failure::Error`] carrying the REST `detail` text, or [`Failure::Argument`]
+//!   when one argument's value was refused (the interpreter appends the command's path and line,
+//!   as the router does inside scripts);
 //! - [`Host::rows`]: the rows of a menu with `.id` and every field as printed;
 //! - [`Host::log`], [`Host::put`]: where `:log` lines and `:put` output go;
 //! - [`Host::delay`]: move the simulated clock (never sleep);

@@ -18,6 +18,11 @@
 //! `:typeof`, `:delay` (on the host's clock), `:return`, `:error`, `:jobname`, `:nothing`,
 //! `:break`, `:continue`.
 //!
+//! As on a router, a variable must be declared (`:local`, `:global`, a loop's counter) in an
+//! enclosing block before it is used, or the script does not compile (`syntax error` at its
+//! name), and a command that fails reports where: `failure: already have such entry
+//! (/ip/firewall/address-list/add; line 3)`, which is also what `:onerror` binds.
+//!
 //! Refused with an error naming the construct (and not catchable, since a router would have run
 //! it): functions (`:local f do={}`, `$f`), `:resolve` (the simulator has no DNS), `:execute`,
 //! `:parse`, `:environment`, `:serialize`/`:deserialize`, `:retry`, `:time` and the other
