@@ -29,6 +29,7 @@ pub mod io;
 pub mod journal;
 pub mod model;
 pub mod rest;
+pub mod script;
 pub mod seed;
 pub mod server;
 pub mod shared;
