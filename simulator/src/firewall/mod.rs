@@ -22,7 +22,7 @@ pub use schema::Schema;
 pub use table::{FilterTable, Rule};
 pub use values::Known;
 pub use verdict::{
-    Decision, DecidedBy, ListAddition, ListEntry, MatcherResult, Outcome, Packet, RuleStep,
+    DecidedBy, Decision, ListAddition, ListEntry, MatcherResult, Outcome, Packet, RuleStep,
     Verdict, evaluate,
 };
 
@@ -70,3 +70,6 @@ impl fmt::Display for Refusal {
 }
 
 impl std::error::Error for Refusal {}
+
+#[cfg(test)]
+mod tests;

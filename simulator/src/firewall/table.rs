@@ -301,7 +301,11 @@ impl FilterTable {
     /// `unset`: removes one property. `chain`, `disabled` and `log` cannot be unset (the router
     /// answers `input does not match any value of value-name` for the last two, CHR 7.23.7; a
     /// chain is required). Unsetting `action` returns it to the default, `accept`.
-    pub fn unset(&mut self, numbers: Option<&str>, value_name: Option<&str>) -> Result<(), Refusal> {
+    pub fn unset(
+        &mut self,
+        numbers: Option<&str>,
+        value_name: Option<&str>,
+    ) -> Result<(), Refusal> {
         let name = value_name.ok_or_else(|| missing("value-name"))?;
         let key = self
             .schema
@@ -411,11 +415,8 @@ impl FilterTable {
     /// One rule as the router prints it. `list_exists` says whether an address list of the
     /// table's family has entries (for `invalid`).
     pub fn row(&self, rule: &Rule, list_exists: &dyn Fn(&str) -> bool) -> Fields {
-        let mut fields: BTreeMap<&'static str, String> = rule
-            .props
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect();
+        let mut fields: BTreeMap<&'static str, String> =
+            rule.props.iter().map(|(k, v)| (*k, v.clone())).collect();
         fields.insert(".id", rule.id_text());
         fields.insert("action", rule.action().to_owned());
         fields.insert("bytes", rule.bytes.to_string());
@@ -428,7 +429,10 @@ impl FilterTable {
 
     /// Every rule as the router prints it, in console order.
     pub fn rows(&self, list_exists: &dyn Fn(&str) -> bool) -> Vec<Fields> {
-        self.rules.iter().map(|r| self.row(r, list_exists)).collect()
+        self.rules
+            .iter()
+            .map(|r| self.row(r, list_exists))
+            .collect()
     }
 
     /// Evaluates `packet` and advances the counters of every rule it matched, the decisive one
@@ -455,7 +459,11 @@ impl FilterTable {
 
 /// Removes `key` from the arguments and returns its last value.
 fn take(args: &mut Pairs, key: &str) -> Option<String> {
-    let value = args.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let value = args
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone());
     args.retain(|(k, _)| k != key);
     value
 }

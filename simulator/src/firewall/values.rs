@@ -293,10 +293,11 @@ fn negated(neg: bool, text: &str) -> String {
     }
 }
 
-/// A RouterOS duration in unit form (`1d2h`, `30m`, `45`), or `HH:MM:SS`, without range checks
-/// beyond the 35w3d13h13m56s maximum (2^31-1 s) the schema prints.
+/// A RouterOS duration in unit form (`1d2h`, `30m`, `45`), or `HH:MM:SS`, up to the
+/// `35w3d13h13m56s` the schema prints as the maximum: 2^31-1 hundredths of a second, so 21474836 s
+/// (the same bound as an address-list entry's `timeout`).
 pub fn duration_ok(text: &str) -> bool {
-    duration_secs(text).is_some_and(|s| s <= 2_147_483_647)
+    duration_secs(text).is_some_and(|s| s <= 21_474_836)
 }
 
 /// Seconds in a RouterOS duration (`1w2d3h4m5s`, a bare number of seconds, or `HH:MM:SS`).
@@ -379,47 +380,152 @@ mod tests {
         check(V4, "src-address", "10.0.0.1/32", Ok(Some("10.0.0.1")));
         check(V4, "src-address", "10.0.0.5/24", Ok(Some("10.0.0.0/24")));
         check(V4, "dst-address", "!10.0.0.0/8", Ok(Some("!10.0.0.0/8")));
-        check(V4, "src-address", "10.0.0.1-10.0.0.9", Ok(Some("10.0.0.1-10.0.0.9")));
-        check(V4, "src-address", "10.0.0.9-10.0.0.1", Err("invalid value for argument src-address"));
-        check(V4, "src-address", "10.0.0.1/33", Err("invalid value for argument src-address"));
-        check(V4, "src-address", "example.com", Err("invalid value for argument src-address"));
-        check(V4, "src-address", "2001:db8::1", Err("invalid value for argument src-address"));
-        check(V4, "src-address", "!", Err("invalid value for argument src-address"));
+        check(
+            V4,
+            "src-address",
+            "10.0.0.1-10.0.0.9",
+            Ok(Some("10.0.0.1-10.0.0.9")),
+        );
+        check(
+            V4,
+            "src-address",
+            "10.0.0.9-10.0.0.1",
+            Err("invalid value for argument src-address"),
+        );
+        check(
+            V4,
+            "src-address",
+            "10.0.0.1/33",
+            Err("invalid value for argument src-address"),
+        );
+        check(
+            V4,
+            "src-address",
+            "example.com",
+            Err("invalid value for argument src-address"),
+        );
+        check(
+            V4,
+            "src-address",
+            "2001:db8::1",
+            Err("invalid value for argument src-address"),
+        );
+        check(
+            V4,
+            "src-address",
+            "!",
+            Err("invalid value for argument src-address"),
+        );
         check(V4, "src-address", "", Ok(None));
-        check(V6, "src-address", "2001:DB8::1", Ok(Some("2001:db8::1/128")));
-        check(V6, "src-address", "!2001:db8::1/32", Ok(Some("!2001:db8::/32")));
-        check(V6, "src-address", "10.0.0.1", Err("invalid value for argument src-address"));
-        check(V6, "src-address", "2001:db8::1-2001:db8::2", Err("invalid value for argument src-address"));
+        check(
+            V6,
+            "src-address",
+            "2001:DB8::1",
+            Ok(Some("2001:db8::1/128")),
+        );
+        check(
+            V6,
+            "src-address",
+            "!2001:db8::1/32",
+            Ok(Some("!2001:db8::/32")),
+        );
+        check(
+            V6,
+            "src-address",
+            "10.0.0.1",
+            Err("invalid value for argument src-address"),
+        );
+        check(
+            V6,
+            "src-address",
+            "2001:db8::1-2001:db8::2",
+            Err("invalid value for argument src-address"),
+        );
     }
 
     #[test]
     fn words_and_lists() {
         use Family::*;
         check(V4, "action", "tarpit", Ok(Some("tarpit")));
-        check(V6, "action", "tarpit", Err("input does not match any value of action"));
-        check(V4, "action", "ACCEPT", Err("input does not match any value of action"));
+        check(
+            V6,
+            "action",
+            "tarpit",
+            Err("input does not match any value of action"),
+        );
+        check(
+            V4,
+            "action",
+            "ACCEPT",
+            Err("input does not match any value of action"),
+        );
         check(V4, "reject-with", "tcp-reset", Ok(Some("tcp-reset")));
-        check(V6, "reject-with", "icmp-no-route", Ok(Some("icmp-no-route")));
-        check(V4, "reject-with", "icmp-no-route", Err("input does not match any value of reject-with"));
+        check(
+            V6,
+            "reject-with",
+            "icmp-no-route",
+            Ok(Some("icmp-no-route")),
+        );
+        check(
+            V4,
+            "reject-with",
+            "icmp-no-route",
+            Err("input does not match any value of reject-with"),
+        );
         check(V4, "src-address-list", "!trusted", Ok(Some("!trusted")));
-        check(V4, "src-address-list", "!", Err("invalid value for argument src-address-list"));
+        check(
+            V4,
+            "src-address-list",
+            "!",
+            Err("invalid value for argument src-address-list"),
+        );
         check(V4, "in-interface", "!ether1", Ok(Some("!ether1")));
-        check(V4, "in-interface", "ether9", Err("input does not match any value of in-interface"));
+        check(
+            V4,
+            "in-interface",
+            "ether9",
+            Err("input does not match any value of in-interface"),
+        );
         check(V4, "in-interface-list", "!LAN", Ok(Some("!LAN")));
-        check(V4, "connection-state", "established,related", Ok(Some("established,related")));
+        check(
+            V4,
+            "connection-state",
+            "established,related",
+            Ok(Some("established,related")),
+        );
         check(V4, "connection-state", "!invalid", Ok(Some("!invalid")));
-        check(V4, "connection-state", "new,bogus", Err("input does not match any value of connection-state"));
+        check(
+            V4,
+            "connection-state",
+            "new,bogus",
+            Err("input does not match any value of connection-state"),
+        );
         check(V4, "disabled", "yes", Ok(Some("true")));
         check(V4, "log", "no", Ok(Some("false")));
         check(V4, "log", "maybe", Err("invalid value for argument log"));
         check(V4, "log-prefix", "", Ok(Some("")));
         check(V4, "log-prefix", &"x".repeat(31), Ok(Some(&"x".repeat(31))));
-        check(V4, "log-prefix", &"x".repeat(32), Err("invalid value for argument log-prefix"));
+        check(
+            V4,
+            "log-prefix",
+            &"x".repeat(32),
+            Err("invalid value for argument log-prefix"),
+        );
         check(V4, "chain", "", Err("invalid value for argument chain"));
         check(V4, "chain", "my-chain", Ok(Some("my-chain")));
         check(V4, "address-list-timeout", "1d", Ok(Some("1d")));
-        check(V4, "address-list-timeout", "none-static", Ok(Some("none-static")));
-        check(V4, "address-list-timeout", "36w", Err("invalid value for argument address-list-timeout"));
+        check(
+            V4,
+            "address-list-timeout",
+            "none-static",
+            Ok(Some("none-static")),
+        );
+        check(
+            V4,
+            "address-list-timeout",
+            "36w",
+            Err("invalid value for argument address-list-timeout"),
+        );
         check(V4, "tcp-flags", "syn,!ack", Ok(Some("syn,!ack")));
     }
 
@@ -429,15 +535,50 @@ mod tests {
         check(V4, "protocol", "tcp", Ok(Some("tcp")));
         check(V4, "protocol", "!udp", Ok(Some("!udp")));
         check(V4, "protocol", "139", Ok(Some("139")));
-        check(V4, "protocol", "300", Err("invalid value for argument protocol"));
-        check(V4, "protocol", "bogus", Err("invalid value for argument protocol"));
+        check(
+            V4,
+            "protocol",
+            "300",
+            Err("invalid value for argument protocol"),
+        );
+        check(
+            V4,
+            "protocol",
+            "bogus",
+            Err("invalid value for argument protocol"),
+        );
         check(V4, "dst-port", "22", Ok(Some("22")));
-        check(V4, "dst-port", "!80,443,8000-8080", Ok(Some("!80,443,8000-8080")));
+        check(
+            V4,
+            "dst-port",
+            "!80,443,8000-8080",
+            Ok(Some("!80,443,8000-8080")),
+        );
         check(V4, "dst-port", "65535", Ok(Some("65535")));
-        check(V4, "dst-port", "65536", Err("invalid value for argument dst-port"));
-        check(V4, "dst-port", "90-80", Err("invalid value for argument dst-port"));
-        check(V4, "dst-port", "80,", Err("invalid value for argument dst-port"));
-        check(V4, "src-port", "http", Err("invalid value for argument src-port"));
+        check(
+            V4,
+            "dst-port",
+            "65536",
+            Err("invalid value for argument dst-port"),
+        );
+        check(
+            V4,
+            "dst-port",
+            "90-80",
+            Err("invalid value for argument dst-port"),
+        );
+        check(
+            V4,
+            "dst-port",
+            "80,",
+            Err("invalid value for argument dst-port"),
+        );
+        check(
+            V4,
+            "src-port",
+            "http",
+            Err("invalid value for argument src-port"),
+        );
     }
 
     #[test]
@@ -446,7 +587,9 @@ mod tests {
         assert_eq!(duration_secs("45"), Some(45));
         assert_eq!(duration_secs("2d11h12"), Some(2 * 86_400 + 11 * 3_600 + 12));
         assert_eq!(duration_secs("00:05:00"), Some(300));
-        assert_eq!(duration_secs("35w3d13h13m56s"), Some(2_147_483_647));
+        assert_eq!(duration_secs("35w3d13h13m56s"), Some(21_474_836));
+        assert!(duration_ok("35w3d13h13m56s"));
+        assert!(!duration_ok("35w3d13h13m57s"));
         assert_eq!(duration_secs("500ms"), Some(0));
         assert_eq!(duration_secs("1x"), None);
         assert_eq!(duration_secs("h"), None);

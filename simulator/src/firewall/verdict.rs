@@ -366,7 +366,9 @@ impl Walk<'_> {
             match outcome {
                 Outcome::Disabled | Outcome::NoMatch => continue,
                 Outcome::Unknown => match action {
-                    "passthrough" | "log" | "add-src-to-address-list"
+                    "passthrough"
+                    | "log"
+                    | "add-src-to-address-list"
                     | "add-dst-to-address-list" => {
                         self.verdict.reasons.push(format!(
                             "rule {id} (index {index}, action {action}) could not be evaluated; its action does not decide, so the walk went on{}",
@@ -396,14 +398,19 @@ impl Walk<'_> {
             let decided = |d: Decision| {
                 (
                     d,
-                    format!("rule {id} (index {index}, chain {}) matched: {action}", rule.chain()),
+                    format!(
+                        "rule {id} (index {index}, chain {}) matched: {action}",
+                        rule.chain()
+                    ),
                 )
             };
             let terminal = match action {
                 "accept" => Some(decided(Decision::Accept)),
                 "fasttrack-connection" => Some((
                     Decision::Accept,
-                    format!("rule {id} (index {index}) matched: fasttrack-connection, which accepts"),
+                    format!(
+                        "rule {id} (index {index}) matched: fasttrack-connection, which accepts"
+                    ),
                 )),
                 "drop" => Some(decided(Decision::Drop)),
                 "reject" => Some(decided(Decision::Reject)),
@@ -537,7 +544,11 @@ impl Walk<'_> {
                 }
             }
             "src-address-list" | "dst-address-list" => {
-                let addr = if key == "src-address-list" { p.src } else { p.dst };
+                let addr = if key == "src-address-list" {
+                    p.src
+                } else {
+                    p.dst
+                };
                 self.in_list(text, addr)
             }
             "protocol" => match (schema::protocol_number(text), p.protocol) {
@@ -566,12 +577,22 @@ impl Walk<'_> {
                     },
                 };
                 match got {
-                    Some(b) => (yes(b), format!("the packet's {key} is {}in {text}", if b { "" } else { "not " })),
+                    Some(b) => (
+                        yes(b),
+                        format!(
+                            "the packet's {key} is {}in {text}",
+                            if b { "" } else { "not " }
+                        ),
+                    ),
                     None => (Outcome::Unknown, format!("the packet has no {key}")),
                 }
             }
             "in-interface" | "out-interface" => {
-                let got = if key == "in-interface" { &p.in_interface } else { &p.out_interface };
+                let got = if key == "in-interface" {
+                    &p.in_interface
+                } else {
+                    &p.out_interface
+                };
                 match got {
                     Some(name) => (yes(name == text), format!("the packet's {key} is {name}")),
                     None => (Outcome::Unknown, format!("the packet has no {key}")),
@@ -598,17 +619,28 @@ impl Walk<'_> {
         let bits = addr_bits(addr).1;
         let mut notes: Vec<String> = Vec::new();
         let mut names = false;
-        for added in self.verdict.list_additions.iter().filter(|a| a.list == list) {
+        for added in self
+            .verdict
+            .list_additions
+            .iter()
+            .filter(|a| a.list == list)
+        {
             if added.address == addr {
                 return (
                     Outcome::Match,
-                    format!("{addr} was added to {list} by rule *{:X} in this walk", added.by),
+                    format!(
+                        "{addr} was added to {list} by rule *{:X} in this walk",
+                        added.by
+                    ),
                 );
             }
         }
         let entries = (self.lists)(list);
         if entries.is_empty() {
-            return (Outcome::NoMatch, format!("address list {list} has no entries"));
+            return (
+                Outcome::NoMatch,
+                format!("address list {list} has no entries"),
+            );
         }
         for entry in &entries {
             let Some((_, range)) = values::address(self.family, &entry.address) else {
@@ -624,12 +656,20 @@ impl Walk<'_> {
             }
             match entry.expires_at {
                 Some(at) if at <= self.now => {
-                    notes.push(format!("entry {} expired {} ago", entry.address, secs(self.now - at)));
+                    notes.push(format!(
+                        "entry {} expired {} ago",
+                        entry.address,
+                        secs(self.now - at)
+                    ));
                 }
                 Some(at) => {
                     return (
                         Outcome::Match,
-                        format!("{addr} is in {list} (entry {}, {} left)", entry.address, secs(at - self.now)),
+                        format!(
+                            "{addr} is in {list} (entry {}, {} left)",
+                            entry.address,
+                            secs(at - self.now)
+                        ),
                     );
                 }
                 None => {
@@ -644,7 +684,10 @@ impl Walk<'_> {
             notes.push("it has DNS-name entries, which the simulator does not resolve".to_owned());
             return (
                 Outcome::Unknown,
-                format!("{addr} matches no address entry of {list}; {}", notes.join("; ")),
+                format!(
+                    "{addr} matches no address entry of {list}; {}",
+                    notes.join("; ")
+                ),
             );
         }
         let mut why = format!("{addr} is not in {list}");
@@ -672,7 +715,13 @@ fn secs(ms: u64) -> String {
         return "0s".to_owned();
     }
     let mut out = String::new();
-    for (unit, size) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+    for (unit, size) in [
+        ("w", 604_800),
+        ("d", 86_400),
+        ("h", 3_600),
+        ("m", 60),
+        ("s", 1),
+    ] {
         if s >= size {
             out.push_str(&format!("{}{unit}", s / size));
             s %= size;
