@@ -23,6 +23,7 @@ pub mod error;
 pub mod net;
 pub mod plan;
 pub mod reconcile;
+pub mod rules;
 pub mod store;
 pub mod wire;
 
