@@ -24,6 +24,7 @@ pub mod net;
 pub mod plan;
 pub mod reconcile;
 pub mod request;
+pub mod rules;
 pub mod store;
 pub mod wire;
 

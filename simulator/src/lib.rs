@@ -25,6 +25,7 @@
 pub mod clock;
 pub mod control;
 pub mod faults;
+pub mod firewall;
 pub mod io;
 pub mod journal;
 pub mod model;
