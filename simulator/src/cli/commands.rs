@@ -259,7 +259,10 @@ mod tests {
         for (args, expected) in [
             (&["explode"][..], "unknown variant `explode`"),
             (&["status"][..], "missing field `status`"),
-            (&["reset", "--ms", "5"][..], "unknown field `ms`"),
+            (
+                &["status", "--status", "500", "--ms", "5"][..],
+                "unknown field `ms`",
+            ),
             (&["reset", "--listener", "ftp"][..], "use www or www-ssl"),
             (&["--rule", "{"][..], "--rule needs a JSON rule"),
         ] {
