@@ -108,15 +108,9 @@ impl ControlClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| ControlError::Unreachable {
-            url: self.base.clone(),
-            reason: chain(&e),
-        })?;
+        let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| ControlError::Unreachable {
-            url: self.base.clone(),
-            reason: chain(&e),
-        })?;
+        let bytes = resp.bytes().await.map_err(|e| self.unreachable(&e))?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| self.reply(&what, e.to_string()));
         }
@@ -136,6 +130,22 @@ impl ControlClient {
             status: status.as_u16(),
             message,
         }))
+    }
+
+    /// A transport failure. reqwest's own message does not say why ("error sending request"), so
+    /// the innermost cause ("Connection refused") is added.
+    fn unreachable(&self, e: &reqwest::Error) -> ControlError {
+        let root = std::iter::successors(Some(e as &dyn std::error::Error), |e| e.source())
+            .last()
+            .map(ToString::to_string)
+            .filter(|r| *r != e.to_string());
+        ControlError::Unreachable {
+            url: self.base.clone(),
+            reason: match root {
+                Some(root) => format!("{e}: {root}"),
+                None => e.to_string(),
+            },
+        }
     }
 
     fn reply(&self, what: &str, reason: String) -> ControlError {
@@ -254,19 +264,4 @@ fn client_tls() -> Result<rustls::ClientConfig, ControlError> {
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth(),
     )
-}
-
-/// The messages of an error and its sources, joined: reqwest's own message ("error sending
-/// request") does not say that the connection was refused.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        cur = s.source();
-    }
-    parts.join(": ")
 }
