@@ -218,8 +218,8 @@ mod tests {
             let err = cli.settings("abcdef").unwrap_err();
             assert!(err.contains("needs its password"), "{err}");
         }
-        let dir = crate::target::TempDir::new("cli-admin").unwrap();
-        let file = dir.0.join("pw");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
         std::fs::write(&file, "s3cret\n").unwrap();
         let cli = parse(&[
             "--target",

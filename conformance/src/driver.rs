@@ -128,7 +128,7 @@ impl Agent {
                 list_v4: ctx.list.clone(),
                 list_v6: ctx.list.clone(),
                 tag: ctx.tag.clone(),
-                state: ctx.dir.0.join("grants.json"),
+                state: ctx.dir.path().join("grants.json"),
                 connect_timeout: Duration::from_secs(3),
                 request_timeout: Duration::from_secs(10),
                 concurrency: 1,

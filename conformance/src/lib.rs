@@ -6,22 +6,27 @@
 //! capabilities it needs ([`target::Cap`]); on a target that lacks one it is listed as ignored with the
 //! reason, decided when the list is built, never run and never counted as passed.
 //!
-//! Code map: [`cli`] parses the command line; [`run`] builds the trials, runs them and writes the
-//! reports; [`target`] holds targets, capabilities and the scenario context; [`driver`] runs the agent
-//! the way its binary does; [`rest`] is the suite's raw REST client with its write guard and recorder;
-//! [`scenarios`] holds the catalogue (`codes`, `wire`, `lifecycle`); [`safety`] proves a shared target
-//! was left as found; [`divergences`] reads the known simulator-versus-router differences; [`report`]
-//! prints the coverage table and writes JSON and JUnit files.
+//! Code map: [`cli`] parses the command line; [`run`] prepares a run, runs it and finishes it, with
+//! its statuses in [`exit`]; [`trials`] builds and runs the libtest-mimic trials; [`target`] holds
+//! settings, capabilities and the scenario context, and drives simulators through the simulator's
+//! own `Control` trait; [`driver`] runs the agent the way its binary does; [`rest`] is the suite's raw
+//! REST client with its write guard and recorder; [`scenarios`] holds the catalogue (`codes`, `wire`,
+//! `lifecycle`); [`safety`] is the protocol that proves a shared target was left as found, and
+//! [`interrupts`] runs its sweep on Ctrl-C; [`divergences`] reads the known simulator-versus-router
+//! differences; [`report`] prints the coverage table and writes JSON and JUnit files.
 
 pub mod cli;
 pub mod divergences;
 pub mod driver;
+pub mod exit;
+pub mod interrupts;
 pub mod report;
 pub mod rest;
 pub mod run;
 pub mod safety;
 pub mod scenarios;
 pub mod target;
+pub mod trials;
 
 use std::fmt;
 
@@ -45,6 +50,12 @@ impl fmt::Display for Failure {
 impl From<String> for Failure {
     fn from(s: String) -> Self {
         Failure(s)
+    }
+}
+
+impl From<simulator::ControlError> for Failure {
+    fn from(e: simulator::ControlError) -> Self {
+        Failure(e.to_string())
     }
 }
 

@@ -488,22 +488,21 @@ impl Rest {
     }
 }
 
-/// A plain-HTTP client for a simulator's control API. reqwest is built without a default TLS
-/// provider (the workspace passes `ring` explicitly), so even a client that never speaks TLS is
-/// given a configuration: one that trusts nothing.
-pub fn control_client() -> Result<reqwest::Client, Failure> {
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| Failure::new(format!("TLS set-up: {e}")))?
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| Failure::new(format!("HTTP client set-up: {e}")))
+/// The characters a query value keeps as they are: RFC 3986's unreserved ones, and `*`, `:` and
+/// `/`, so that ids (`*1A`), addresses and prefixes stay readable in the router's log. RouterOS
+/// compares the decoded value exactly, so either form finds the same rows.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b':')
+    .remove(b'/');
+
+/// Percent-encodes a query value (a list name, an address) for a `?name=value` filter.
+pub fn encode_query(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 /// The messages of an error and its sources, joined.
@@ -523,6 +522,20 @@ fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_values_keep_ids_and_addresses_readable() {
+        for (value, expected) in [
+            ("my list", "my%20list"),
+            ("2001:db8::/64", "2001:db8::/64"),
+            ("a&b=c", "a%26b%3Dc"),
+            ("*1A", "*1A"),
+            ("conf-ab12_3.x~", "conf-ab12_3.x~"),
+            ("l\u{e4}st", "l%C3%A4st"),
+        ] {
+            assert_eq!(encode_query(value), expected, "{value}");
+        }
+    }
 
     #[test]
     fn the_guard_allows_only_the_runs_own_names_and_rows() {
@@ -590,8 +603,8 @@ mod tests {
 
     #[test]
     fn agent_exchanges_are_saved_marked_and_without_secrets() {
-        let dir = crate::target::TempDir::new("recorder-test").expect("temp dir");
-        let r = Arc::new(Recorder::new(dir.0.join("s")));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let r = Arc::new(Recorder::new(dir.path().join("s")));
         let observe = r.agent_observer();
         observe(&agent::net::Exchange {
             method: "PUT".into(),
@@ -611,7 +624,7 @@ mod tests {
                 "GET /rest/system/resource: error sending request for url (https://10.1.2.3:8443/rest/system/resource)".into(),
             ),
         });
-        let first = std::fs::read_to_string(dir.0.join("s/001-agent-PUT-user.json")).unwrap();
+        let first = std::fs::read_to_string(dir.path().join("s/001-agent-PUT-user.json")).unwrap();
         assert!(!first.contains("s3cret"), "{first}");
         let doc: Value = serde_json::from_str(&first).unwrap();
         assert_eq!(doc["client"], "agent");
@@ -619,7 +632,8 @@ mod tests {
         assert_eq!(doc["response"]["status"], 201);
         assert_eq!(doc["response"]["body"][".id"], "*1");
         let second =
-            std::fs::read_to_string(dir.0.join("s/002-agent-GET-system-resource.json")).unwrap();
+            std::fs::read_to_string(dir.path().join("s/002-agent-GET-system-resource.json"))
+                .unwrap();
         let doc: Value = serde_json::from_str(&second).unwrap();
         assert_eq!(doc["response"]["status"], Value::Null);
         assert_eq!(

@@ -15,13 +15,176 @@
 //! a run that dies before its sweep (power cut, `kill -9`; Ctrl-C and SIGTERM run the sweep) leaves
 //! them. [`leftovers`] finds what any earlier run left (names `<list-prefix>-<6 hex digits>-...`, the
 //! shape of every name a run creates) so that the next run reports it and, when asked, removes it.
+//!
+//! [`prepare`] is the protocol's first half (leftovers, the reading before, the start check) and
+//! [`SharedTarget::finish`] its second (the final sweep, the reading after, the comparison).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::Failure;
 use crate::rest::Rest;
+use crate::target::{Ctx, Leftovers, Settings, TargetKind};
+
+/// Why the run may not start on a shared target.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// A running simulator's control API did not give its CA.
+    #[error("cannot reach the simulator's control API: {0}")]
+    Control(Failure),
+    /// The target could not be reached with the run's settings.
+    #[error("{0}")]
+    Open(Failure),
+    /// The search for an earlier run's rows failed.
+    #[error("cannot look for an earlier run's leftovers: {0}")]
+    LeftoverSearch(Failure),
+    /// `--sweep-leftovers` left some of them.
+    #[error("--sweep-leftovers could not remove everything: {}", .0.join("; "))]
+    SweepIncomplete(Vec<String>),
+    /// An earlier run's rows are there and the command line did not say what to do with them.
+    #[error(
+        "refusing to start: an earlier run left the rows above (a user among them can log in to this router). \
+         Remove them with --sweep-leftovers (only when no other run of the suite is using this target), \
+         or run anyway with --ignore-leftovers; --list-prefix `{list_prefix}` chose which names count"
+    )]
+    Leftovers {
+        /// The `--list-prefix` that chose them.
+        list_prefix: String,
+    },
+    /// The reading before the run failed.
+    #[error("cannot read the target before the run: {0}")]
+    Read(Failure),
+    /// Rows with this run's own prefix are already there.
+    #[error(
+        "refusing to start: the target already holds rows named `{prefix}*` that this run did not create: {rows:?}"
+    )]
+    OwnRows {
+        /// The run prefix.
+        prefix: String,
+        /// The rows, by menu.
+        rows: BTreeMap<&'static str, Vec<(String, String)>>,
+    },
+}
+
+/// What the run holds on a shared target between its start and its end.
+#[derive(Debug)]
+pub struct SharedTarget {
+    /// A running simulator's CA.
+    pub ca_pem: Option<String>,
+    /// The client that reads (admin when available).
+    pub reader: Rest,
+    /// The state read before the run.
+    before: DeviceState,
+}
+
+/// The safety protocol's first half on a shared target: read the state, refuse to start on leftovers.
+pub async fn prepare(settings: &Settings) -> Result<SharedTarget, PrepareError> {
+    let ca_pem = match &settings.kind {
+        TargetKind::RunningSim { control, .. } => Some(
+            crate::target::fetch_ca(control, settings.control_token.as_deref())
+                .await
+                .map_err(PrepareError::Control)?,
+        ),
+        _ => None,
+    };
+    let probe = Ctx::open(Arc::new(settings.clone()), 0, "safety", ca_pem.as_deref())
+        .await
+        .map_err(PrepareError::Open)?;
+    let reader = probe.admin.clone().unwrap_or_else(|| probe.rest.clone());
+    handle_leftovers(settings, &reader).await?;
+    let state = read(&reader, &settings.run_prefix)
+        .await
+        .map_err(PrepareError::Read)?;
+    if !state.own.is_empty() {
+        return Err(PrepareError::OwnRows {
+            prefix: settings.run_prefix.clone(),
+            rows: state.own,
+        });
+    }
+    Ok(SharedTarget {
+        ca_pem,
+        reader,
+        before: state,
+    })
+}
+
+/// Reports what earlier runs left (users and groups never expire) and refuses, removes or keeps it
+/// as the command line says.
+pub async fn handle_leftovers(settings: &Settings, reader: &Rest) -> Result<(), PrepareError> {
+    let found = leftovers(reader, &settings.list_prefix)
+        .await
+        .map_err(PrepareError::LeftoverSearch)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    println!(
+        "leftovers: earlier runs of the suite left {} row(s) named `{}-<run id>-*` on the target:",
+        found.len(),
+        settings.list_prefix
+    );
+    for (menu, _, name) in &found {
+        println!("  {menu} {name}");
+    }
+    match settings.leftovers {
+        Leftovers::Sweep => {
+            let swept = sweep_leftovers(reader, &found).await;
+            for r in &swept.removed {
+                println!("  removed {r}");
+            }
+            if !swept.problems.is_empty() {
+                return Err(PrepareError::SweepIncomplete(swept.problems));
+            }
+        }
+        Leftovers::Ignore => println!("  left in place (--ignore-leftovers)"),
+        // A read-only run writes nothing, so it cannot mix its rows with them.
+        Leftovers::Refuse if settings.read_only => println!(
+            "  left in place (read-only run); remove them with --sweep-leftovers when no other run uses this target"
+        ),
+        Leftovers::Refuse => {
+            return Err(PrepareError::Leftovers {
+                list_prefix: settings.list_prefix.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl SharedTarget {
+    /// The safety protocol's second half: sweep what the scenarios left, read the target again and
+    /// compare. Prints what it found; returns every way the target changed (empty when it was left
+    /// as found).
+    pub async fn finish(self, prefix: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        let swept = sweep(&self.reader, prefix).await;
+        if !swept.removed.is_empty() {
+            println!(
+                "safety: the final sweep removed what the scenarios left: {}",
+                swept.removed.join(", ")
+            );
+        }
+        problems.extend(swept.problems);
+        match read(&self.reader, prefix).await {
+            Ok(after) => {
+                problems.extend(compare(&self.before, &after));
+                if let Some(left) = after.own.iter().find(|(_, rows)| !rows.is_empty()) {
+                    problems.push(format!("left behind in {}: {:?}", left.0, left.1));
+                }
+            }
+            Err(e) => problems.push(format!("cannot read the target after the run: {e}")),
+        }
+        if problems.is_empty() {
+            println!("safety: the target was left as found (its own rows removed)");
+        } else {
+            println!("safety: THE TARGET CHANGED:");
+            for p in &problems {
+                println!("  {p}");
+            }
+        }
+        problems
+    }
+}
 
 /// The menus read before and after.
 pub const MENUS: [&str; 6] = [
@@ -222,7 +385,70 @@ pub async fn sweep_leftovers(rest: &Rest, rows: &[(&'static str, String, String)
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::Outcome;
+    use crate::target::Cap;
+    use crate::trials::tests::check;
+
+    /// An earlier run's user and group are found, refused by default, kept with
+    /// `--ignore-leftovers` and removed with `--sweep-leftovers`; rows of other shapes are not
+    /// touched.
+    async fn leftovers_are_found_refused_and_swept(ctx: &Ctx) -> Outcome {
+        // Made by "an earlier run" (this context's prefix) and by someone else.
+        ctx.restricted_user("norest", "api,read,write,policy")
+            .await?;
+        let admin = ctx.admin()?;
+        let theirs = json!({ "name": "conformance-list", "policy": "read" });
+        // Someone else's group: a client whose guard allows that one name.
+        let open = crate::rest::WriteGuard::new("conformance-list");
+        let stranger = Rest::new(
+            &ctx.live.url,
+            &ctx.tls,
+            ctx.live
+                .admin
+                .as_ref()
+                .map(|a| (a.user.clone(), a.password.clone())),
+            Arc::new(open),
+            None,
+        )?;
+        stranger
+            .put("/user/group", &theirs)
+            .await?
+            .expect_status(201)?;
+        let mut later = (*ctx.settings).clone();
+        later.run_prefix = "conformance-123456".into();
+        let e = handle_leftovers(&later, admin)
+            .await
+            .unwrap_err()
+            .to_string();
+        crate::ensure!(e.contains("--sweep-leftovers"), "{e}");
+        later.leftovers = Leftovers::Ignore;
+        handle_leftovers(&later, admin)
+            .await
+            .map_err(|e| Failure::new(e.to_string()))?;
+        later.leftovers = Leftovers::Sweep;
+        handle_leftovers(&later, admin)
+            .await
+            .map_err(|e| Failure::new(e.to_string()))?;
+        let left = leftovers(admin, "conformance").await?;
+        crate::ensure!(left.is_empty(), "left after the sweep: {left:?}");
+        let groups = admin.rows("/user/group?name=conformance-list").await?;
+        crate::ensure_eq!(groups.len(), 1, "the group that is not the suite's");
+        later.leftovers = Leftovers::Refuse;
+        handle_leftovers(&later, admin)
+            .await
+            .map_err(|e| Failure::new(e.to_string()))
+    }
+
+    #[test]
+    fn leftovers_of_an_earlier_run_are_refused_or_swept() {
+        check(&[Cap::Admin, Cap::Write], |ctx| {
+            Box::pin(leftovers_are_found_refused_and_swept(ctx))
+        })
+        .unwrap();
+    }
 
     #[test]
     fn leftover_names_have_the_shape_of_a_run() {

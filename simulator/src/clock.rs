@@ -35,7 +35,7 @@ struct ClockState {
 }
 
 /// What the clock reads, for the control API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClockReading {
     /// Simulated milliseconds since start.
     pub now_ms: u64,

@@ -345,7 +345,7 @@ impl Entry {
 }
 
 /// A rule as listed by the control API.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleStatus {
     /// Handle to remove it by.
     pub id: u64,

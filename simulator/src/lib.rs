@@ -18,10 +18,14 @@
 //! ```
 //!
 //! A separate control API (see [`control`]) seeds and inspects the router, moves its clock, reboots
-//! it, reads the request journal and injects faults; the handle offers the same operations directly.
+//! it, reads the request journal and injects faults; the handle offers the same operations directly,
+//! and [`control::Control`] is both, so code written against it drives an in-process simulator or a
+//! running one through [`control::ControlClient`].
 //!
-//! The `routeros-sim` binary runs the same server for people and other languages.
+//! The `routeros-sim` binary ([`cli`]) runs the same server for people and other languages, and
+//! drives a running one with the same client.
 
+pub mod cli;
 pub mod clock;
 pub mod control;
 pub mod faults;
@@ -45,6 +49,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use clock::Clock;
+pub use control::{Control, ControlClient, ControlError};
 pub use faults::{Action, FaultRule, Firing, Matcher};
 pub use journal::{JournalEntry, JournalFilter, JournalPage};
 pub use model::Router;
@@ -293,6 +298,13 @@ impl SimulatorBuilder {
         ));
         let (shutdown, shutdown_rx) = watch::channel(false);
 
+        let local = control::local::Local::new(
+            shared.clone(),
+            control::types::Urls {
+                https_url: format!("https://{https_addr}"),
+                http_url: http_addr.map(|a| format!("http://{a}")),
+            },
+        );
         let mut control_addr = None;
         if let Some(port) = self.control_port {
             let addr = SocketAddr::new(self.bind, port);
@@ -300,11 +312,7 @@ impl SimulatorBuilder {
                 .await
                 .map_err(|source| StartError::Bind { addr, source })?;
             control_addr = listener.local_addr().ok();
-            let urls = serde_json::json!({
-                "https_url": format!("https://{https_addr}"),
-                "http_url": http_addr.map(|a| format!("http://{a}")),
-            });
-            let app = control::app(shared.clone(), self.control_token.clone(), urls);
+            let app = control::api::app(local.clone(), self.control_token.clone());
             let mut stop = shutdown_rx.clone();
             tokio::spawn(async move {
                 let result = axum::serve(listener, app)
@@ -343,6 +351,7 @@ impl SimulatorBuilder {
         }
         Ok(Simulator {
             shared,
+            local,
             https_addr,
             http_addr,
             control_addr,
@@ -356,6 +365,8 @@ impl SimulatorBuilder {
 #[derive(Debug)]
 pub struct Simulator {
     shared: Arc<Shared>,
+    /// The control operations, for [`control::Control`].
+    local: control::local::Local,
     https_addr: SocketAddr,
     http_addr: Option<SocketAddr>,
     control_addr: Option<SocketAddr>,

@@ -438,7 +438,7 @@ async fn forbidden_403(ctx: &Ctx) -> Outcome {
 async fn unknown_ca(ctx: &Ctx) -> Outcome {
     let other = simulator::tls::Authority::new("a CA the router does not use")
         .map_err(|e| Failure::new(e.to_string()))?;
-    let path = ctx.dir.0.join("other-ca.pem");
+    let path = ctx.dir.path().join("other-ca.pem");
     std::fs::write(&path, &other.ca_pem).map_err(|e| Failure::new(e.to_string()))?;
     let agent = Agent::new(ctx).with_tls(TlsMode::CaFile(path));
     agent

@@ -382,7 +382,7 @@ async fn proplist_keeps_id(ctx: &Ctx) -> Outcome {
         json!({ "address": "192.0.2.23", "comment": "x" }),
     )
     .await?;
-    let list = agent::net::encode_query(&ctx.list);
+    let list = crate::rest::encode_query(&ctx.list);
     let rows = ctx
         .rest
         .rows(&format!(
@@ -399,7 +399,7 @@ async fn proplist_keeps_id(ctx: &Ctx) -> Outcome {
 async fn query_filters(ctx: &Ctx) -> Outcome {
     put(ctx, false, json!({ "address": "192.0.2.24" })).await?;
     put(ctx, false, json!({ "address": "192.0.2.240" })).await?;
-    let list = agent::net::encode_query(&ctx.list);
+    let list = crate::rest::encode_query(&ctx.list);
     let rows = ctx
         .rest
         .rows(&format!(

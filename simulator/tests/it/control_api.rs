@@ -1,11 +1,15 @@
-//! The control API over HTTP and through the `routeros-sim` subcommands: state dump, reset, seeds,
-//! snapshots, the clock, reboots, and the bearer token.
+//! The control API over HTTP, through the typed [`ControlClient`] and through the `routeros-sim`
+//! subcommands: state dump, reset, seeds, snapshots, the clock, reboots, and the bearer token.
+//!
+//! The raw HTTP client below checks the wire (statuses, refusals for malformed bodies); the typed
+//! tests check that the in-process handle and the client give the same answers through [`Control`].
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use simulator::{Seed, Simulator};
+use simulator::Control as _;
+use simulator::{Action, ControlClient, ControlError, FaultRule, JournalFilter, Seed, Simulator};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::{BOUND, V4, start, start_with, until_listening, until_refused};
@@ -313,7 +317,8 @@ async fn control_api_refuses_bad_input_with_a_sentence() {
 #[tokio::test]
 async fn routeros_sim_binary_serves_and_its_subcommands_control_it() {
     let exe = env!("CARGO_BIN_EXE_routeros-sim");
-    let dir = std::env::temp_dir().join(format!("routeros-sim-it-{}", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let ca = dir.join("ca.pem");
     let mut child = tokio::process::Command::new(exe)
         .args([
@@ -398,5 +403,124 @@ async fn routeros_sim_binary_serves_and_its_subcommands_control_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is `routeros-sim` running?"));
     child.kill().await.unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same calls through [`Control`] on the in-process handle and on a [`ControlClient`] give the
+/// same replies, and both act on the router.
+#[tokio::test]
+async fn the_handle_and_the_client_answer_alike_through_the_control_trait() {
+    let s = start().await;
+    let client = ControlClient::new(&s.sim.control_url().unwrap(), None).unwrap();
+    let both: [&dyn simulator::Control; 2] = [&s.sim, &client];
+    let mut health = Vec::new();
+    for c in both {
+        health.push(c.health().await.unwrap());
+    }
+    assert_eq!(health[0], health[1]);
+    assert_eq!(health[0].https_url, s.sim.https_url());
+    assert!(health[0].ok && !health[0].down);
+
+    for (i, c) in both.into_iter().enumerate() {
+        let address = format!("10.0.0.{}", i + 1);
+        let before = c.snapshot().await.unwrap();
+        s.put(
+            V4,
+            json!({"list": "l", "address": address, "timeout": "1h"}),
+        )
+        .await;
+        let frozen = c.freeze_clock().await.unwrap();
+        let moved = c.advance_clock(Duration::from_secs(60)).await.unwrap();
+        assert_eq!(moved.now_ms - frozen.now_ms, 60_000);
+        assert!(!c.resume_clock().await.unwrap().frozen);
+        assert_eq!(s.rows(V4).await[0]["timeout"], "59m");
+
+        let mark = c.journal_mark().await.unwrap().mark;
+        let id = c
+            .add_fault(FaultRule::always(Action::Status {
+                status: 500,
+                detail: Some("boom".into()),
+            }))
+            .await
+            .unwrap()
+            .id;
+        s.get("/rest/system/identity")
+            .await
+            .assert_error(500, Some("boom"));
+        let listed = c.faults().await.unwrap();
+        assert_eq!((listed.len(), listed[0].id, listed[0].fired), (1, id, 1));
+        assert_eq!(c.remove_fault(id).await.unwrap().removed, id);
+        let gone = c.remove_fault(id).await.unwrap_err();
+        assert!(gone.is_not_found(), "{gone}");
+        assert!(gone.to_string().contains("no fault rule"), "{gone}");
+        let page = c
+            .journal(&JournalFilter {
+                since: Some(mark),
+                path: Some("/rest/system/identity".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.entries.len(), 1, "{page:?}");
+        assert_eq!(page.entries[0].status, Some(500));
+
+        // A refusal is the same sentence either way.
+        let refused = c
+            .add_fault(FaultRule::always(Action::TlsExpired).path("/x"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, ControlError::Refused(r) if r.status == 400),
+            "{refused}"
+        );
+
+        c.restore(&before).await.unwrap();
+        assert!(s.rows(V4).await.is_empty());
+        let mut limits = c.limits().await.unwrap();
+        limits.row_cost = Duration::from_millis(2);
+        assert_eq!(c.set_limits(limits).await.unwrap(), limits);
+        assert_eq!(s.sim.shared().limits(), limits);
+        let leaf = c.tls().await.unwrap().leaf_sha256;
+        assert_ne!(c.rotate_certificate().await.unwrap().leaf_sha256, leaf);
+        assert_eq!(c.tls().await.unwrap().leaf_sha256, s.sim.leaf_sha256());
+    }
+}
+
+/// The client sends the token it was given, and its failures say what to do.
+#[tokio::test]
+async fn the_client_sends_its_token_and_says_what_to_do_when_it_cannot() {
+    let s = start_with(Simulator::builder().control_token(Some("t0ken".into()))).await;
+    let url = s.sim.control_url().unwrap();
+    let with = ControlClient::new(&url, Some("t0ken".into())).unwrap();
+    assert!(with.health().await.unwrap().ok);
+    assert!(!format!("{with:?}").contains("t0ken"), "{with:?}");
+
+    let without = ControlClient::new(&url, None).unwrap();
+    let e = without.clock().await.unwrap_err().to_string();
+    assert!(e.contains("ROUTEROS_SIM_TOKEN"), "{e}");
+
+    // Nothing listens there: a port that was free a moment ago.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gone = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    let e = ControlClient::new(&gone, None)
+        .unwrap()
+        .clock()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is `routeros-sim` running?"), "{e}");
+
+    // The router's own service is not the control API.
+    let e = ControlClient::new(&s.sim.http_url().unwrap(), None)
+        .unwrap()
+        .clock()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not the control API's"), "{e}");
+
+    let e = ControlClient::new("127.0.0.1:7090", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--control"), "{e}");
 }

@@ -607,8 +607,8 @@ async fn journal_records_and_filters_every_request() {
 
 #[tokio::test]
 async fn a_user_supplied_certificate_is_served_instead_of_the_generated_one() {
-    let dir = std::env::temp_dir().join(format!("routeros-sim-cert-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let own =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
             .unwrap();
@@ -636,7 +636,6 @@ async fn a_user_supplied_certificate_is_served_instead_of_the_generated_one() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("key.pem"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Sends `requests` on one keep-alive TLS connection and returns each complete reply, stopping at

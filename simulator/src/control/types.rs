@@ -1,0 +1,235 @@
+//! The control API's request and reply bodies, shared by its server and its client.
+//!
+//! The server ([`super::api`]) answers with these types and the client ([`super::ControlClient`])
+//! reads them, so the two cannot drift apart: a field renamed here is renamed on both sides at
+//! compile time. The state, seed, clock, journal, fault and limit bodies are the simulator's own
+//! types ([`Snapshot`](crate::Snapshot), [`Seed`](crate::Seed), [`ClockReading`],
+//! [`JournalFilter`](crate::JournalFilter), [`FaultRule`](crate::FaultRule), ...); what is defined
+//! here are the small acknowledgements and the bodies that exist only on the wire.
+//!
+//! Fields are declared in alphabetical order: the replies were once built as JSON maps, whose keys
+//! come out sorted, and the bytes on the wire stay the same.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::clock::ClockReading;
+pub use crate::faults::RuleStatus;
+
+/// `GET /health`: where the simulator serves and whether it is up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// The router is rebooting (its listeners are closed).
+    pub down: bool,
+    /// `http://host:port` of `www`, when it was started.
+    pub http_url: Option<String>,
+    /// `https://host:port` of `www-ssl`.
+    pub https_url: String,
+    /// Always `true`: the control API answered.
+    pub ok: bool,
+    /// The RouterOS version the simulator behaves as, as `/system/resource` prints it.
+    pub version: String,
+}
+
+/// Where a simulator's services listen, as its health reply reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Urls {
+    /// `https://host:port` of `www-ssl`.
+    pub https_url: String,
+    /// `http://host:port` of `www`, when it was started.
+    pub http_url: Option<String>,
+}
+
+/// A duration as a RouterOS string (`1h30m`) or a number of milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Span {
+    /// Milliseconds.
+    Millis(u64),
+    /// A RouterOS duration such as `1h30m` or `500ms`.
+    Text(String),
+}
+
+impl Span {
+    /// A duration as people type it: a bare number is milliseconds, anything else RouterOS text.
+    pub fn from_arg(text: &str) -> Span {
+        match text.parse::<u64>() {
+            Ok(ms) => Span::Millis(ms),
+            Err(_) => Span::Text(text.to_owned()),
+        }
+    }
+
+    /// The duration, or a sentence naming `field` and the accepted forms.
+    pub fn to_duration(&self, field: &str) -> Result<Duration, String> {
+        match self {
+            Span::Millis(ms) => Ok(Duration::from_millis(*ms)),
+            Span::Text(t) => crate::model::duration::parse_ms(t)
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    format!(
+                        "`{field}` must be milliseconds or a RouterOS duration like 1h30m, not {t:?}"
+                    )
+                }),
+        }
+    }
+}
+
+impl From<Duration> for Span {
+    fn from(d: Duration) -> Span {
+        Span::Millis(d.as_millis() as u64)
+    }
+}
+
+/// `POST /clock/advance`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    /// How far to move the clock.
+    pub by: Span,
+}
+
+/// `POST /reboot`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reboot {
+    /// How long the listeners stay closed (default: none).
+    #[serde(default)]
+    pub downtime: Option<Span>,
+}
+
+/// `POST /reboot`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rebooted {
+    /// The downtime applied, in milliseconds.
+    pub downtime_ms: u64,
+    /// Always `true`.
+    pub rebooting: bool,
+}
+
+/// `PUT /state`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restored {
+    /// Always `true`.
+    pub restored: bool,
+}
+
+/// `POST /state/reset`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reset {
+    /// Always `true`.
+    pub reset: bool,
+}
+
+/// `PUT /seed`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loaded {
+    /// Always `true`.
+    pub loaded: bool,
+}
+
+/// `POST /journal/mark`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The number the next journal entry will get; pass it as `since`.
+    pub mark: u64,
+}
+
+/// `DELETE /journal`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalCleared {
+    /// Always `true`.
+    pub cleared: bool,
+    /// The mark after the clearing.
+    pub next_mark: u64,
+}
+
+/// `POST /faults`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultAdded {
+    /// The rule's id, to remove it by.
+    pub id: u64,
+}
+
+/// `DELETE /faults/{id}`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRemoved {
+    /// The id of the rule removed.
+    pub removed: u64,
+}
+
+/// `DELETE /faults`'s reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultsCleared {
+    /// Always `true`.
+    pub cleared: bool,
+}
+
+/// `GET /tls`: what clients should trust and what is served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// The CA certificate (PEM) that issued the served certificate.
+    pub ca_pem: String,
+    /// SHA-256 (lower-case hex) of the served leaf certificate.
+    pub leaf_sha256: String,
+}
+
+/// `POST /tls/rotate`'s reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotated {
+    /// SHA-256 (lower-case hex) of the new leaf certificate.
+    pub leaf_sha256: String,
+}
+
+/// The body of every refusal: a sentence saying what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong and what to do.
+    pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_numbers_as_milliseconds_and_text_as_routeros_durations() {
+        let check = |arg: &str, expected: Result<u64, ()>| {
+            let got = Span::from_arg(arg).to_duration("by");
+            assert_eq!(
+                got.map(|d| d.as_millis() as u64).map_err(|_| ()),
+                expected,
+                "{arg}"
+            );
+        };
+        check("1500", Ok(1500));
+        check("1h30m", Ok(5_400_000));
+        check("500ms", Ok(500));
+        check("soon", Err(()));
+        let e = Span::from_arg("soon").to_duration("downtime").unwrap_err();
+        assert!(e.contains("`downtime`") && e.contains("1h30m"), "{e}");
+    }
+
+    #[test]
+    fn replies_keep_their_keys_sorted() {
+        let health = Health {
+            down: false,
+            http_url: None,
+            https_url: "https://127.0.0.1:1".into(),
+            ok: true,
+            version: "7.23.7".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&health).unwrap(),
+            r#"{"down":false,"http_url":null,"https_url":"https://127.0.0.1:1","ok":true,"version":"7.23.7"}"#
+        );
+        let cleared = JournalCleared {
+            cleared: true,
+            next_mark: 7,
+        };
+        assert_eq!(
+            serde_json::to_string(&cleared).unwrap(),
+            r#"{"cleared":true,"next_mark":7}"#
+        );
+    }
+}
