@@ -395,7 +395,7 @@ impl Router {
                 }
                 command.check_args(&args, &self.version)?;
                 for id in &ids {
-                    imp.set(self, Some(*id), &args, ctx)?;
+                    imp.set(self, *id, &args, ctx)?;
                 }
                 Ok(Outcome::Done { rows: ids.len() })
             }
@@ -403,7 +403,7 @@ impl Router {
                 command
                     .check_args(&args, &self.version)
                     .map_err(|e| command.refusal(e))?;
-                imp.set(self, None, &args, ctx)?;
+                imp.set_singleton(self, &args)?;
                 Ok(Outcome::Done { rows: 1 })
             }
             Op::Remove(ids) => {

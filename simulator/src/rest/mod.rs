@@ -63,8 +63,8 @@ pub async fn handle(
         Some(p) if p.is_empty() || p.starts_with('/') => Some(p.to_owned()),
         _ => None,
     };
-    // Everything decided before the operation runs is read under one short hold of the lock:
-    // the login, whether this service serves REST, and the version.
+    // The login, whether this service serves REST, and the version are read under one short hold
+    // of the lock (a path naming an item, `/rest/user/admin`, takes it once more to find the id).
     let credentials = auth::basic_credentials(req.headers());
     let (rest_served, login, facts) = {
         let router = shared.router();

@@ -93,14 +93,7 @@ impl MenuImpl for AddressListMenu {
         router.list_mut(self.0).add(args, ctx.now, ctx.wall_s)
     }
 
-    fn set(
-        &self,
-        router: &mut Router,
-        id: Option<u32>,
-        args: &Args,
-        ctx: &Context,
-    ) -> Result<(), Failure> {
-        let id = id.ok_or_else(Failure::no_such_command)?;
+    fn set(&self, router: &mut Router, id: u32, args: &Args, ctx: &Context) -> Result<(), Failure> {
         router.list_mut(self.0).set(id, args, ctx.now)
     }
 

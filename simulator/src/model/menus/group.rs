@@ -1,6 +1,6 @@
 //! `/user/group`: declaration and commands. The table is `model/users.rs`.
 
-use super::{MenuImpl, owned_rows};
+use super::{MenuImpl, owned_item, owned_rows};
 use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
@@ -51,8 +51,7 @@ impl MenuImpl for GroupMenu {
     }
 
     fn item(&self, router: &Router, id: u32, _now: SimTime) -> Option<Rows> {
-        let row = router.users.group_rows().find(|(i, _)| *i == id)?.1;
-        Some(Rows::Owned(vec![row.into_owned()]))
+        owned_item(router.users.group_rows(), id)
     }
 
     fn exists(&self, router: &Router, id: u32) -> bool {
@@ -67,16 +66,8 @@ impl MenuImpl for GroupMenu {
         router.users.add_group(args)
     }
 
-    fn set(
-        &self,
-        router: &mut Router,
-        id: Option<u32>,
-        args: &Args,
-        _ctx: &Context,
-    ) -> Result<(), Failure> {
-        router
-            .users
-            .set_group(id.ok_or_else(Failure::no_such_command)?, args)
+    fn set(&self, router: &mut Router, id: u32, args: &Args, _: &Context) -> Result<(), Failure> {
+        router.users.set_group(id, args)
     }
 
     fn remove(&self, router: &mut Router, id: u32) -> Result<(), Failure> {

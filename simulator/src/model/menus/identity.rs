@@ -7,7 +7,7 @@ use crate::model::args::Args;
 use crate::model::failure::Failure;
 use crate::model::query::Query;
 use crate::model::row::Row;
-use crate::model::run::{Context, Rows};
+use crate::model::run::Rows;
 use crate::model::spec::{PRINT_ARGS, Shape, Spec, command, name, read_command};
 
 /// The menu's declaration (`fixtures/routeros/system-identity.json`).
@@ -40,13 +40,7 @@ impl MenuImpl for IdentityMenu {
         owned_rows(std::iter::once(row), query)
     }
 
-    fn set(
-        &self,
-        router: &mut Router,
-        _id: Option<u32>,
-        args: &Args,
-        _ctx: &Context,
-    ) -> Result<(), Failure> {
+    fn set_singleton(&self, router: &mut Router, args: &Args) -> Result<(), Failure> {
         if let Some(name) = args.get("name") {
             if name.is_empty() {
                 return Err(Failure::invalid_value("name"));

@@ -61,14 +61,19 @@ pub trait MenuImpl: Sync + 'static {
         Err(Failure::no_such_command())
     }
 
-    /// `set` on an item, or on the menu itself when it is a singleton (`id` is `None`).
+    /// `set` on an item.
     fn set(
         &self,
         _router: &mut Router,
-        _id: Option<u32>,
+        _id: u32,
         _args: &Args,
         _ctx: &Context,
     ) -> Result<(), Failure> {
+        Err(Failure::no_such_command())
+    }
+
+    /// `set` on a singleton menu.
+    fn set_singleton(&self, _router: &mut Router, _args: &Args) -> Result<(), Failure> {
         Err(Failure::no_such_command())
     }
 
@@ -246,6 +251,15 @@ impl Target {
             None => Err(Failure::no_such_command()),
         }
     }
+}
+
+/// The row of item `id` among `(id, row)` pairs, owned, for menus small enough to copy.
+pub(crate) fn owned_item<'a>(
+    mut rows: impl Iterator<Item = (u32, super::row::Row<'a>)>,
+    id: u32,
+) -> Option<Rows> {
+    let row = rows.find(|(i, _)| *i == id)?.1;
+    Some(Rows::Owned(vec![row.into_owned()]))
 }
 
 /// Owned rows of `rows` that `query` keeps, for menus small enough to copy.

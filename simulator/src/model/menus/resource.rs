@@ -6,7 +6,7 @@ use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
 use crate::model::query::Query;
-use crate::model::run::{Context, Rows};
+use crate::model::run::Rows;
 use crate::model::spec::{Name, PRINT_ARGS, Shape, Spec, command, name, read_command};
 
 /// Fields (ROUTEROS-REST.md section 3; `fixtures/routeros/system-resource.json`).
@@ -60,13 +60,7 @@ impl MenuImpl for ResourceMenu {
         owned_rows(std::iter::once(row), query)
     }
 
-    fn set(
-        &self,
-        _router: &mut Router,
-        _id: Option<u32>,
-        _args: &Args,
-        _ctx: &Context,
-    ) -> Result<(), Failure> {
+    fn set_singleton(&self, _router: &mut Router, _args: &Args) -> Result<(), Failure> {
         // The declaration refused every argument; there is nothing to change.
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! `/ip/service`: declaration and commands. The table and the listener settings are
 //! `model/services.rs`; a successful write makes the server follow the new settings.
 
-use super::{MenuImpl, owned_rows};
+use super::{MenuImpl, owned_item, owned_rows};
 use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
@@ -83,8 +83,7 @@ impl MenuImpl for ServiceMenu {
     }
 
     fn item(&self, router: &Router, id: u32, _now: SimTime) -> Option<Rows> {
-        let row = rows(router).find(|(i, _)| *i == id)?.1;
-        Some(Rows::Owned(vec![row.into_owned()]))
+        owned_item(rows(router), id)
     }
 
     fn exists(&self, router: &Router, id: u32) -> bool {
@@ -100,17 +99,9 @@ impl MenuImpl for ServiceMenu {
             .map(|s| s.id)
     }
 
-    fn set(
-        &self,
-        router: &mut Router,
-        id: Option<u32>,
-        args: &Args,
-        _ctx: &Context,
-    ) -> Result<(), Failure> {
+    fn set(&self, router: &mut Router, id: u32, args: &Args, _: &Context) -> Result<(), Failure> {
         let key = address_key(&router.version);
-        router
-            .services
-            .set(id.ok_or_else(Failure::no_such_command)?, args, key)
+        router.services.set(id, args, key)
     }
 
     fn drives_listeners(&self) -> bool {

@@ -1,6 +1,6 @@
 //! `/user`: declaration and commands. The table and the login rules are `model/users.rs`.
 
-use super::{MenuImpl, owned_rows};
+use super::{MenuImpl, owned_item, owned_rows};
 use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
@@ -60,8 +60,7 @@ impl MenuImpl for UserMenu {
     }
 
     fn item(&self, router: &Router, id: u32, _now: SimTime) -> Option<Rows> {
-        let row = rows(router).find(|(i, _)| *i == id)?.1;
-        Some(Rows::Owned(vec![row.into_owned()]))
+        owned_item(rows(router), id)
     }
 
     fn exists(&self, router: &Router, id: u32) -> bool {
@@ -76,16 +75,8 @@ impl MenuImpl for UserMenu {
         router.users.add_user(args)
     }
 
-    fn set(
-        &self,
-        router: &mut Router,
-        id: Option<u32>,
-        args: &Args,
-        _ctx: &Context,
-    ) -> Result<(), Failure> {
-        router
-            .users
-            .set_user(id.ok_or_else(Failure::no_such_command)?, args)
+    fn set(&self, router: &mut Router, id: u32, args: &Args, _: &Context) -> Result<(), Failure> {
+        router.users.set_user(id, args)
     }
 
     fn remove(&self, router: &mut Router, id: u32) -> Result<(), Failure> {
