@@ -21,6 +21,7 @@ pub mod args;
 pub mod duration;
 pub mod failure;
 pub mod menus;
+pub mod outcome;
 pub mod query;
 pub mod row;
 pub mod run;

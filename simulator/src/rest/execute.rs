@@ -12,21 +12,12 @@ use http::Response;
 
 use super::body::Body;
 use super::error::ErrorReply;
-use super::reply;
+use super::reply::{self, Executed};
 use super::request::{Form, Operation};
 use crate::model::failure::Failure;
-use crate::model::run::{Context, Outcome, Rows};
+use crate::model::run::{Context, Outcome};
 use crate::model::users::Policies;
 use crate::shared::Shared;
-
-/// What ran, with the row a PUT or PATCH answers with.
-#[derive(Debug)]
-pub struct Executed {
-    /// The model's outcome.
-    pub outcome: Outcome,
-    /// The item as it is after a PUT or PATCH, read under the same lock.
-    pub item: Option<Rows>,
-}
 
 /// Runs `op` in `user`'s queue, within the session limit, and renders its reply.
 pub async fn run_queued(

@@ -10,7 +10,6 @@ use http::{HeaderValue, Response, StatusCode, header};
 
 use super::body::Body;
 use super::error::ErrorReply;
-use super::execute::Executed;
 use super::json;
 use super::request::Form;
 use crate::model::args::format_id;
@@ -18,6 +17,15 @@ use crate::model::failure::Failure;
 use crate::model::menus::Menu;
 use crate::model::row::Proplist;
 use crate::model::run::{Outcome, Rows};
+
+/// What ran, with the row a PUT or PATCH answers with.
+#[derive(Debug)]
+pub struct Executed {
+    /// The model's outcome.
+    pub outcome: Outcome,
+    /// The item as it is after a PUT or PATCH, read under the same lock.
+    pub item: Option<Rows>,
+}
 
 /// From this many rows a reply is rendered on the blocking pool, and address-list entries on two
 /// threads when the machine has more than one core.

@@ -4,15 +4,15 @@
 //! the menu looks like to a client and hands its rows out as compact copies, so that printing a
 //! million entries never happens under the router's lock.
 
-use super::MenuImpl;
+use super::imp::MenuImpl;
 use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::address::Family;
 use crate::model::address_list::{ADD_ARGS, SET_ARGS};
 use crate::model::args::Args;
 use crate::model::failure::Failure;
+use crate::model::outcome::{Context, Rows};
 use crate::model::query::Query;
-use crate::model::run::{Context, Rows};
 use crate::model::spec::{Command, Name, Shape, Spec, name, table_commands};
 
 /// Fields of an entry (ROUTEROS-REST.md section 4): `comment` only when set, `timeout` only on

@@ -1,13 +1,13 @@
 //! `/system/identity`: declaration and commands.
 
-use super::{MenuImpl, owned_rows};
+use super::imp::{MenuImpl, owned_rows};
 use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
+use crate::model::outcome::Rows;
 use crate::model::query::Query;
 use crate::model::row::Row;
-use crate::model::run::Rows;
 use crate::model::spec::{PRINT_ARGS, Shape, Spec, command, name, read_command};
 
 /// The menu's declaration (`fixtures/routeros/system-identity.json`).

@@ -1,12 +1,12 @@
 //! `/system/resource`: declaration and commands. The board facts are `model/system.rs`.
 
-use super::{MenuImpl, owned_rows};
+use super::imp::{MenuImpl, owned_rows};
 use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
+use crate::model::outcome::Rows;
 use crate::model::query::Query;
-use crate::model::run::Rows;
 use crate::model::spec::{Name, PRINT_ARGS, Shape, Spec, command, name, read_command};
 
 /// Fields (ROUTEROS-REST.md section 3; `fixtures/routeros/system-resource.json`).

@@ -1,14 +1,14 @@
 //! `/ip/service`: declaration and commands. The table and the listener settings are
 //! `model/services.rs`; a successful write makes the server follow the new settings.
 
-use super::{MenuImpl, owned_item, owned_rows};
+use super::imp::{MenuImpl, owned_item, owned_rows};
 use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
+use crate::model::outcome::{Context, Rows};
 use crate::model::query::Query;
 use crate::model::row::Row;
-use crate::model::run::{Context, Rows};
 use crate::model::services::SET_ARGS;
 use crate::model::spec::{
     Command, GET_ARGS, Name, PRINT_ARGS, Shape, Spec, command, name, read_command,

@@ -1,12 +1,12 @@
 //! `/user`: declaration and commands. The table and the login rules are `model/users.rs`.
 
-use super::{MenuImpl, owned_item, owned_rows};
+use super::imp::{MenuImpl, owned_item, owned_rows};
 use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
+use crate::model::outcome::{Context, Rows};
 use crate::model::query::Query;
-use crate::model::run::{Context, Rows};
 use crate::model::spec::{Command, Name, Shape, Spec, name, table_commands};
 use crate::model::users::USER_ARGS;
 
