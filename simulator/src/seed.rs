@@ -15,14 +15,15 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::SimTime;
+use crate::model::Router;
 use crate::model::address::Family;
 use crate::model::address_list::{AddressList, EntryView};
 use crate::model::args::Args;
+use crate::model::menus::service::address_key;
 use crate::model::services::{Listener, Service, Services};
 use crate::model::system::Resource;
 use crate::model::users::{Group, User, Users};
 use crate::model::version::Version;
-use crate::model::{Menu, Router};
 
 /// A group in a seed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,7 +226,7 @@ impl Seed {
                 .find(|r| &r.name == name)
                 .map(|r| r.id)
                 .ok_or_else(|| format!("no service called {name}"))?;
-            let key = router.version.service_address_key();
+            let key = address_key(&router.version);
             let mut args: Vec<(&str, String)> = Vec::new();
             if let Some(d) = s.disabled {
                 args.push(("disabled", d.to_string()));
@@ -243,7 +244,8 @@ impl Seed {
                 args.push(("max-sessions", m.to_string()));
             }
             router
-                .set(Menu::Service, id, &Args::from_pairs(args), now)
+                .services
+                .set(id, &Args::from_pairs(args), key)
                 .map_err(|e| format!("service {name}: {e}"))?;
         }
         ports.apply(&mut router.services);
@@ -264,12 +266,8 @@ impl Seed {
                 args.push(("disabled", "true"));
             }
             router
-                .add(
-                    Menu::AddressList(family),
-                    &Args::from_pairs(args),
-                    now,
-                    wall_s,
-                )
+                .list_mut(family)
+                .add(&Args::from_pairs(args), now, wall_s)
                 .map_err(|err| format!("address-list entry {} in {}: {err}", e.address, e.list))?;
         }
         Ok(router)

@@ -31,9 +31,10 @@ use tokio::sync::watch;
 use crate::faults::{Action, Hit, RequestInfo};
 use crate::io::{ConnCtl, FaultyIo};
 use crate::journal::JournalEntry;
+use crate::model::failure::Failure;
 use crate::model::services::Listener;
 use crate::rest::body::Body;
-use crate::rest::{self, error::RosError};
+use crate::rest::{self, error::ErrorReply};
 use crate::shared::Shared;
 use crate::tls::TlsFault;
 
@@ -353,9 +354,9 @@ async fn respond(
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            let e = RosError::bad_request("Failed to parse json");
+            let e = ErrorReply::from(Failure::bad_request("Failed to parse json"));
             record(Some(e.status.as_u16()), presented.clone());
-            return rest::error_response(&e);
+            return e.response();
         }
     };
 
@@ -363,9 +364,9 @@ async fn respond(
         Some((Action::Status { status, detail }, _)) => {
             let status = http::StatusCode::from_u16(*status)
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-            let e = RosError::with_status(status, detail.clone());
+            let e = ErrorReply::with_status(status, detail.clone());
             record(Some(status.as_u16()), presented.clone());
-            return rest::error_response(&e);
+            return e.response();
         }
         Some((
             Action::Body {

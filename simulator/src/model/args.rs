@@ -4,26 +4,32 @@
 //! (ROUTEROS-REST.md section 3): `true`, `"yes"` and `"true"` all mean yes. Objects, arrays and
 //! `null` are not argument values and are refused as `invalid value for argument <key>`.
 
-use super::RosError;
+use super::failure::Failure;
+use super::query::Query;
 
-/// The arguments of one command, in the order the client sent them.
+/// The arguments of one command, in the order the client sent them, and the filter that selects
+/// the rows a `print` shows (`.query` or a GET's query string over REST).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Args {
     items: Vec<(String, String)>,
+    query: Query,
 }
 
 impl Args {
     /// Reads a JSON object's members as arguments.
-    pub fn from_json(map: &serde_json::Map<String, serde_json::Value>) -> Result<Self, RosError> {
+    pub fn from_json(map: &serde_json::Map<String, serde_json::Value>) -> Result<Self, Failure> {
         let mut items = Vec::with_capacity(map.len());
         for (key, value) in map {
             items.push((key.clone(), Self::text(key, value)?));
         }
-        Ok(Self { items })
+        Ok(Self {
+            items,
+            query: Query::default(),
+        })
     }
 
     /// The text the router stores for a JSON value.
-    pub fn text(key: &str, value: &serde_json::Value) -> Result<String, RosError> {
+    pub fn text(key: &str, value: &serde_json::Value) -> Result<String, Failure> {
         use serde_json::Value;
         match value {
             Value::String(s) => Ok(s.clone()),
@@ -31,10 +37,10 @@ impl Args {
             // MikroTik manual, REST API troubleshooting). serde_json, without arbitrary precision,
             // cannot tell `1e3` from `1000.0`, so every number that is not an integer is refused;
             // whether a real router takes plain fractions is unknown.
-            Value::Number(n) if n.is_f64() => Err(RosError::bad_request("Failed to parse json")),
+            Value::Number(n) if n.is_f64() => Err(Failure::bad_request("Failed to parse json")),
             Value::Number(n) => Ok(n.to_string()),
             Value::Bool(b) => Ok(b.to_string()),
-            Value::Null | Value::Array(_) | Value::Object(_) => Err(RosError::invalid_value(key)),
+            Value::Null | Value::Array(_) | Value::Object(_) => Err(Failure::invalid_value(key)),
         }
     }
 
@@ -47,17 +53,39 @@ impl Args {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            query: Query::default(),
         }
     }
 
+    /// The same arguments with a row filter.
+    pub fn with_query(mut self, query: Query) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// The row filter (empty: every row).
+    pub fn query(&self) -> &Query {
+        &self.query
+    }
+
+    /// Adds an argument.
+    pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.items.push((key.into(), value.into()));
+    }
+
+    /// The keys, in the order given.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.items.iter().map(|(k, _)| k.as_str())
+    }
+
     /// Refuses the first argument whose key is not in `allowed`.
-    pub fn only(&self, allowed: &[&str]) -> Result<(), RosError> {
+    pub fn only(&self, allowed: &[&str]) -> Result<(), Failure> {
         match self
             .items
             .iter()
             .find(|(k, _)| !allowed.contains(&k.as_str()))
         {
-            Some((k, _)) => Err(RosError::unknown_parameter(k)),
+            Some((k, _)) => Err(Failure::unknown_parameter(k)),
             None => Ok(()),
         }
     }
@@ -72,9 +100,9 @@ impl Args {
     }
 
     /// A yes/no argument: `true`/`false`/`yes`/`no`.
-    pub fn get_bool(&self, key: &str) -> Result<Option<bool>, RosError> {
+    pub fn get_bool(&self, key: &str) -> Result<Option<bool>, Failure> {
         self.get(key)
-            .map(|v| parse_bool(v).ok_or_else(|| RosError::invalid_value(key)))
+            .map(|v| parse_bool(v).ok_or_else(|| Failure::invalid_value(key)))
             .transpose()
     }
 
@@ -128,18 +156,15 @@ mod tests {
         assert_eq!(args.get("b"), Some("5"));
         assert_eq!(args.get_bool("c").unwrap(), Some(true));
         assert_eq!(args.get_bool("d").unwrap(), Some(false));
-        assert_eq!(
-            args.get_bool("a").unwrap_err(),
-            RosError::invalid_value("a")
-        );
+        assert_eq!(args.get_bool("a").unwrap_err(), Failure::invalid_value("a"));
         assert_eq!(
             args.only(&["a", "b", "c"]).unwrap_err(),
-            RosError::unknown_parameter("d")
+            Failure::unknown_parameter("d")
         );
         let exponent: serde_json::Value = serde_json::from_str(r#"{"k": 1e3}"#).unwrap();
         assert_eq!(
             Args::from_json(exponent.as_object().unwrap()).unwrap_err(),
-            RosError::bad_request("Failed to parse json")
+            Failure::bad_request("Failed to parse json")
         );
         let big = json!({"k": u64::MAX});
         assert_eq!(
@@ -149,7 +174,7 @@ mod tests {
         for bad in [json!({"k": null}), json!({"k": [1]}), json!({"k": {}})] {
             assert_eq!(
                 Args::from_json(bad.as_object().unwrap()).unwrap_err(),
-                RosError::invalid_value("k")
+                Failure::invalid_value("k")
             );
         }
     }

@@ -73,14 +73,31 @@ pub fn parse_ms(text: &str) -> Option<u64> {
     if t.bytes().all(|b| b.is_ascii_digit()) {
         return t.parse::<u64>().ok()?.checked_mul(1000);
     }
-    if t.contains(':') {
-        return parse_clock_form(t);
+    if let Some(colon) = t.find(':') {
+        // `hh:mm:ss`, optionally after whole days or weeks (`1d02:00:00`, as RouterOS prints a
+        // long interval in its clock form).
+        let clock = t[..colon]
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        let days = match &t[..clock] {
+            "" => 0,
+            prefix => parse_units(prefix, 3_600_000)?,
+        };
+        return days.checked_add(parse_clock_form(&t[clock..])?);
     }
+    parse_units(t, 0)
+}
+
+/// `1w2d3h4m5s500ms`: units in decreasing order, each at most once, each larger than `above` ms.
+fn parse_units(t: &str, above: u64) -> Option<u64> {
     let bytes = t.as_bytes();
     let mut i = 0;
     let mut total: u64 = 0;
     // Units must come in decreasing order, each at most once, as RouterOS prints them.
     let mut last_unit = u64::MAX;
+    if t.is_empty() {
+        return None;
+    }
     while i < bytes.len() {
         let start = i;
         while i < bytes.len() && bytes[i].is_ascii_digit() {
@@ -103,7 +120,7 @@ pub fn parse_ms(text: &str) -> Option<u64> {
             "ms" => 1,
             _ => return None,
         };
-        if unit >= last_unit {
+        if unit >= last_unit || unit <= above {
             return None;
         }
         last_unit = unit;
@@ -175,5 +192,35 @@ mod tests {
         assert_eq!(parse_ms("5x"), None);
         assert_eq!(parse_ms("-5s"), None);
         assert_eq!(parse_ms("99999999999999999999w"), None);
+    }
+
+    /// The table of real-router durations shared with the agent (`fixtures/routeros/durations.json`).
+    #[test]
+    fn real_router_durations() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../../../fixtures/routeros/durations.json"))
+                .unwrap();
+        let cases = |key: &str| table[key].as_array().unwrap().clone();
+        for case in cases("printed") {
+            let (text, ms) = (
+                case["text"].as_str().unwrap(),
+                case["millis"].as_u64().unwrap(),
+            );
+            check_format(ms, text);
+        }
+        for case in cases("accepted") {
+            let (text, ms) = (
+                case["text"].as_str().unwrap(),
+                case["millis"].as_u64().unwrap(),
+            );
+            assert_eq!(parse_ms(text), Some(ms), "accepted {text:?}");
+        }
+        for case in cases("rejected") {
+            let text = case.as_str().unwrap();
+            assert_eq!(parse_ms(text), None, "rejected {text:?}");
+        }
+        assert_eq!(parse_ms("1w2d03:04:05"), Some(788_645_000));
+        assert_eq!(parse_ms("1h02:00:00"), None);
+        assert_eq!(parse_ms("d02:00:00"), None);
     }
 }

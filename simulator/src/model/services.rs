@@ -8,11 +8,12 @@
 
 use std::net::IpAddr;
 
-use super::address_list::bool_text;
 use super::args::{Args, format_id};
+use super::failure::Failure;
+use super::row::Row;
+use super::row::bool_text;
+use super::spec::{Name, name, refuse_unknown};
 use super::users::{address_allowed, parse_allowed};
-use crate::rest::error::RosError;
-use crate::rest::json::Row;
 
 /// The name the simulator gives its own generated certificate in `/ip/service`.
 pub const SIM_CERTIFICATE: &str = "routeros-sim";
@@ -90,14 +91,16 @@ impl ListenerConfig {
     }
 }
 
-const KEYS: &[&str] = &[
-    "address",
-    "available-from",
-    "certificate",
-    "disabled",
-    "max-sessions",
-    "port",
-    "tls-version",
+/// Arguments of `set`: the allowed addresses are `address` before 7.24 and `available-from` from
+/// 7.24 (`address` is still listed by 7.24's schema; the simulator keeps one name per version).
+pub const SET_ARGS: &[Name] = &[
+    name("address").until(7, 24),
+    name("available-from").since(7, 24),
+    name("certificate"),
+    name("disabled"),
+    name("max-sessions"),
+    name("port"),
+    name("tls-version"),
 ];
 
 /// The service table.
@@ -204,24 +207,24 @@ impl Services {
     }
 
     /// `set` on `/ip/service`.
-    pub fn set(&mut self, id: u32, args: &Args, address_key: &str) -> Result<(), RosError> {
-        args.only(KEYS)?;
+    pub fn set(&mut self, id: u32, args: &Args, address_key: &str) -> Result<(), Failure> {
+        refuse_unknown(args, SET_ARGS)?;
         let other_key = if address_key == "address" {
             "available-from"
         } else {
             "address"
         };
         if args.get(other_key).is_some() {
-            return Err(RosError::unknown_parameter(other_key));
+            return Err(Failure::unknown_parameter(other_key));
         }
         let pos = self
             .rows
             .iter()
             .position(|s| s.id == id)
-            .ok_or_else(RosError::not_found)?;
+            .ok_or_else(Failure::not_found)?;
         let mut s = self.rows[pos].clone();
         if let Some(v) = args.get(address_key) {
-            parse_allowed(v).ok_or_else(|| RosError::invalid_value(address_key))?;
+            parse_allowed(v).ok_or_else(|| Failure::invalid_value(address_key))?;
             s.address = v.to_owned();
         }
         if let Some(v) = args.get_bool("disabled")? {
@@ -232,21 +235,21 @@ impl Services {
                 .parse::<u16>()
                 .ok()
                 .filter(|p| *p > 0)
-                .ok_or_else(|| RosError::invalid_value("port"))?;
+                .ok_or_else(|| Failure::invalid_value("port"))?;
         }
         if let Some(v) = args.get("max-sessions") {
             s.max_sessions = v
                 .parse::<u32>()
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| RosError::invalid_value("max-sessions"))?;
+                .ok_or_else(|| Failure::invalid_value("max-sessions"))?;
         }
         if let Some(v) = args.get("certificate") {
             if s.certificate.is_none() {
-                return Err(RosError::unknown_parameter("certificate"));
+                return Err(Failure::unknown_parameter("certificate"));
             }
             if v != "none" && v != SIM_CERTIFICATE {
-                return Err(RosError::bad_request(
+                return Err(Failure::bad_request(
                     "input does not match any value of certificate",
                 ));
             }
@@ -254,10 +257,10 @@ impl Services {
         }
         if let Some(v) = args.get("tls-version") {
             if s.tls_version.is_none() {
-                return Err(RosError::unknown_parameter("tls-version"));
+                return Err(Failure::unknown_parameter("tls-version"));
             }
             if v != "any" && v != "only-1.2" {
-                return Err(RosError::invalid_value("tls-version"));
+                return Err(Failure::invalid_value("tls-version"));
             }
             s.tls_version = Some(v.to_owned());
         }
@@ -266,7 +269,7 @@ impl Services {
             .iter()
             .any(|o| o.id != id && !o.disabled && !s.disabled && o.port == s.port)
         {
-            return Err(RosError::bad_request(
+            return Err(Failure::bad_request(
                 "failure: port already used by another service",
             ));
         }
@@ -301,7 +304,7 @@ mod tests {
         )
         .unwrap();
         assert!(!s.listener_config(Listener::WwwSsl).has_certificate);
-        let err = |r: Result<(), RosError>| r.unwrap_err().detail.unwrap().into_owned();
+        let err = |r: Result<(), Failure>| r.unwrap_err().detail.unwrap().into_owned();
         assert_eq!(
             err(s.set(
                 www_ssl,
@@ -320,7 +323,7 @@ mod tests {
         );
         assert_eq!(
             s.set(99, &Args::from_pairs([("disabled", "no")]), "address"),
-            Err(RosError::not_found())
+            Err(Failure::not_found())
         );
     }
 }

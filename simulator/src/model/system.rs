@@ -5,9 +5,9 @@
 //! simulator's clock and restarts at a reboot.
 
 use super::duration;
+use super::row::Row;
 use super::version::Version;
 use crate::clock::SimTime;
-use crate::rest::json::Row;
 
 /// The board as `/system/resource` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -80,11 +80,4 @@ impl Resource {
         row.push("write-sect-total", "34567");
         row
     }
-}
-
-/// The `/system/identity` row.
-pub fn identity_row(name: &str) -> Row<'_> {
-    let mut row = Row::with_capacity(1);
-    row.push("name", name);
-    row
 }

@@ -97,4 +97,26 @@ mod tests {
             assert_eq!(super::format(s, true), expected, "{s}");
         }
     }
+
+    #[test]
+    fn both_eras_agree_with_the_time_crate() {
+        // Before 1970 as well, every ~11 days and every odd second across a day, in both forms.
+        let instants = (-2_208_988_800_i64..4_102_444_800)
+            .step_by(949_993)
+            .chain((1_700_000_000..1_700_086_400).step_by(7_777));
+        for s in instants {
+            let t = OffsetDateTime::from_unix_timestamp(s).unwrap();
+            let time = format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+            let iso = format!(
+                "{:04}-{:02}-{:02} {time}",
+                t.year(),
+                u8::from(t.month()),
+                t.day()
+            );
+            let month = t.month().to_string().to_lowercase();
+            let old = format!("{}/{:02}/{:04} {time}", &month[..3], t.day(), t.year());
+            assert_eq!(super::format(s, true), iso, "{s}");
+            assert_eq!(super::format(s, false), old, "{s}");
+        }
+    }
 }

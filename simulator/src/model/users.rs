@@ -8,10 +8,11 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::address_list::bool_text;
 use super::args::{Args, format_id};
-use crate::rest::error::RosError;
-use crate::rest::json::Row;
+use super::failure::Failure;
+use super::row::Row;
+use super::row::bool_text;
+use super::spec::{Name, name, refuse_unknown};
 
 /// Every policy in the order RouterOS prints them.
 pub const POLICIES: [&str; 17] = [
@@ -143,10 +144,18 @@ pub struct Users {
     next_group: u32,
 }
 
-const USER_KEYS: &[&str] = &[
-    "address", "comment", "disabled", "group", "name", "password",
+/// Arguments of `add` and `set` on `/user`.
+pub const USER_ARGS: &[Name] = &[
+    name("address"),
+    name("comment"),
+    name("disabled"),
+    name("group"),
+    name("name"),
+    name("password"),
 ];
-const GROUP_KEYS: &[&str] = &["comment", "name", "policy", "skin"];
+
+/// Arguments of `add` and `set` on `/user/group`.
+pub const GROUP_ARGS: &[Name] = &[name("comment"), name("name"), name("policy"), name("skin")];
 
 impl Users {
     /// The built-in groups and no users.
@@ -278,31 +287,31 @@ impl Users {
         })
     }
 
-    fn check_user_fields(&self, u: &User, id: Option<u32>) -> Result<(), RosError> {
+    fn check_user_fields(&self, u: &User, id: Option<u32>) -> Result<(), Failure> {
         if !self.groups.iter().any(|g| g.name == u.group) {
-            return Err(RosError::bad_request(
+            return Err(Failure::bad_request(
                 "input does not match any value of group",
             ));
         }
         if u.name.is_empty() {
-            return Err(RosError::invalid_value("name"));
+            return Err(Failure::invalid_value("name"));
         }
         if self
             .users
             .iter()
             .any(|o| o.name == u.name && Some(o.id) != id)
         {
-            return Err(RosError::bad_request(
+            return Err(Failure::bad_request(
                 "failure: user with the same name already exists",
             ));
         }
         if parse_allowed(&u.address).is_none() {
-            return Err(RosError::invalid_value("address"));
+            return Err(Failure::invalid_value("address"));
         }
         Ok(())
     }
 
-    fn apply_user(u: &mut User, args: &Args) -> Result<(), RosError> {
+    fn apply_user(u: &mut User, args: &Args) -> Result<(), Failure> {
         if let Some(v) = args.get("name") {
             u.name = v.to_owned();
         }
@@ -325,12 +334,10 @@ impl Users {
     }
 
     /// `add` on `/user`.
-    pub fn add_user(&mut self, args: &Args) -> Result<u32, RosError> {
-        args.only(USER_KEYS)?;
-        let name = args.get("name").ok_or_else(|| RosError::missing("name"))?;
-        let group = args
-            .get("group")
-            .ok_or_else(|| RosError::missing("group"))?;
+    pub fn add_user(&mut self, args: &Args) -> Result<u32, Failure> {
+        refuse_unknown(args, USER_ARGS)?;
+        let name = args.get("name").ok_or_else(|| Failure::missing("name"))?;
+        let group = args.get("group").ok_or_else(|| Failure::missing("group"))?;
         let mut u = User {
             id: self.next_user,
             name: name.to_owned(),
@@ -349,13 +356,13 @@ impl Users {
     }
 
     /// `set` on `/user`.
-    pub fn set_user(&mut self, id: u32, args: &Args) -> Result<(), RosError> {
-        args.only(USER_KEYS)?;
+    pub fn set_user(&mut self, id: u32, args: &Args) -> Result<(), Failure> {
+        refuse_unknown(args, USER_ARGS)?;
         let pos = self
             .users
             .iter()
             .position(|u| u.id == id)
-            .ok_or_else(RosError::not_found)?;
+            .ok_or_else(Failure::not_found)?;
         let mut u = self.users[pos].clone();
         Self::apply_user(&mut u, args)?;
         self.check_user_fields(&u, Some(id))?;
@@ -364,31 +371,31 @@ impl Users {
     }
 
     /// `remove` on `/user`.
-    pub fn remove_user(&mut self, id: u32) -> Result<(), RosError> {
+    pub fn remove_user(&mut self, id: u32) -> Result<(), Failure> {
         let pos = self
             .users
             .iter()
             .position(|u| u.id == id)
-            .ok_or_else(RosError::not_found)?;
+            .ok_or_else(Failure::not_found)?;
         self.users.remove(pos);
         Ok(())
     }
 
-    fn apply_group(g: &mut Group, args: &Args) -> Result<(), RosError> {
+    fn apply_group(g: &mut Group, args: &Args) -> Result<(), Failure> {
         if let Some(v) = args.get("name") {
             if v.is_empty() {
-                return Err(RosError::invalid_value("name"));
+                return Err(Failure::invalid_value("name"));
             }
             g.name = v.to_owned();
         }
         if let Some(v) = args.get("policy") {
-            Policies::parse(v).ok_or_else(|| RosError::invalid_value("policy"))?;
+            Policies::parse(v).ok_or_else(|| Failure::invalid_value("policy"))?;
             g.policy = v.to_owned();
         }
         if let Some(v) = args.get("skin")
             && v != "default"
         {
-            return Err(RosError::invalid_value("skin"));
+            return Err(Failure::invalid_value("skin"));
         }
         if let Some(v) = args.get("comment") {
             g.comment = (!v.is_empty()).then(|| v.to_owned());
@@ -397,11 +404,11 @@ impl Users {
     }
 
     /// `add` on `/user/group`.
-    pub fn add_group(&mut self, args: &Args) -> Result<u32, RosError> {
-        args.only(GROUP_KEYS)?;
-        let name = args.get("name").ok_or_else(|| RosError::missing("name"))?;
+    pub fn add_group(&mut self, args: &Args) -> Result<u32, Failure> {
+        refuse_unknown(args, GROUP_ARGS)?;
+        let name = args.get("name").ok_or_else(|| Failure::missing("name"))?;
         if self.groups.iter().any(|g| g.name == name) {
-            return Err(RosError::bad_request(
+            return Err(Failure::bad_request(
                 "failure: group with the same name already exists",
             ));
         }
@@ -419,17 +426,17 @@ impl Users {
     }
 
     /// `set` on `/user/group`; a rename carries the group's users along.
-    pub fn set_group(&mut self, id: u32, args: &Args) -> Result<(), RosError> {
-        args.only(GROUP_KEYS)?;
+    pub fn set_group(&mut self, id: u32, args: &Args) -> Result<(), Failure> {
+        refuse_unknown(args, GROUP_ARGS)?;
         let pos = self
             .groups
             .iter()
             .position(|g| g.id == id)
-            .ok_or_else(RosError::not_found)?;
+            .ok_or_else(Failure::not_found)?;
         let mut g = self.groups[pos].clone();
         Self::apply_group(&mut g, args)?;
         if self.groups.iter().any(|o| o.name == g.name && o.id != id) {
-            return Err(RosError::bad_request(
+            return Err(Failure::bad_request(
                 "failure: group with the same name already exists",
             ));
         }
@@ -442,21 +449,21 @@ impl Users {
     }
 
     /// `remove` on `/user/group`: built-in groups and groups in use stay.
-    pub fn remove_group(&mut self, id: u32) -> Result<(), RosError> {
+    pub fn remove_group(&mut self, id: u32) -> Result<(), Failure> {
         let pos = self
             .groups
             .iter()
             .position(|g| g.id == id)
-            .ok_or_else(RosError::not_found)?;
+            .ok_or_else(Failure::not_found)?;
         let name = &self.groups[pos].name;
         if id <= 3 {
-            return Err(RosError::bad_request(
+            return Err(Failure::bad_request(
                 "failure: can not remove builtin group",
             ));
         }
         if self.users.iter().any(|u| &u.group == name) {
             // Text from a 7.23.7 write probe (fixtures/README.md, "Users and groups").
-            return Err(RosError::bad_request("failure: group has some users"));
+            return Err(Failure::bad_request("failure: group has some users"));
         }
         self.groups.remove(pos);
         Ok(())
@@ -560,7 +567,7 @@ mod tests {
     #[test]
     fn table_rules() {
         let mut u = users();
-        let err = |r: Result<u32, RosError>| r.unwrap_err().detail.unwrap().into_owned();
+        let err = |r: Result<u32, Failure>| r.unwrap_err().detail.unwrap().into_owned();
         assert_eq!(
             err(u.add_user(&Args::from_pairs([("name", "x"), ("group", "nope")]))),
             "input does not match any value of group"

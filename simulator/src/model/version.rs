@@ -1,7 +1,8 @@
 //! The RouterOS version the simulator follows, and the reply shapes that depend on it.
 //!
-//! Clients meet a handful of version differences (ROUTEROS-REST.md section 7). Each is a method here,
-//! so that the REST layer asks "which shape?" and never compares version numbers itself:
+//! Clients meet a handful of version differences (ROUTEROS-REST.md section 7). Those that change a
+//! menu's fields or arguments are declared with the menu (`model/menus/*.rs`, `.since(7, 16)`); the
+//! others are a method here, so that no other code compares version numbers itself:
 //!
 //! | shape | versions |
 //! |---|---|
@@ -11,9 +12,10 @@
 //! | singleton menus as a bare object | 7.19 and later |
 //! | `.proplist` leaves `.id` out unless asked for | before 7.2 (7.1-era) |
 //! | REST on the plain `www` service | 7.9 and later |
-//! | the service's allowed addresses called `available-from` (else `address`) | 7.24 and later |
-//! | `/user` rows with `inactivity-policy`, `inactivity-timeout` | 7.16 and later |
-//! | `/ip/service` rows with `dynamic`, `max-sessions`, `proto` | 7.19 and later |
+//!
+//! Declared with their menus: `/user` rows with `inactivity-policy`, `inactivity-timeout` (7.16 and
+//! later); `/ip/service` rows with `dynamic`, `max-sessions`, `proto` (7.19 and later); the
+//! service's allowed addresses called `available-from` (7.24 and later) rather than `address`.
 //!
 //! A `.proplist` in a `POST .../print` body returns only the keys listed, without `.id` unless
 //! asked for, on every version (MikroTik manual, REST API page).
@@ -55,25 +57,6 @@ impl Version {
     /// The plain `www` service serves `/rest` (7.9 and later).
     pub fn rest_on_www(&self) -> bool {
         self.at_least(7, 9)
-    }
-
-    /// `/user` rows carry `inactivity-policy` and `inactivity-timeout` (7.16 and later).
-    pub fn user_inactivity(&self) -> bool {
-        self.at_least(7, 16)
-    }
-
-    /// `/ip/service` rows carry `dynamic`, `max-sessions` and `proto` (7.19 and later).
-    pub fn service_v719_keys(&self) -> bool {
-        self.at_least(7, 19)
-    }
-
-    /// The service key for allowed addresses: `available-from` from 7.24, `address` before.
-    pub fn service_address_key(&self) -> &'static str {
-        if self.at_least(7, 24) {
-            "available-from"
-        } else {
-            "address"
-        }
     }
 
     /// The value of `version` in `/system/resource`, such as `7.23.7 (long-term)`.
@@ -190,7 +173,5 @@ mod tests {
         assert!(!v("7.1").proplist_keeps_id());
         assert!(v("7.23.7").proplist_keeps_id());
         assert!(!v("7.8").rest_on_www());
-        assert_eq!(v("7.23.7").service_address_key(), "address");
-        assert_eq!(v("7.24rc1").service_address_key(), "available-from");
     }
 }

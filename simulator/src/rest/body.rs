@@ -1,8 +1,9 @@
 //! The body of every reply: one or more chunks of bytes with a known total length.
 //!
-//! Most replies are one chunk. A large print is rendered in pieces on several threads, and sending
-//! the pieces as consecutive chunks of one body avoids copying them together. The length is known
-//! in advance, so hyper sends a `Content-Length` as a router does (no chunked encoding).
+//! Most replies are one chunk. A print of a large address list is rendered in two halves on two
+//! threads (`reply.rs`), and sending the halves as consecutive chunks of one body avoids copying them
+//! together. The length is known in advance, so hyper sends a `Content-Length` as a router does (no
+//! chunked encoding).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

@@ -1,93 +1,50 @@
-//! The RouterOS error envelope, the one way the simulator says no.
+//! The RouterOS error envelope: how every refusal looks on the wire.
 //!
 //! A real router answers every failed REST request with
 //! `{"detail":"<router text>","error":<status>,"message":"<reason phrase>"}`, keys sorted, `error` the
 //! only non-string value anywhere, and no `detail` on 401 and 404 (ROUTEROS-REST.md section 5).
-//! Every refusal in the simulator is a [`RosError`] and is rendered here, so no path can answer in
-//! another shape by accident.
+//! The model's [`Failure`] becomes an [`ErrorReply`] here (its kind decides the status), and so do
+//! the refusals only HTTP has (`415`, `501` for HEAD, `503` for OPTIONS, injected faults), so no
+//! path can answer in another shape by accident.
 
 use std::borrow::Cow;
 
-use http::StatusCode;
+use http::{HeaderValue, Response, StatusCode, header};
 
-/// A refusal, as the router would word it.
+use super::body::Body;
+use crate::model::failure::{Failure, FailureKind};
+
+/// A refusal as the REST API sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RosError {
+pub struct ErrorReply {
     /// HTTP status.
     pub status: StatusCode,
     /// The router's text, when the router sends one.
     pub detail: Option<Cow<'static, str>>,
 }
 
-impl RosError {
-    /// `400 Bad Request` with the router's text.
-    pub fn bad_request(detail: impl Into<Cow<'static, str>>) -> Self {
+impl From<Failure> for ErrorReply {
+    fn from(f: Failure) -> Self {
+        let status = match f.kind {
+            FailureKind::BadRequest => StatusCode::BAD_REQUEST,
+            FailureKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            FailureKind::NotFound => StatusCode::NOT_FOUND,
+            FailureKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
         Self {
-            status: StatusCode::BAD_REQUEST,
-            detail: Some(detail.into()),
+            status,
+            detail: f.detail,
         }
     }
+}
 
-    /// `401 Unauthorized`, no detail: bad credentials, disabled user, address not allowed, no `rest-api`.
-    pub fn unauthorized() -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            detail: None,
-        }
-    }
-
-    /// `404 Not Found`, no detail: an id that does not exist.
-    pub fn not_found() -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            detail: None,
-        }
-    }
-
-    /// `500 Internal Server Error` with the router's text (missing policies land here).
-    pub fn internal(detail: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            detail: Some(detail.into()),
-        }
-    }
-
+impl ErrorReply {
     /// Any status with an optional text, for fault injection and the odd statuses of section 5.
     pub fn with_status(status: StatusCode, detail: Option<String>) -> Self {
         Self {
             status,
             detail: detail.map(Cow::Owned),
         }
-    }
-
-    /// `400 no such command or directory (<word>)`: an unknown path.
-    pub fn no_such_directory(word: &str) -> Self {
-        Self::bad_request(format!("no such command or directory ({word})"))
-    }
-
-    /// `400 no such command`: a known menu with an unknown or misused command.
-    pub fn no_such_command() -> Self {
-        Self::bad_request("no such command")
-    }
-
-    /// `400 unknown parameter <key>`.
-    pub fn unknown_parameter(key: &str) -> Self {
-        Self::bad_request(format!("unknown parameter {key}"))
-    }
-
-    /// `400 invalid value for argument <key>`.
-    pub fn invalid_value(key: &str) -> Self {
-        Self::bad_request(format!("invalid value for argument {key}"))
-    }
-
-    /// `400 missing =<key>=`.
-    pub fn missing(key: &str) -> Self {
-        Self::bad_request(format!("missing ={key}="))
-    }
-
-    /// `500 not enough permissions (9)`: the group lacks `read` or `write`.
-    pub fn not_enough_permissions() -> Self {
-        Self::internal("not enough permissions (9)")
     }
 
     /// The JSON body: keys sorted, `error` a number, `detail` only when the router sends one.
@@ -97,62 +54,71 @@ impl RosError {
         out.push(b'{');
         if let Some(detail) = &self.detail {
             out.extend_from_slice(b"\"detail\":");
-            crate::rest::json::write_str(&mut out, detail);
+            super::json::write_str(&mut out, detail);
             out.push(b',');
         }
         out.extend_from_slice(
             format!("\"error\":{},\"message\":", self.status.as_u16()).as_bytes(),
         );
-        crate::rest::json::write_str(&mut out, reason);
+        super::json::write_str(&mut out, reason);
         out.push(b'}');
         out
     }
-}
 
-impl std::fmt::Display for RosError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.detail {
-            Some(d) => write!(f, "{} {d}", self.status.as_u16()),
-            None => write!(f, "{}", self.status.as_u16()),
-        }
+    /// The envelope as a response.
+    pub fn response(&self) -> Response<Body> {
+        let mut r = Response::new(Body::from(self.body()));
+        *r.status_mut() = self.status;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
     }
 }
 
-impl std::error::Error for RosError {}
+/// The envelope of a model failure as a response.
+pub fn error_response(e: impl Into<ErrorReply>) -> Response<Body> {
+    e.into().response()
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn check(e: RosError, expected: &str) {
-        assert_eq!(String::from_utf8(e.body()).unwrap(), expected);
+    fn check(e: impl Into<ErrorReply>, expected: &str) {
+        assert_eq!(String::from_utf8(e.into().body()).unwrap(), expected);
     }
 
     #[test]
     fn envelopes() {
         check(
-            RosError::unauthorized(),
+            Failure::unauthorized(),
             r#"{"error":401,"message":"Unauthorized"}"#,
         );
         check(
-            RosError::not_found(),
+            Failure::not_found(),
             r#"{"error":404,"message":"Not Found"}"#,
         );
         check(
-            RosError::bad_request("failure: already have such entry"),
+            Failure::bad_request("failure: already have such entry"),
             r#"{"detail":"failure: already have such entry","error":400,"message":"Bad Request"}"#,
         );
         check(
-            RosError::not_enough_permissions(),
+            Failure::not_enough_permissions(),
             r#"{"detail":"not enough permissions (9)","error":500,"message":"Internal Server Error"}"#,
         );
         check(
-            RosError::no_such_directory("foo"),
+            Failure::no_such_directory("foo"),
             r#"{"detail":"no such command or directory (foo)","error":400,"message":"Bad Request"}"#,
         );
         check(
-            RosError::bad_request("a \"q\""),
+            Failure::bad_request("a \"q\""),
             r#"{"detail":"a \"q\"","error":400,"message":"Bad Request"}"#,
+        );
+        check(
+            ErrorReply::with_status(StatusCode::NOT_IMPLEMENTED, None),
+            r#"{"error":501,"message":"Not Implemented"}"#,
         );
     }
 }

@@ -1,8 +1,11 @@
 //! The error replies of ROUTEROS-REST.md section 5 that do not depend on users: unknown paths,
 //! commands used as resources, bad JSON, wrong content types, HEAD and OPTIONS.
 //!
-//! Each case is one row: request in, exact status and body out. HEAD goes over a raw socket, because
-//! an HTTP client hides a HEAD reply's status details behind its own handling.
+//! Each case is one row: request in, exact status and body out. Rules that do not depend on the
+//! connection are checked through the REST handler directly ([`Sim::oneshot`]); HEAD and OPTIONS go
+//! over real sockets, because they are about what reaches the wire.
+//!
+//! [`Sim::oneshot`]: crate::support::Sim::oneshot
 
 use serde_json::json;
 
@@ -130,7 +133,7 @@ async fn unknown_paths_and_misused_commands() {
         ),
     ];
     for (method, path, body, status, detail) in cases {
-        let r = s.call(method, path, body.clone()).await;
+        let r = s.oneshot(method, path, body.clone()).await;
         assert_eq!(
             (r.status, r.text.clone()),
             (*status, envelope(*status, *detail)),
@@ -147,16 +150,16 @@ async fn send_body(
     content_type: Option<&str>,
     body: &'static str,
 ) -> (u16, String) {
-    let client = crate::support::https_client(s.sim.ca_pem());
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = client
-        .request(method, format!("{}{path}", s.sim.https_url()))
-        .header("authorization", crate::support::basic("admin", "admin"));
-    if let Some(ct) = content_type {
-        req = req.header("content-type", ct);
-    }
-    let r = req.body(body).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    let r = s
+        .oneshot_raw(
+            Some(crate::support::ADMIN),
+            method,
+            path,
+            content_type,
+            body.as_bytes(),
+        )
+        .await;
+    (r.status, r.text)
 }
 
 #[tokio::test]
@@ -295,10 +298,10 @@ async fn no_credentials_beat_every_other_error_except_transport_ones() {
         "/rest/ip/firewall/address-list/print",
         V4,
     ] {
-        s.call_as(None, "GET", path, None)
+        s.oneshot_raw(None, "GET", path, None, b"")
             .await
             .assert_error(401, None);
-        s.call_as(Some(("admin", "x")), "GET", path, None)
+        s.oneshot_raw(Some(("admin", "x")), "GET", path, None, b"")
             .await
             .assert_error(401, None);
     }
@@ -308,7 +311,7 @@ async fn no_credentials_beat_every_other_error_except_transport_ones() {
 async fn singletons_answer_set_and_refuse_ids() {
     let s = start().await;
     let r = s
-        .call(
+        .oneshot(
             "POST",
             "/rest/system/identity/set",
             Some(json!({"name":"branch-office-1"})),
@@ -316,17 +319,17 @@ async fn singletons_answer_set_and_refuse_ids() {
         .await;
     assert_eq!((r.status, r.text.as_str()), (200, "[]"));
     assert_eq!(
-        s.get("/rest/system/identity").await.text,
+        s.oneshot("GET", "/rest/system/identity", None).await.text,
         r#"{"name":"branch-office-1"}"#
     );
     let r = s
-        .call(
+        .oneshot(
             "POST",
             "/rest/system/identity/set",
             Some(json!({"color":"red"})),
         )
         .await;
     r.assert_error(400, Some("unknown parameter color"));
-    let r = s.get("/rest/system/resource/*1").await;
+    let r = s.oneshot("GET", "/rest/system/resource/*1", None).await;
     r.assert_error(400, Some("no such command prefix"));
 }

@@ -7,6 +7,9 @@
 //! `tokio-rustls` or plain TCP stream. Client construction lives here and nowhere else, because
 //! reqwest's TLS builder methods change between releases.
 //!
+//! Rules that do not depend on the connection can skip the socket: [`Sim::oneshot`] hands a request
+//! straight to the REST handler, as axum's testing example drives an app with `oneshot`.
+//!
 //! Nothing here sleeps: every wait is bounded by [`BOUND`] and fails the test when exceeded.
 
 use std::net::SocketAddr;
@@ -16,7 +19,7 @@ use std::time::Duration;
 use base64::Engine;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
-use simulator::{Simulator, SimulatorBuilder};
+use simulator::{Listener, Simulator, SimulatorBuilder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -221,6 +224,48 @@ impl Sim {
             .iter()
             .map(|r| r["address"].as_str().expect("address").to_owned())
             .collect()
+    }
+
+    /// A request as `admin`, handed straight to the REST handler as the `www-ssl` listener hands it
+    /// over, without a socket or TLS (the `oneshot` style of axum's testing example): for rules of
+    /// ROUTEROS-REST.md that do not depend on the connection.
+    pub async fn oneshot(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let content_type = (!body.is_empty()).then_some("application/json");
+        self.oneshot_raw(Some(ADMIN), method, path, content_type, body.as_bytes())
+            .await
+    }
+
+    /// Like [`Sim::oneshot`], with the given credentials (or none), content type and body bytes.
+    pub async fn oneshot_raw(
+        &self,
+        auth: Option<(&str, &str)>,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Reply {
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "127.0.0.1");
+        if let Some((user, password)) = auth {
+            req = req.header("authorization", basic(user, password));
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let req = req
+            .body(bytes::Bytes::copy_from_slice(body))
+            .expect("a valid request");
+        let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
+        let out = simulator::rest::handle(self.sim.shared(), req, peer, Listener::WwwSsl).await;
+        let (parts, body) = out.response.into_parts();
+        Reply {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            text: String::from_utf8(body.to_bytes().to_vec()).expect("a text body"),
+        }
     }
 
     /// A raw HTTP/1.1 exchange over TLS with the `www-ssl` listener.

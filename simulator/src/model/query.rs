@@ -7,8 +7,8 @@
 //! the end every value left on the stack must be true. The words are checked when parsed, so a
 //! malformed stack is refused before any row is read.
 
-use super::error::RosError;
-use super::json::Row;
+use super::failure::Failure;
+use super::row::Row;
 
 /// One word of a `.query`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +36,8 @@ pub struct Query {
     words: Vec<Word>,
 }
 
-fn invalid() -> RosError {
-    RosError::bad_request("invalid query")
+fn invalid() -> Failure {
+    Failure::bad_request("invalid query")
 }
 
 impl Query {
@@ -48,7 +48,7 @@ impl Query {
     }
 
     /// A `.query` word list.
-    pub fn parse<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<Self, RosError> {
+    pub fn parse<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<Self, Failure> {
         let mut out = Vec::new();
         let mut depth: usize = 0;
         for raw in words {

@@ -1,0 +1,579 @@
+//! The menus the simulator serves, one module each, and how a path finds one.
+//!
+//! A menu is a [`MenuImpl`]: its declaration ([`Spec`]: fields, commands and their arguments per
+//! version) and its behaviour (rows, add, set, remove, and commands of its own). [`ALL`] registers
+//! every menu; paths, `no such command`, `unknown parameter` and the version switches of fields and
+//! arguments all follow from that list. Adding a menu is one new module here and one line in
+//! [`ALL`] (and its `mod` line); a menu whose state is new keeps it in [`Router::state`], so the
+//! router itself does not change.
+//!
+//! Commands are run through [`Router::run`](super::Router::run) (`model/run.rs`), the one entry
+//! point that REST requests and scripts share.
+
+pub mod address_list;
+pub mod group;
+pub mod identity;
+pub mod imp;
+pub mod resource;
+pub mod service;
+pub mod user;
+
+use std::fmt;
+
+pub use imp::MenuImpl;
+
+use super::args::parse_id;
+use super::failure::Failure;
+use super::spec::{Shape, Spec};
+
+/// Every menu the simulator serves: the registry.
+pub static ALL: &[&dyn MenuImpl] = &[
+    &address_list::V4,
+    &address_list::V6,
+    &user::USER,
+    &group::GROUP,
+    &service::SERVICE,
+    &resource::RESOURCE,
+    &identity::IDENTITY,
+];
+
+/// A handle on a registered menu; equal when the paths are.
+#[derive(Clone, Copy)]
+pub struct Menu(&'static dyn MenuImpl);
+
+impl Menu {
+    /// The menu at `path` (`/ip/firewall/address-list`), if one is registered.
+    pub fn at(path: &str) -> Option<Menu> {
+        ALL.iter().find(|m| m.spec().path == path).map(|m| Menu(*m))
+    }
+
+    /// Every registered menu.
+    pub fn all() -> impl Iterator<Item = Menu> {
+        ALL.iter().map(|m| Menu(*m))
+    }
+
+    /// The menu's path below `/rest`.
+    pub fn path(self) -> &'static str {
+        self.0.spec().path
+    }
+
+    /// Its declaration.
+    pub fn spec(self) -> &'static Spec {
+        self.0.spec()
+    }
+
+    /// Its behaviour.
+    pub fn imp(self) -> &'static dyn MenuImpl {
+        self.0
+    }
+
+    /// Whether the menu is a singleton (one bare object, no ids).
+    pub fn is_singleton(self) -> bool {
+        self.spec().is_singleton()
+    }
+}
+
+impl PartialEq for Menu {
+    fn eq(&self, other: &Self) -> bool {
+        self.path() == other.path()
+    }
+}
+
+impl Eq for Menu {}
+
+impl std::hash::Hash for Menu {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.path().hash(state);
+    }
+}
+
+impl fmt::Debug for Menu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Menu({})", self.path())
+    }
+}
+
+/// Where a path leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The menu itself.
+    Menu(Menu),
+    /// One item of a menu.
+    Item(Menu, u32),
+    /// A command of a menu (`print`, `add`, ...).
+    Command(Menu, String),
+    /// An item looked up by its `name` (`/rest/user/admin`).
+    Named(Menu, String),
+}
+
+/// Command words RouterOS knows on ordinary menus; a word after a menu path is a command when it
+/// is one of these (the menu's declaration then says whether it has it).
+const COMMANDS: &[&str] = &[
+    "add", "comment", "disable", "edit", "enable", "export", "find", "get", "move", "print",
+    "remove", "reset", "set", "unset",
+];
+
+/// Whether `path` is a directory that only groups menus (`/ip`, `/ip/firewall`, `/system`).
+fn is_directory(path: &str) -> bool {
+    ALL.iter().any(|m| {
+        m.spec()
+            .path
+            .strip_prefix(path)
+            .is_some_and(|rest| rest.starts_with('/'))
+    }) && Menu::at(path).is_none()
+}
+
+impl Target {
+    /// Resolves the path segments after `/rest`.
+    ///
+    /// Directories that only group menus (`/ip`, `/ip/firewall`, `/system`) are walked through; an
+    /// unknown word anywhere is `no such command or directory (<word>)`, as on a real router. A
+    /// percent-encoded segment (`%2A1` for `*1`) is refused the way RouterOS refuses it.
+    pub fn resolve(segments: &[&str]) -> Result<Target, Failure> {
+        let mut path = String::new();
+        let mut menu: Option<Menu> = None;
+        let mut rest = segments.iter().filter(|s| !s.is_empty());
+        for seg in rest.by_ref() {
+            if seg.starts_with('%') {
+                return Err(Failure::bad_request("no such command prefix"));
+            }
+            if let Some(m) = menu {
+                if !m.is_singleton()
+                    && let Some(id) = parse_id(seg)
+                {
+                    return match rest.next() {
+                        None => Ok(Target::Item(m, id)),
+                        Some(extra) => Err(Failure::no_such_directory(extra)),
+                    };
+                }
+                if COMMANDS.contains(seg) {
+                    return match rest.next() {
+                        None => Ok(Target::Command(m, seg.to_string())),
+                        Some(extra) => Err(Failure::no_such_directory(extra)),
+                    };
+                }
+                let child = format!("{path}/{seg}");
+                if Menu::at(&child).is_none() {
+                    // Any other word after a menu is a lookup by name, which only menus whose items
+                    // have names support; elsewhere RouterOS answers `no such command prefix`.
+                    let named = m.spec().shape == Shape::Table { named: true };
+                    return match (named, rest.next()) {
+                        (true, None) => Ok(Target::Named(m, seg.to_string())),
+                        (true, Some(extra)) => Err(Failure::no_such_directory(extra)),
+                        (false, _) => Err(Failure::bad_request("no such command prefix")),
+                    };
+                }
+            }
+            path.push('/');
+            path.push_str(seg);
+            menu = Menu::at(&path);
+            if menu.is_none() && !is_directory(&path) {
+                return Err(Failure::no_such_directory(seg));
+            }
+        }
+        match menu {
+            Some(m) => Ok(Target::Menu(m)),
+            // `/rest`, `/rest/ip`: a directory is not something to print.
+            None => Err(Failure::no_such_command()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(path: &str) -> Menu {
+        Menu::at(path).unwrap()
+    }
+
+    fn check(path: &str, expected: Result<Target, &str>) {
+        let segs: Vec<&str> = path.split('/').collect();
+        let got = Target::resolve(&segs)
+            .map_err(|e| e.detail.map(|d| d.into_owned()).unwrap_or_default());
+        assert_eq!(got, expected.map_err(str::to_owned), "{path}");
+    }
+
+    #[test]
+    fn paths() {
+        let v4 = m("/ip/firewall/address-list");
+        check("ip/firewall/address-list", Ok(Target::Menu(v4)));
+        check("ip/firewall/address-list/", Ok(Target::Menu(v4)));
+        check("ip/firewall/address-list/*1A", Ok(Target::Item(v4, 0x1a)));
+        check(
+            "ip/firewall/address-list/print",
+            Ok(Target::Command(v4, "print".into())),
+        );
+        check(
+            "ipv6/firewall/address-list/add",
+            Ok(Target::Command(
+                m("/ipv6/firewall/address-list"),
+                "add".into(),
+            )),
+        );
+        check("user/group", Ok(Target::Menu(m("/user/group"))));
+        check("user/*1", Ok(Target::Item(m("/user"), 1)));
+        check("system/resource", Ok(Target::Menu(m("/system/resource"))));
+        check(
+            "system/identity/set",
+            Ok(Target::Command(m("/system/identity"), "set".into())),
+        );
+        check("ip/service", Ok(Target::Menu(m("/ip/service"))));
+        check(
+            "ip/firewall/address-lists",
+            Err("no such command or directory (address-lists)"),
+        );
+        check("interface", Err("no such command or directory (interface)"));
+        check(
+            "ip/firewall/address-list/%2A1",
+            Err("no such command prefix"),
+        );
+        check(
+            "ip/firewall/address-list/*1/x",
+            Err("no such command or directory (x)"),
+        );
+        check(
+            "ip/firewall/address-list/frobnicate",
+            Err("no such command prefix"),
+        );
+        check("user/admin", Ok(Target::Named(m("/user"), "admin".into())));
+        check(
+            "ip/service/www-ssl",
+            Ok(Target::Named(m("/ip/service"), "www-ssl".into())),
+        );
+        check("ip/foo", Err("no such command or directory (foo)"));
+        check("ip", Err("no such command"));
+        check("", Err("no such command"));
+        check("system/resource/*1", Err("no such command prefix"));
+    }
+
+    use crate::model::Router;
+    use crate::model::args::Args;
+    use crate::model::outcome::{Context, Outcome};
+    use crate::model::query::Query;
+    use crate::model::row::Row;
+    use crate::model::users::Policies;
+    use crate::model::version::Version;
+
+    /// Where the simulator knowingly differs from what real routers report, each with its reason.
+    /// `None` as the argument means the command itself.
+    const DIVERGENCES: &[(&str, &str, Option<&str>, &str)] = &[
+        (
+            "/system/resource",
+            "set",
+            None,
+            "no such command on a real router; the simulator has always accepted an empty one",
+        ),
+        (
+            "/user/group",
+            "enable",
+            None,
+            "answered as a set of `disabled` (refused), as the simulator always has",
+        ),
+        (
+            "/user/group",
+            "disable",
+            None,
+            "answered as a set of `disabled` (refused), as the simulator always has",
+        ),
+        (
+            "/ip/service",
+            "set",
+            Some("max-sessions"),
+            "reported from 7.16; the simulator accepts it on every version",
+        ),
+        (
+            "/ip/service",
+            "set",
+            Some("address"),
+            "7.24 still reports it beside `available-from`; the simulator takes one name per version",
+        ),
+    ];
+
+    /// `print` flags that singleton menus do not report but the simulator accepts on every menu.
+    const SINGLETON_PRINT_EXTRAS: &[&str] =
+        &["proplist", "count-only", "detail", "show-ids", "terse"];
+
+    fn fixture() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../../../fixtures/routeros/menus.json")).unwrap()
+    }
+
+    fn diverges(menu: &str, cmd: &str, arg: Option<&str>) -> bool {
+        DIVERGENCES
+            .iter()
+            .any(|(m, c, a, _)| *m == menu && *c == cmd && *a == arg)
+    }
+
+    /// The schema versions a fixture range `[first, last]` covers.
+    fn covers(fixture_versions: &[Version], range: &serde_json::Value, v: &Version) -> bool {
+        let at = |i: usize| -> Version { range[i].as_str().unwrap().parse().unwrap() };
+        let (first, last) = (at(0), at(1));
+        let pos = |x: &Version| fixture_versions.iter().position(|f| f == x).unwrap();
+        (pos(&first)..=pos(&last)).contains(&pos(v))
+    }
+
+    /// Every command and argument a menu declares is one real routers report, in the versions the
+    /// declaration gives it; an argument declared for some versions only appears and disappears
+    /// exactly where the schema says. The exceptions are listed, with reasons, in `DIVERGENCES`.
+    #[test]
+    fn declarations_match_the_schema_fixture() {
+        let fx = fixture();
+        let versions: Vec<Version> = fx["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().parse().unwrap())
+            .collect();
+        for menu in Menu::all() {
+            let spec = menu.spec();
+            let commands = &fx["menus"][spec.path];
+            assert!(commands.is_object(), "{} is not in the fixture", spec.path);
+            for cmd in spec.commands {
+                let real = &commands[cmd.name];
+                if diverges(spec.path, cmd.name, None) {
+                    continue;
+                }
+                assert!(
+                    real.is_object(),
+                    "{} {} is not a real command",
+                    spec.path,
+                    cmd.name
+                );
+                for v in &versions {
+                    if cmd.versions.contains(v) {
+                        assert!(
+                            covers(&versions, &real["in"], v),
+                            "{} {} on {v}",
+                            spec.path,
+                            cmd.name
+                        );
+                    }
+                }
+                for arg in cmd.args {
+                    let word = match arg.name {
+                        // The API query stack is not a console argument.
+                        ".query" => continue,
+                        ".proplist" => "proplist",
+                        other => other,
+                    };
+                    if diverges(spec.path, cmd.name, Some(arg.name))
+                        || (spec.is_singleton()
+                            && cmd.name == "print"
+                            && SINGLETON_PRINT_EXTRAS.contains(&word))
+                    {
+                        continue;
+                    }
+                    let range = &real["args"][word];
+                    assert!(
+                        range.is_array(),
+                        "{} {} {word} is not a real argument",
+                        spec.path,
+                        cmd.name
+                    );
+                    for v in &versions {
+                        let declared = arg.versions.contains(v);
+                        let reported = covers(&versions, range, v);
+                        if arg.versions == crate::model::spec::Versions::ALL {
+                            assert!(reported, "{} {} {word} on {v}", spec.path, cmd.name);
+                        } else {
+                            assert_eq!(
+                                declared, reported,
+                                "{} {} {word} on {v}",
+                                spec.path, cmd.name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // Every divergence names something declared, so the list cannot go stale.
+        for (m, c, a, _) in DIVERGENCES {
+            let cmd = Menu::at(m)
+                .unwrap()
+                .spec()
+                .commands
+                .iter()
+                .find(|x| x.name == *c);
+            let cmd = cmd.unwrap_or_else(|| panic!("{m} {c} is not declared"));
+            if let Some(a) = a {
+                assert!(
+                    cmd.args.iter().any(|x| x.name == *a),
+                    "{m} {c} {a} is not declared"
+                );
+            }
+        }
+    }
+
+    fn ctx() -> Context {
+        Context {
+            policies: Policies::ALL,
+            now: 0,
+            wall_s: 1_700_000_000,
+        }
+    }
+
+    /// A router with at least one row showing every optional field.
+    fn full_router(version: &str) -> Router {
+        let mut r = Router::new(version.parse().unwrap());
+        let add = |r: &mut Router, menu: &str, pairs: &[(&str, &str)]| {
+            let args = Args::from_pairs(pairs.iter().copied());
+            r.run(m(menu), "add", args, &ctx()).unwrap();
+        };
+        add(
+            &mut r,
+            "/user/group",
+            &[("name", "g"), ("policy", "read"), ("comment", "c")],
+        );
+        add(
+            &mut r,
+            "/user",
+            &[("name", "u"), ("group", "g"), ("comment", "c")],
+        );
+        let entry = [
+            ("list", "l"),
+            ("address", "10.0.0.1"),
+            ("comment", "c"),
+            ("timeout", "1h"),
+        ];
+        add(&mut r, "/ip/firewall/address-list", &entry);
+        let entry = [
+            ("list", "l"),
+            ("address", "2001:db8::1"),
+            ("comment", "c"),
+            ("timeout", "1h"),
+        ];
+        add(&mut r, "/ipv6/firewall/address-list", &entry);
+        r
+    }
+
+    /// Rows show exactly the fields their menu declares for the router's version.
+    #[test]
+    fn rows_show_the_declared_fields() {
+        for version in ["7.1", "7.15.3", "7.16.2", "7.19.4", "7.23.7", "7.24rc1"] {
+            let mut r = full_router(version);
+            for menu in Menu::all() {
+                let Ok(Outcome::Rows { rows, .. }) = r.run(menu, "print", Args::default(), &ctx())
+                else {
+                    panic!("{} print", menu.path());
+                };
+                let rows: Vec<Row<'_>> = rows.iter().collect();
+                let shown: std::collections::BTreeSet<&str> = rows
+                    .iter()
+                    .flat_map(|r| r.fields().iter().map(|(k, _)| *k))
+                    .collect();
+                let declared: std::collections::BTreeSet<&str> = menu
+                    .spec()
+                    .fields
+                    .iter()
+                    .filter(|f| f.versions.contains(&r.version))
+                    .map(|f| f.name)
+                    .collect();
+                assert_eq!(shown, declared, "{} on {version}", menu.path());
+            }
+        }
+    }
+
+    fn refusal(r: &mut Router, menu: &str, cmd: &str, pairs: &[(&str, &str)]) -> String {
+        let args = Args::from_pairs(pairs.iter().copied());
+        let e = r.run(m(menu), cmd, args, &ctx()).unwrap_err();
+        e.detail.map(|d| d.into_owned()).unwrap_or_default()
+    }
+
+    #[test]
+    fn commands_and_arguments_come_from_the_declaration() {
+        let mut r = full_router("7.23.7");
+        assert_eq!(
+            refusal(&mut r, "/ip/firewall/address-list", "export", &[]),
+            "no such command"
+        );
+        assert_eq!(
+            refusal(&mut r, "/system/identity", "get", &[]),
+            "no such command"
+        );
+        assert_eq!(
+            refusal(
+                &mut r,
+                "/ip/firewall/address-list",
+                "print",
+                &[("as-value", "")]
+            ),
+            "unknown parameter as-value"
+        );
+        assert_eq!(
+            refusal(
+                &mut r,
+                "/ip/service",
+                "set",
+                &[(".id", "*6"), ("available-from", "")]
+            ),
+            "unknown parameter available-from"
+        );
+        assert_eq!(
+            refusal(&mut r, "/system/resource", "set", &[("cpu", "x")]),
+            "no such command"
+        );
+        let mut new = full_router("7.24rc1");
+        assert_eq!(
+            refusal(
+                &mut new,
+                "/ip/service",
+                "set",
+                &[(".id", "*6"), ("address", "")]
+            ),
+            "unknown parameter address"
+        );
+        let set = Args::from_pairs([(".id", "*6"), ("available-from", "10.0.0.0/8")]);
+        new.run(m("/ip/service"), "set", set, &ctx()).unwrap();
+        assert_eq!(service::address_key(&"7.23.7".parse().unwrap()), "address");
+        assert_eq!(
+            service::address_key(&"7.24rc1".parse().unwrap()),
+            "available-from"
+        );
+        // A reader may print but not write; `/user` also needs `policy`.
+        let reader = Context {
+            policies: crate::model::users::Policies::parse("read,api,rest-api").unwrap(),
+            ..ctx()
+        };
+        let add = Args::from_pairs([("list", "l"), ("address", "10.0.0.9")]);
+        let e = r
+            .run(m("/ip/firewall/address-list"), "add", add, &reader)
+            .unwrap_err();
+        assert_eq!(e, Failure::not_enough_permissions());
+        let writer = Context {
+            policies: crate::model::users::Policies::parse("read,write,api,rest-api").unwrap(),
+            ..ctx()
+        };
+        let add = Args::from_pairs([("name", "v"), ("group", "read")]);
+        let e = r.run(m("/user"), "add", add, &writer).unwrap_err();
+        assert_eq!(e, Failure::not_enough_permissions());
+        // Through the same entry point: add, count, get, remove.
+        let add = Args::from_pairs([("list", "k"), ("address", "10.0.0.7")]);
+        let Ok(Outcome::Added(id)) = r.run(m("/ip/firewall/address-list"), "add", add, &ctx())
+        else {
+            panic!("add");
+        };
+        let count =
+            Args::from_pairs([("count-only", "")]).with_query(Query::parse(["list=k"]).unwrap());
+        let Ok(Outcome::Value { text, .. }) =
+            r.run(m("/ip/firewall/address-list"), "print", count, &ctx())
+        else {
+            panic!("count");
+        };
+        assert_eq!(text, "1");
+        let get = Args::from_pairs([
+            (".id", crate::model::args::format_id(id).as_str()),
+            ("value-name", "address"),
+        ]);
+        let Ok(Outcome::Value { text, .. }) =
+            r.run(m("/ip/firewall/address-list"), "get", get, &ctx())
+        else {
+            panic!("get");
+        };
+        assert_eq!(text, "10.0.0.7");
+        let remove = Args::from_pairs([("numbers", crate::model::args::format_id(id))]);
+        assert!(matches!(
+            r.run(m("/ip/firewall/address-list"), "remove", remove, &ctx()),
+            Ok(Outcome::Done { rows: 1 })
+        ));
+    }
+}

@@ -1,0 +1,348 @@
+//! The one way to run a command on the router: [`Router::run`].
+//!
+//! A REST request and a script line do the same thing to the router: name a menu, a command and its
+//! arguments, and get rows, a value or nothing back, or a [`Failure`]. This module is that single
+//! path. [`Call::prepare`] checks what can be checked without the router's state (the command
+//! exists on this version, item ids, the arguments of `print`, `get`, `enable`, `disable` and
+//! `remove`); [`Call::authorize`] applies the caller's policies; [`Router::execute`] runs it under
+//! the router's lock. [`Router::run`] does all three; the REST layer calls the steps itself because
+//! it waits in the user's queue between authorizing and executing, and words one refusal
+//! differently for PATCH.
+//!
+//! What comes back is plain data: [`Rows`] own their values (or are a compact copy of address-list
+//! entries), so they are rendered after the lock is released.
+
+pub use super::outcome::{Context, Outcome, Rows};
+
+use super::Router;
+use super::args::{Args, parse_id};
+use super::failure::Failure;
+use super::menus::Menu;
+use super::query::Query;
+use super::row::Proplist;
+use super::spec::{Command, Shape};
+use super::users::Policies;
+use super::version::Version;
+use crate::clock::SimTime;
+
+/// A command understood, before the router's state is consulted.
+#[derive(Debug)]
+pub struct Call {
+    menu: Menu,
+    command: &'static Command,
+    op: Op,
+}
+
+#[derive(Debug)]
+enum Op {
+    Print {
+        query: Query,
+        proplist: Option<Proplist>,
+        count_only: bool,
+    },
+    Get {
+        id: u32,
+        key: String,
+    },
+    Add(Args),
+    Set {
+        ids: Vec<u32>,
+        args: Args,
+    },
+    SetSingleton(Args),
+    Remove(Vec<u32>),
+    Item(u32),
+    Other(Args),
+    /// A write the menu lacks, naming these ids: `404` for an unknown id, else `no such command`.
+    Unimplemented(Vec<u32>),
+}
+
+impl Call {
+    /// Understands `command` on `menu` with `args` for a router of `version`.
+    ///
+    /// Refusals here come before any policy check, as on a real router: `no such command`, a missing
+    /// or malformed `.id`, and the arguments of commands that take nothing but ids.
+    pub fn prepare(
+        menu: Menu,
+        command: &str,
+        args: Args,
+        version: &Version,
+    ) -> Result<Call, Failure> {
+        Self::prepare_on(menu, command, None, args, version)
+    }
+
+    /// Like [`Call::prepare`], with the items named by the caller (the id in a REST path) rather
+    /// than by `.id` or `numbers` among the arguments.
+    pub fn prepare_on(
+        menu: Menu,
+        command: &str,
+        ids: Option<Vec<u32>>,
+        mut args: Args,
+        version: &Version,
+    ) -> Result<Call, Failure> {
+        let mut given = ids;
+        let mut ids_of = move |args: &mut Args| match given.take() {
+            Some(ids) => Ok(ids),
+            None => take_ids(args),
+        };
+        let spec = menu.spec();
+        let singleton = spec.shape == Shape::Singleton;
+        let table = matches!(spec.shape, Shape::Table { .. });
+        let Some(cmd) = spec.command(command, version) else {
+            // `add` and `remove` on a table that lacks them (`/ip/service`) are refused only once
+            // the caller is authorized to write, as before; every other missing command is
+            // refused here.
+            return match command {
+                "add" if table => Ok(Call {
+                    menu,
+                    command: &UNIMPLEMENTED_WRITE,
+                    op: Op::Unimplemented(Vec::new()),
+                }),
+                "remove" if table => {
+                    let ids = ids_of(&mut args)?;
+                    args.only(&[])?;
+                    Ok(Call {
+                        menu,
+                        command: &UNIMPLEMENTED_WRITE,
+                        op: Op::Unimplemented(ids),
+                    })
+                }
+                _ => Err(Failure::no_such_command()),
+            };
+        };
+        let op = match cmd.name {
+            "print" => {
+                cmd.check_args(&args, version)?;
+                Op::Print {
+                    query: args.query().clone(),
+                    // A print's `.proplist` returns exactly the keys listed (MikroTik manual).
+                    proplist: args.get(".proplist").map(|p| Proplist::new([p], false)),
+                    count_only: args.get("count-only").is_some(),
+                }
+            }
+            "add" => Op::Add(args),
+            "set" if singleton => Op::SetSingleton(args),
+            "set" => Op::Set {
+                ids: ids_of(&mut args)?,
+                args,
+            },
+            "enable" | "disable" => {
+                let ids = ids_of(&mut args)?;
+                cmd.check_args(&args, version)?;
+                let value = if cmd.name == "disable" {
+                    "true"
+                } else {
+                    "false"
+                };
+                // Run as a `set` of `disabled`, checked against `set`'s arguments.
+                let set = spec.command("set", version).unwrap_or(cmd);
+                return Ok(Call {
+                    menu,
+                    command: set,
+                    op: Op::Set {
+                        ids,
+                        args: Args::from_pairs([("disabled", value)]),
+                    },
+                });
+            }
+            "remove" => {
+                let ids = ids_of(&mut args)?;
+                cmd.check_args(&args, version)?;
+                Op::Remove(ids)
+            }
+            "get" => {
+                let ids = ids_of(&mut args)?;
+                let key = args
+                    .get("value-name")
+                    .ok_or_else(|| Failure::missing("value-name"))?
+                    .to_owned();
+                cmd.check_args(&args, version)?;
+                match ids.as_slice() {
+                    [id] => Op::Get { id: *id, key },
+                    _ => return Err(Failure::not_found()),
+                }
+            }
+            _ => Op::Other(args),
+        };
+        Ok(Call {
+            menu,
+            command: cmd,
+            op,
+        })
+    }
+
+    /// A `print` of one item, as `GET <menu>/<id>` asks for it: its row, or `404`.
+    pub fn item(menu: Menu, id: u32, version: &Version) -> Result<Call, Failure> {
+        let print = menu
+            .spec()
+            .command("print", version)
+            .ok_or_else(Failure::no_such_command)?;
+        Ok(Call {
+            menu,
+            command: print,
+            op: Op::Item(id),
+        })
+    }
+
+    /// The menu the call runs on.
+    pub fn menu(&self) -> Menu {
+        self.menu
+    }
+
+    /// Whether the call changes the router (and so needs the `write` policy).
+    pub fn writes(&self) -> bool {
+        self.command.writes
+    }
+
+    /// Checks the caller's policies: `read` for reading, `write` (and whatever else the menu
+    /// declares, such as `policy` on `/user`) for writing.
+    pub fn authorize(&self, policies: Policies) -> Result<(), Failure> {
+        let allowed = match self.writes() {
+            true => {
+                policies.has("write")
+                    && self
+                        .menu
+                        .spec()
+                        .write_policies
+                        .iter()
+                        .all(|p| policies.has(p))
+            }
+            false => policies.has("read"),
+        };
+        match allowed {
+            true => Ok(()),
+            false => Err(Failure::not_enough_permissions()),
+        }
+    }
+}
+
+/// The stand-in for `add` and `remove` on a table that lacks them: a write, refused once authorized.
+static UNIMPLEMENTED_WRITE: Command = super::spec::command("", &[]);
+
+/// `.id` or `numbers` (a comma list of ids) of a command.
+fn take_ids(args: &mut Args) -> Result<Vec<u32>, Failure> {
+    let text = match (args.take(".id"), args.take("numbers")) {
+        (Some(id), _) => id,
+        (None, Some(numbers)) => numbers,
+        (None, None) => return Err(Failure::missing(".id")),
+    };
+    text.split(',')
+        .map(|w| parse_id(w.trim()).ok_or_else(Failure::not_found))
+        .collect()
+}
+
+impl Router {
+    /// Runs `command` on `menu` with `args` as `ctx`'s caller: the entry point REST requests and
+    /// scripts share, so that both get exactly the same answer.
+    ///
+    /// ```
+    /// # use simulator::model::{Router, menus::Menu, run::{Context, Outcome}, users::Policies};
+    /// # use simulator::{Args, Version};
+    /// let mut router = Router::new(Version::default());
+    /// let menu = Menu::at("/ip/firewall/address-list").unwrap();
+    /// let ctx = Context { policies: Policies::ALL, now: 0, wall_s: 0 };
+    /// let args = Args::from_pairs([("list", "l"), ("address", "10.0.0.1")]);
+    /// let Ok(Outcome::Added(id)) = router.run(menu, "add", args, &ctx) else { panic!() };
+    /// assert_eq!(id, 1);
+    /// ```
+    pub fn run(
+        &mut self,
+        menu: Menu,
+        command: &str,
+        args: Args,
+        ctx: &Context,
+    ) -> Result<Outcome, Failure> {
+        let call = Call::prepare(menu, command, args, &self.version)?;
+        call.authorize(ctx.policies)?;
+        self.purge(ctx.now);
+        self.execute(call, ctx)
+    }
+
+    /// One item of `menu` as a row (the reply to a PUT or PATCH), or `None` when there is none.
+    pub fn item(&self, menu: Menu, id: u32, now: SimTime) -> Option<Rows> {
+        menu.imp().item(self, id, now)
+    }
+
+    /// The id of the item of `menu` called `name` (`/rest/user/admin`).
+    pub fn id_by_name(&self, menu: Menu, name: &str) -> Option<u32> {
+        menu.imp().id_by_name(self, name)
+    }
+
+    /// Runs a prepared and authorized call. The caller has purged expired entries.
+    pub fn execute(&mut self, call: Call, ctx: &Context) -> Result<Outcome, Failure> {
+        let Call { menu, command, op } = call;
+        let imp = menu.imp();
+        let now = ctx.now;
+        match op {
+            Op::Print {
+                query,
+                proplist,
+                count_only,
+            } => match count_only {
+                true => {
+                    let n = imp.count(self, &query, now);
+                    Ok(Outcome::Value {
+                        text: n.to_string(),
+                        rows: n,
+                    })
+                }
+                false => Ok(Outcome::Rows {
+                    rows: imp.print(self, &query, now),
+                    proplist,
+                }),
+            },
+            Op::Get { id, key } => {
+                let rows = imp.item(self, id, now).ok_or_else(Failure::not_found)?;
+                let text = rows
+                    .first()
+                    .and_then(|r| r.get(&key).map(str::to_owned))
+                    .ok_or_else(|| Failure::invalid_value("value-name"))?;
+                Ok(Outcome::Value { text, rows: 1 })
+            }
+            Op::Add(args) => {
+                command.check_args(&args, &self.version)?;
+                imp.add(self, &args, ctx).map(Outcome::Added)
+            }
+            Op::Set { ids, args } => {
+                // An unknown id is a 404 for PATCH and for `set` alike (captures show 404 for
+                // commands naming unknown ids; see fixtures/README.md).
+                if !ids.iter().all(|id| imp.exists(self, *id)) {
+                    return Err(Failure::not_found());
+                }
+                command.check_args(&args, &self.version)?;
+                for id in &ids {
+                    imp.set(self, *id, &args, ctx)?;
+                }
+                Ok(Outcome::Done { rows: ids.len() })
+            }
+            Op::SetSingleton(args) => {
+                command
+                    .check_args(&args, &self.version)
+                    .map_err(|e| command.refusal(e))?;
+                imp.set_singleton(self, &args)?;
+                Ok(Outcome::Done { rows: 1 })
+            }
+            Op::Remove(ids) => {
+                if !ids.iter().all(|id| imp.exists(self, *id)) {
+                    return Err(Failure::not_found());
+                }
+                for id in &ids {
+                    imp.remove(self, *id)?;
+                }
+                Ok(Outcome::Done { rows: ids.len() })
+            }
+            Op::Item(id) => Ok(Outcome::Rows {
+                rows: imp.item(self, id, now).ok_or_else(Failure::not_found)?,
+                proplist: None,
+            }),
+            Op::Unimplemented(ids) => match ids.iter().all(|id| imp.exists(self, *id)) {
+                true => Err(Failure::no_such_command()),
+                false => Err(Failure::not_found()),
+            },
+            Op::Other(args) => {
+                command.check_args(&args, &self.version)?;
+                imp.other(self, command, args, ctx)
+            }
+        }
+    }
+}

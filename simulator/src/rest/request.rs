@@ -1,0 +1,249 @@
+//! Turning an HTTP request into an operation: a model [`Call`] and the form its reply takes.
+//!
+//! REST spells the router's commands as methods on paths (ROUTEROS-REST.md section 2): `GET` of a
+//! menu is a `print`, `GET` of an item prints that item, `PUT` is an `add` answered with the new row,
+//! `PATCH` a `set` answered with the changed row, `DELETE` a `remove`, and `POST <menu>/<command>`
+//! runs the command with the body's members as its arguments. This module maps each onto
+//! [`Call::prepare`] and remembers how the reply is to be shaped ([`Form`]); it decides nothing the
+//! model decides.
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, header};
+
+use super::error::ErrorReply;
+use crate::model::args::Args;
+use crate::model::failure::Failure;
+use crate::model::menus::Target;
+use crate::model::query::Query;
+use crate::model::row::Proplist;
+use crate::model::run::Call;
+use crate::model::services::Listener;
+use crate::model::version::Version;
+use crate::shared::Shared;
+
+/// How the reply to an operation is shaped.
+#[derive(Debug)]
+pub enum Form {
+    /// `GET <menu>`: an array, or for a singleton on 7.19 and later a bare object.
+    List {
+        /// A GET's `.proplist`.
+        proplist: Option<Proplist>,
+        /// Whether a singleton answers with a bare object.
+        bare: bool,
+    },
+    /// `GET <menu>/<id>`: a bare object.
+    Item {
+        /// A GET's `.proplist`.
+        proplist: Option<Proplist>,
+    },
+    /// `PUT`: `201` with the new row and a `Location` of `<base>/rest<menu>/<id>`.
+    Created {
+        /// Scheme and host.
+        base: String,
+    },
+    /// `PATCH`: `200` with the changed row.
+    Patched {
+        /// The item.
+        id: u32,
+    },
+    /// `DELETE`: `204`, no body.
+    Deleted,
+    /// `POST <menu>/<command>`: rows, `{"ret":...}` or `[]`.
+    Command,
+}
+
+/// An understood request.
+#[derive(Debug)]
+pub struct Operation {
+    /// What to run.
+    pub call: Call,
+    /// How to answer.
+    pub form: Form,
+}
+
+/// Facts about the router a request needs before it runs, read once with the login.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// The version followed.
+    pub version: Version,
+}
+
+impl Operation {
+    /// Checks the caller's policies; a PATCH is refused differently from every other write
+    /// (ROUTEROS-REST.md section 5).
+    pub fn authorize(&self, policies: crate::model::users::Policies) -> Result<(), ErrorReply> {
+        self.call.authorize(policies).map_err(|e| match self.form {
+            Form::Patched { .. } => {
+                Failure::bad_request("missing or invalid resource identifier").into()
+            }
+            _ => e.into(),
+        })
+    }
+}
+
+/// Turns method, path, query string and body into an operation, or the router's refusal.
+pub fn understand(
+    req: &Request<Bytes>,
+    rest_path: &str,
+    shared: &Shared,
+    listener: Listener,
+    facts: &Facts,
+) -> Result<Operation, ErrorReply> {
+    let version = &facts.version;
+    let segments: Vec<&str> = rest_path.split('/').collect();
+    let target = match Target::resolve(&segments)? {
+        Target::Named(menu, name) => match shared.router().id_by_name(menu, &name) {
+            Some(id) => Target::Item(menu, id),
+            None => return Err(Failure::not_found().into()),
+        },
+        t => t,
+    };
+    let keep_id = version.proplist_keeps_id();
+    let op = |call: Result<Call, Failure>, form: Form| -> Result<Operation, ErrorReply> {
+        Ok(Operation { call: call?, form })
+    };
+    match (req.method(), target) {
+        (&Method::GET, Target::Menu(menu)) => {
+            let mut pairs = Vec::new();
+            let mut proplist = None;
+            for (k, v) in query_pairs(req.uri().query()) {
+                if k == ".proplist" {
+                    proplist = Some(Proplist::new([v.as_str()], keep_id));
+                } else {
+                    pairs.push((k, v));
+                }
+            }
+            let bare = menu.is_singleton() && version.singleton_as_object();
+            // A bare singleton is the object itself: query-string filters do not apply to it.
+            let query = match bare {
+                true => Query::default(),
+                false => Query::from_pairs(pairs),
+            };
+            let args = Args::default().with_query(query);
+            op(
+                Call::prepare(menu, "print", args, version),
+                Form::List { proplist, bare },
+            )
+        }
+        (&Method::GET, Target::Item(menu, id)) => {
+            let proplist = query_pairs(req.uri().query())
+                .into_iter()
+                .find(|(k, _)| k == ".proplist")
+                .map(|(_, v)| Proplist::new([v.as_str()], keep_id));
+            op(Call::item(menu, id, version), Form::Item { proplist })
+        }
+        (&Method::GET, Target::Command(..)) => Err(Failure::no_such_command().into()),
+        (&Method::PUT, Target::Menu(menu)) if !menu.is_singleton() => {
+            let mut args = body_args(req)?;
+            args.take(".id");
+            let scheme = match listener {
+                Listener::WwwSsl => "https",
+                Listener::Www => "http",
+            };
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("router");
+            op(
+                Call::prepare(menu, "add", args, version),
+                Form::Created {
+                    base: format!("{scheme}://{host}"),
+                },
+            )
+        }
+        (&Method::PATCH, Target::Item(menu, id)) => {
+            let mut args = body_args(req)?;
+            args.take(".id");
+            op(
+                Call::prepare_on(menu, "set", Some(vec![id]), args, version),
+                Form::Patched { id },
+            )
+        }
+        // A singleton has no item to PATCH (set it with `POST .../set`), and an item of a menu
+        // without `remove` (a service) cannot be deleted: a real router answers both this way
+        // (fixtures/README.md).
+        (&Method::PATCH, Target::Menu(menu)) if menu.is_singleton() => {
+            Err(Failure::bad_request("missing or invalid resource identifier").into())
+        }
+        (&Method::DELETE, Target::Item(menu, _))
+            if menu.spec().command("remove", version).is_none() =>
+        {
+            Err(Failure::bad_request("missing or invalid resource identifier").into())
+        }
+        (&Method::DELETE, Target::Item(menu, id)) => op(
+            Call::prepare_on(menu, "remove", Some(vec![id]), Args::default(), version),
+            Form::Deleted,
+        ),
+        (&Method::POST, Target::Command(menu, cmd)) => {
+            let body = body_json(req)?;
+            let args = match cmd.as_str() {
+                "print" => print_args(body)?,
+                _ => Args::from_json(&body)?,
+            };
+            op(Call::prepare(menu, &cmd, args, version), Form::Command)
+        }
+        _ => Err(Failure::no_such_command().into()),
+    }
+}
+
+/// The arguments of `POST .../print`: `.proplist` (an array or a comma-separated string) and
+/// `.query` (the API query stack) become the model's proplist and row filter; every other member is
+/// a flag whose value does not matter, passed on by name so that the declaration judges it.
+fn print_args(body: serde_json::Map<String, serde_json::Value>) -> Result<Args, Failure> {
+    let mut args = Args::default();
+    let mut query = Query::default();
+    for (key, value) in &body {
+        match key.as_str() {
+            ".proplist" => args.push(key.as_str(), words(key, value)?.join(",")),
+            ".query" => query = Query::parse(words(key, value)?.iter().map(String::as_str))?,
+            _ => args.push(key.as_str(), ""),
+        }
+    }
+    Ok(args.with_query(query))
+}
+
+/// A `.proplist`/`.query` value: an array of strings or one comma-separated string.
+fn words(key: &str, value: &serde_json::Value) -> Result<Vec<String>, Failure> {
+    match value {
+        serde_json::Value::Array(items) => items.iter().map(|v| Args::text(key, v)).collect(),
+        other => Ok(vec![Args::text(key, other)?]),
+    }
+}
+
+/// The body as a JSON object; an empty body is an empty object.
+fn body_json(
+    req: &Request<Bytes>,
+) -> Result<serde_json::Map<String, serde_json::Value>, ErrorReply> {
+    let body = req.body();
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ErrorReply::with_status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ));
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) | Err(_) => Err(Failure::bad_request("Failed to parse json").into()),
+    }
+}
+
+fn body_args(req: &Request<Bytes>) -> Result<Args, ErrorReply> {
+    Ok(Args::from_json(&body_json(req)?)?)
+}
+
+/// Decoded `key=value` pairs of a query string.
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
