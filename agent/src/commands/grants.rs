@@ -109,7 +109,7 @@ pub struct Synced {
 
 impl Render for Synced {
     fn text(&self) -> String {
-        let mut text = format!("{} live grants\n", self.live);
+        let mut text = format!("{}\n", plural(self.live, "live grant", "live grants"));
         self.router.write_text(&mut text);
         text
     }
@@ -143,12 +143,10 @@ impl Render for Listing {
         let _ = writeln!(text, "grants ({}):", self.grants.len());
         for g in &self.grants {
             let left = duration::format(Duration::from_secs(g.expires.since(self.now).as_secs()));
-            let _ = writeln!(
-                text,
-                "  {:<40} {:<20} {left} left",
-                g.address.as_str(),
-                g.user
-            );
+            // A store written by an older agent may hold names this one refuses: show them
+            // escaped, so that no name can forge a line of this output.
+            let user = g.user.escape_debug().to_string();
+            let _ = writeln!(text, "  {:<40} {user:<20} {left} left", g.address.as_str());
         }
         match &self.router {
             Ok((owned, errors)) => {
@@ -208,14 +206,16 @@ impl Render for Listing {
     }
 }
 
+/// `1 live grant`, `2 live grants`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A refused grant or revoke, as the command line says it: the flags by their names.
 fn refused(r: Refusal) -> Failure {
     match r {
         Refusal::Address(e) => Failure::Refused(e),
-        Refusal::Duration(text) => Failure::config(format!(
-            "--for `{text}` is not a positive duration such as 30m, 8h or 1d"
-        )),
-        Refusal::EmptyUser => Failure::config("--user must not be empty"),
+        other => Failure::config(other.message("--for", "--user")),
     }
 }
 
@@ -252,7 +252,8 @@ pub async fn grant(
     user: &str,
     for_: &str,
 ) -> Result<Granted, Failure> {
-    let (grant, duration) = request::grant(address, user, for_, now).map_err(refused)?;
+    let (grant, duration) =
+        request::grant(address, user, for_, now, config.prefix_limits).map_err(refused)?;
     let mut store = open_store(config).await?;
     store.grant(grant.clone()).map_err(Failure::store)?;
     store.prune(now).map_err(Failure::store)?;
@@ -274,6 +275,7 @@ pub async fn revoke(
     user: &str,
 ) -> Result<Revoked, Failure> {
     let address = request::address(address).map_err(refused)?;
+    request::user(user).map_err(refused)?;
     let mut store = open_store(config).await?;
     let existed = store.revoke(&address, user).map_err(Failure::store)?;
     store.prune(now).map_err(Failure::store)?;
