@@ -23,6 +23,7 @@ use crate::net::{Observer, RouterClient};
 
 mod cli;
 pub mod exit;
+mod forward;
 mod grants;
 pub mod output;
 mod probe;
@@ -30,7 +31,8 @@ mod signal;
 pub mod validate;
 
 pub use cli::{Cli, Command};
-pub use grants::{Granted, Listing, Revoked, Synced};
+pub use forward::Forwarded;
+pub use grants::{Done, Granted, Listing, Revoked, Synced};
 pub use output::{Failure, Output, Reconciled, Render};
 pub use validate::{Check, Step, StepResult, Validation, validate};
 
