@@ -161,9 +161,10 @@ async fn schedule(shared: Shared, mut stop: tokio::sync::watch::Receiver<bool>) 
         if tokio::time::Instant::now() >= lock(&shared.due).next_full {
             match shared.full(&mut router, now).await {
                 Ok(()) => shared.succeeded(),
-                Err(e) => {
+                // The error itself was logged where it happened: once, not again here.
+                Err(_) => {
                     let delay = shared.failed_attempt();
-                    tracing::info!(code = e.code.number(), retry_in = %duration::format(delay), "reconcile failed");
+                    tracing::info!(retry_in = %duration::format(delay), "reconcile failed; next attempt scheduled");
                 }
             }
         } else {

@@ -214,9 +214,10 @@ impl Shared {
                 }
             }
         };
-        if let Some(e) = report.errors.last() {
+        if !report.errors.is_empty() {
+            // The errors were logged where they happened (`record`, `failed`): once each.
             let delay = self.failed_attempt();
-            tracing::info!(code = e.code.number(), retry_in = %duration::format(delay), "write failed; full reconcile scheduled");
+            tracing::info!(retry_in = %duration::format(delay), "write failed; full reconcile scheduled");
         }
         report
     }
