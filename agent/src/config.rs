@@ -816,7 +816,10 @@ mod tests {
     fn unknown_file_keys_are_refused() {
         assert!(parse_file("password = \"x\"").is_err());
         let e = parse_file("url = \"https://r\"\nlst = \"x\"").unwrap_err();
-        assert!(e.starts_with("line 2, column 1: unknown field `lst`"), "{e}");
+        assert!(
+            e.starts_with("line 2, column 1: unknown field `lst`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -871,7 +874,11 @@ mod tests {
 
     #[test]
     fn plain_http_only_to_this_machine_unless_allowed() {
-        for url in ["http://127.0.0.1:8080", "http://[::1]", "http://localhost:80"] {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://[::1]",
+            "http://localhost:80",
+        ] {
             let c = resolve(&args(url), &FileConfig::default()).unwrap();
             assert!(c.warnings().is_empty(), "{url}");
         }
@@ -905,7 +912,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.prefix_limits, PrefixLimits { v4: 8, v6: 32 });
-        for bad in ["widest_prefix_v4 = 0", "widest_prefix_v4 = 33", "widest_prefix_v6 = 129"] {
+        for bad in [
+            "widest_prefix_v4 = 0",
+            "widest_prefix_v4 = 33",
+            "widest_prefix_v6 = 129",
+        ] {
             let file: FileConfig = toml::from_str(bad).unwrap();
             assert!(resolve(&args("https://r"), &file).is_err(), "{bad}");
         }

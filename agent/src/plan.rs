@@ -153,7 +153,10 @@ pub fn wanted(grants: &[Grant], now: Time) -> BTreeMap<Address, Duration> {
         .into_iter()
         .map(|(a, exp)| {
             let ms = exp.since(now).as_millis() as u64;
-            (a, Duration::from_secs(ms.div_ceil(1000)).min(duration::MAX_TIMEOUT))
+            (
+                a,
+                Duration::from_secs(ms.div_ceil(1000)).min(duration::MAX_TIMEOUT),
+            )
         })
         .collect()
 }
@@ -385,7 +388,12 @@ mod tests {
         // A 40-week grant from an older store: written with the maximum, left alone while the entry
         // is near it, refreshed to the maximum once the entry has counted well down.
         let long = grant("192.0.2.1", "ann", 40 * 7 * 86_400);
-        check(std::slice::from_ref(&long), &[], &[add("192.0.2.1", max)], &[]);
+        check(
+            std::slice::from_ref(&long),
+            &[],
+            &[add("192.0.2.1", max)],
+            &[],
+        );
         check(
             std::slice::from_ref(&long),
             &[owned("*1", "192.0.2.1", max - 2)],

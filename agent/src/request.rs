@@ -236,7 +236,12 @@ mod tests {
 
     #[test]
     fn user_names_with_control_characters_are_refused() {
-        check("192.0.2.1", "ann\nerror 208001 forged", "1h", Err("control"));
+        check(
+            "192.0.2.1",
+            "ann\nerror 208001 forged",
+            "1h",
+            Err("control"),
+        );
         check("192.0.2.1", "ann\0", "1h", Err("control"));
         check("192.0.2.1", "ann\u{1b}[31m", "1h", Err("control"));
         check("192.0.2.1", "Zoë O'Brien", "1h", Ok(3600));

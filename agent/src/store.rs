@@ -650,7 +650,12 @@ mod tests {
         assert!(matches!(err, StoreError::Symlink { .. }), "{err}");
         assert!(err.to_string().contains("--state"), "{err}");
         assert!(GrantStore::load(&link).is_err());
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(
             fs::read_to_string(&real).unwrap(),
             r#"{"format":1,"grants":[]}"#

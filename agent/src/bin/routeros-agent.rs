@@ -39,6 +39,8 @@ async fn main() -> ExitCode {
     };
     // `print!` would panic on a closed pipe; a failed write is ignored, as nobody is left to read.
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
     ExitCode::from(output.status)
 }

@@ -33,11 +33,17 @@ impl Render for Forwarded {
         let b = &self.body;
         let mut text = String::new();
         if let Some(e) = b.get("error").filter(|e| e.is_object()) {
-            let message = e["message"].as_str().unwrap_or("the daemon refused the request");
+            let message = e["message"]
+                .as_str()
+                .unwrap_or("the daemon refused the request");
             let _ = writeln!(text, "{message}");
             return text;
         }
-        let _ = writeln!(text, "sent to the running daemon at http://{}", self.control);
+        let _ = writeln!(
+            text,
+            "sent to the running daemon at http://{}",
+            self.control
+        );
         if let Some(g) = b.get("grant") {
             let _ = writeln!(
                 text,

@@ -87,7 +87,12 @@ impl Gate {
             return false;
         };
         // Constant time for tokens of the right length; the length itself is public (64 hex digits).
-        bool::from(given.trim().as_bytes().ct_eq(self.token.expose().as_bytes()))
+        bool::from(
+            given
+                .trim()
+                .as_bytes()
+                .ct_eq(self.token.expose().as_bytes()),
+        )
     }
 }
 
@@ -165,30 +170,27 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
 
     async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
         let body = req.into_body();
-        let bytes = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY))
-            .await
-        {
-            Err(_) => {
-                return Err(ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request",
-                    format!(
-                        "the request body did not arrive within {} s",
-                        BODY_TIMEOUT.as_secs()
-                    ),
-                ));
-            }
-            Ok(Err(_)) => {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "request",
-                    format!(
-                        "the request body is larger than {MAX_BODY} bytes, or was cut off"
-                    ),
-                ));
-            }
-            Ok(Ok(b)) => b,
-        };
+        let bytes =
+            match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+                Err(_) => {
+                    return Err(ApiError::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request",
+                        format!(
+                            "the request body did not arrive within {} s",
+                            BODY_TIMEOUT.as_secs()
+                        ),
+                    ));
+                }
+                Ok(Err(_)) => {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "request",
+                        format!("the request body is larger than {MAX_BODY} bytes, or was cut off"),
+                    ));
+                }
+                Ok(Ok(b)) => b,
+            };
         // An empty body reads as an empty object, so that `POST /v1/sync` needs none.
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
@@ -355,7 +357,9 @@ async fn add_grant(
     // says next; the store lock is not held while waiting for the router.
     {
         let mut store = lock(&s.store);
-        store.grant(grant.clone()).map_err(|e| ApiError::store(&e))?;
+        store
+            .grant(grant.clone())
+            .map_err(|e| ApiError::store(&e))?;
         s.metrics.set_grants(store.grants().len());
     }
     s.wake.notify_one();

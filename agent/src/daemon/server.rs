@@ -85,10 +85,8 @@ pub(super) async fn serve(
             }
             open.insert(id, close_tx);
         }
-        let conn = http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(app.clone()),
-        );
+        let conn =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let (open, mut stop, grace) = (open.clone(), stop.clone(), limits.grace);
         tasks.spawn(async move {
             tokio::pin!(conn);

@@ -349,7 +349,12 @@ async fn a_closed_stdout_ends_the_program_quietly() {
     // The reader goes away before the program writes, as `| head -0` would.
     drop(child.stdout.take());
     let out = child.wait_with_output().await.unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         !String::from_utf8_lossy(&out.stderr).contains("panicked"),
         "{}",

@@ -43,7 +43,14 @@ async fn the_control_api_needs_the_token_and_its_own_host_name() {
     let d = Daemon::start(&h).await;
     let base = &d.base;
     // No token, a wrong token: refused before anything is read or stored.
-    let r = reply(bare().get(format!("{base}/v1/status")).send().await.unwrap()).await;
+    let r = reply(
+        bare()
+            .get(format!("{base}/v1/status"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_error(&r, 401, "unauthorized");
     let r = reply(
         bare()
@@ -85,9 +92,23 @@ async fn the_control_api_needs_the_token_and_its_own_host_name() {
     let r = reply(bare().get(format!("{base}/metrics")).send().await.unwrap()).await;
     assert_error(&r, 401, "unauthorized");
     // Errors of the framework itself come in the same shape.
-    let r = reply(d.http.get(format!("{base}/v2/nothing")).send().await.unwrap()).await;
+    let r = reply(
+        d.http
+            .get(format!("{base}/v2/nothing"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_error(&r, 404, "not_found");
-    let r = reply(d.http.delete(format!("{base}/v1/grants")).send().await.unwrap()).await;
+    let r = reply(
+        d.http
+            .delete(format!("{base}/v1/grants"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_error(&r, 405, "method");
     let r = reply(
         d.http
@@ -143,10 +164,10 @@ async fn the_control_api_needs_the_token_and_its_own_host_name() {
         "{metrics}"
     );
     assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("routeros_agent_last_success_timestamp_seconds ")
-                && !l.ends_with(" 0.0")),
+        metrics.lines().any(
+            |l| l.starts_with("routeros_agent_last_success_timestamp_seconds ")
+                && !l.ends_with(" 0.0")
+        ),
         "{metrics}"
     );
     d.stop().await;
@@ -174,7 +195,11 @@ async fn the_control_api_refuses_what_the_command_line_refuses() {
         assert_error(&r, 400, "request");
     }
     assert!(GrantStore::load(&h.config.state).unwrap().is_empty());
-    assert!(h.requests_since(mark).is_empty(), "{:?}", h.requests_since(mark));
+    assert!(
+        h.requests_since(mark).is_empty(),
+        "{:?}",
+        h.requests_since(mark)
+    );
     d.stop().await;
 }
 
@@ -234,8 +259,18 @@ async fn wide_prefixes_and_long_grants_are_refused_from_the_command_line() {
         ("0.0.0.0/1", "eve", "1h", "widest_prefix_v4 = 1"),
         ("10.0.0.0/16", "eve", "1h", "wider than /17"),
         ("2001:db8::/48", "eve", "1h", "widest_prefix_v6 = 48"),
-        ("192.0.2.1", "eve", "36w", "longest timeout RouterOS accepts"),
-        ("192.0.2.1", "eve\nerror 208001 (MIKRO001): forged", "1h", "control characters"),
+        (
+            "192.0.2.1",
+            "eve",
+            "36w",
+            "longest timeout RouterOS accepts",
+        ),
+        (
+            "192.0.2.1",
+            "eve\nerror 208001 (MIKRO001): forged",
+            "1h",
+            "control characters",
+        ),
         ("192.0.2.1", "nul\0", "1h", "control characters"),
     ] {
         let out = h.grant(address, user, for_).await;

@@ -104,7 +104,12 @@ async fn a_cli_grant_while_the_daemon_holds_the_store_goes_through_its_api_with_
         "{}",
         out.text
     );
-    assert_eq!(out.json["daemon"], format!("http://{control}"), "{}", out.json);
+    assert_eq!(
+        out.json["daemon"],
+        format!("http://{control}"),
+        "{}",
+        out.json
+    );
     // The daemon stored it and wrote the router.
     assert_eq!(stored(&h), vec![("192.0.2.50".into(), "ann".into())]);
     assert_eq!(h.v4(), vec![("192.0.2.50".into(), Some(3600))]);
