@@ -276,7 +276,7 @@ pub fn body_too_large(what: &str, status: u16, limit: usize) -> Error {
 }
 
 fn limit_text(bytes: usize) -> String {
-    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
         format!("{} MiB", bytes / (1024 * 1024))
     } else {
         format!("{bytes} bytes")

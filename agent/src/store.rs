@@ -67,8 +67,9 @@ pub enum StoreError {
     /// would write its own copy of the store over them.
     #[error(
         "the grant store {path} is held by the running daemon (pid {pid}); send the change to its \
-         control API instead: POST http://{control}/v1/grants with \
-         {{\"address\":\"...\",\"user\":\"...\",\"for\":\"1h\"}} (revoke: POST \
+         control API instead (`routeros-agent grant`, `revoke` and `sync` do so by themselves): POST \
+         http://{control}/v1/grants with `Authorization: Bearer <token>` (the token is in \
+         <state>.token) and {{\"address\":\"...\",\"user\":\"...\",\"for\":\"1h\"}} (revoke: POST \
          http://{control}/v1/revoke, sync: POST http://{control}/v1/sync), or stop the daemon first"
     )]
     HeldByDaemon {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use simulator::{Action, FaultRule};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::daemon::{Daemon, TOKEN};
+use crate::daemon::Daemon;
 use crate::support::{Harness, assert_status};
 
 /// A client without the token, for the refusals.
