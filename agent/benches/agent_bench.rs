@@ -48,6 +48,10 @@ fn config(sim: &Simulator, ca: std::path::PathBuf, concurrency: usize) -> Config
         concurrency,
         interval: Duration::from_secs(60),
         control: "127.0.0.1:0".parse().expect("valid"),
+        allow_plain_http: false,
+        prefix_limits: Default::default(),
+        control_token_file: None,
+        control_token: None,
     }
 }
 

@@ -67,6 +67,17 @@ impl Address {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// The prefix length: 32 for an IPv4 host (shown without `/32`), 128 for an IPv6 host.
+    pub fn prefix_len(&self) -> u8 {
+        match self.text.rsplit_once('/') {
+            Some((_, len)) => len.parse().unwrap_or(0),
+            None => match self.family {
+                Family::V4 => 32,
+                Family::V6 => 128,
+            },
+        }
+    }
 }
 
 fn normalise(text: &str) -> Option<Address> {

@@ -20,7 +20,7 @@
 //! A permission `detail` means 208002 only on the statuses where RouterOS uses it (403 and 500); on a
 //! 400 it is the operation's own failure code.
 
-use crate::error::Code;
+use crate::error::{Code, Error};
 
 pub mod transport;
 
@@ -260,6 +260,27 @@ fn cut_short(body: &[u8]) -> bool {
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| matches!(b, b'{' | b'['));
     starts_as_json && serde_json::from_slice::<serde_json::Value>(body).is_err_and(|e| e.is_eof())
+}
+
+/// A body longer than the agent reads (`limit` bytes, `net::MAX_BODY` by default): 208400, naming
+/// the limit. No router list comes near it, so what sent it is not a usable REST API reply.
+pub fn body_too_large(what: &str, status: u16, limit: usize) -> Error {
+    Error::new(
+        Code::NotJson,
+        format!(
+            "{what}: HTTP {status}: the body is longer than {}, the most the agent reads; it \
+             stopped reading there",
+            limit_text(limit)
+        ),
+    )
+}
+
+fn limit_text(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 #[cfg(test)]

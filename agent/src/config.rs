@@ -15,9 +15,23 @@ use std::time::Duration;
 use rustls::pki_types::ServerName;
 
 use crate::duration;
+use crate::request::PrefixLimits;
 
 /// The environment variable that carries the password.
 pub const PASSWORD_ENV: &str = "ROUTEROS_PASSWORD";
+
+/// The environment variable that carries the daemon's control API token (instead of the token file).
+pub const TOKEN_ENV: &str = "ROUTEROS_AGENT_TOKEN";
+
+/// What every command prints on stderr, whatever the log level or output format, when the router's
+/// certificate is not checked.
+pub const INSECURE_WARNING: &str = "warning: TLS certificate verification is OFF (--insecure): \
+anyone on the path can impersonate the router and read its password; use --ca-file or --pin-sha256";
+
+/// What every command prints on stderr when the password goes over plain HTTP to a host that is
+/// not this machine (allowed only with `--allow-plain-http`).
+pub const PLAIN_HTTP_WARNING: &str = "warning: plain http:// to a host that is not this machine \
+(--allow-plain-http): the router password travels in clear; use https://";
 
 /// A password or other secret; never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -78,6 +92,19 @@ pub struct GlobalArgs {
     /// Do not verify the router's certificate at all (testing only; a warning is printed).
     #[arg(long, global = true)]
     pub insecure: bool,
+    /// Allow `http://` to a host that is not this machine: the password then travels in clear.
+    #[arg(long, global = true)]
+    pub allow_plain_http: bool,
+    /// The widest IPv4 prefix a grant may name (default 17: /17 to /32; /0 is never granted).
+    #[arg(long, global = true, value_name = "LEN")]
+    pub widest_prefix_v4: Option<u8>,
+    /// The widest IPv6 prefix a grant may name (default 49: /49 to /128; /0 is never granted).
+    #[arg(long, global = true, value_name = "LEN")]
+    pub widest_prefix_v6: Option<u8>,
+    /// File holding the daemon's control API token (default: `<state>.token`, which `run` creates
+    /// with mode 0600; or set ROUTEROS_AGENT_TOKEN).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub control_token_file: Option<PathBuf>,
     /// IPv4 address-list name (default: routeros-agent).
     #[arg(long, global = true, value_name = "NAME")]
     pub list: Option<String>,
@@ -117,6 +144,14 @@ pub struct FileConfig {
     pub pin_sha256: Option<String>,
     /// See `--insecure`.
     pub insecure: Option<bool>,
+    /// See `--allow-plain-http`.
+    pub allow_plain_http: Option<bool>,
+    /// See `--widest-prefix-v4`.
+    pub widest_prefix_v4: Option<u8>,
+    /// See `--widest-prefix-v6`.
+    pub widest_prefix_v6: Option<u8>,
+    /// See `--control-token-file`.
+    pub control_token_file: Option<PathBuf>,
     /// See `--list`.
     pub list: Option<String>,
     /// See `--list6`.
@@ -174,6 +209,15 @@ pub struct Config {
     pub interval: Duration,
     /// Daemon control API address.
     pub control: SocketAddr,
+    /// Whether `http://` to a host that is not this machine is allowed (the password in clear).
+    pub allow_plain_http: bool,
+    /// The widest prefixes a grant may name.
+    pub prefix_limits: PrefixLimits,
+    /// The control API token's file as configured; `None` means `<state>.token` (see
+    /// [`Config::token_path`]).
+    pub control_token_file: Option<PathBuf>,
+    /// The control API token from [`TOKEN_ENV`], which wins over any file.
+    pub control_token: Option<Secret>,
 }
 
 /// Defaults, documented in the README.
@@ -265,8 +309,16 @@ fn scrub(message: &str) -> String {
         "concurrency",
         "interval",
         "control",
+        "allow_plain_http",
+        "widest_prefix_v4",
+        "widest_prefix_v6",
+        "control_token_file",
     ];
     let mut out = String::with_capacity(message.len());
+    // The first quoted word of `unknown field `...`` is the key that was not understood. It is shown
+    // when it looks like a key a person typed (lower-case ASCII words), which a misspelt key does and
+    // a secret pasted into the file as a key (mixed case, symbols) usually does not.
+    let mut unknown_key = message.starts_with("unknown field");
     let mut rest = message;
     while let Some(start) = rest.find(['`', '"', '\'']) {
         let quote = rest[start..].chars().next().expect("found");
@@ -279,14 +331,27 @@ fn scrub(message: &str) -> String {
             return out;
         };
         let inner = &after[..len];
-        let harmless = KEYS.contains(&inner) || !inner.chars().any(char::is_alphanumeric);
+        let harmless = KEYS.contains(&inner)
+            || !inner.chars().any(char::is_alphanumeric)
+            || (unknown_key && looks_like_a_key(inner));
         out.push(quote);
         out.push_str(if harmless { inner } else { "…" });
         out.push(quote);
+        unknown_key = false;
         rest = &after[len + 1..];
     }
     out.push_str(rest);
     out
+}
+
+/// Whether an unknown key looks like a key a person typed: 1 to 32 lower-case ASCII letters, digits,
+/// `_` or `-`, starting with a letter.
+fn looks_like_a_key(word: &str) -> bool {
+    (1..=32).contains(&word.len())
+        && word.starts_with(|c: char| c.is_ascii_lowercase())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
 /// Parses a SHA-256 fingerprint written as 64 hex digits, optionally separated by colons.
@@ -379,6 +444,14 @@ impl RouterUrl {
         &self.text
     }
 
+    /// Whether the host is this machine: a loopback address or `localhost`.
+    pub fn is_loopback(&self) -> bool {
+        match self.host.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip.is_loopback(),
+            Err(_) => self.host == "localhost" || self.host.ends_with(".localhost"),
+        }
+    }
+
     /// Whether requests go over TLS.
     pub fn is_https(&self) -> bool {
         self.server_name.is_some()
@@ -443,6 +516,12 @@ fn read_password_file(path: &Path) -> Result<Secret, ConfigError> {
     })?;
     // Only the first line: files written with `echo` end with a newline that is not part of it.
     let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(err(format!(
+            "the password file {} is empty (its first line is the password)",
+            path.display()
+        )));
+    }
     Ok(Secret::new(line))
 }
 
@@ -470,6 +549,16 @@ impl Config {
             .or_else(|| file.url.clone())
             .ok_or_else(|| err("no router URL: give --url or set ROUTEROS_URL"))?;
         let url = RouterUrl::parse(&url)?;
+        let allow_plain_http = args.allow_plain_http || file.allow_plain_http.unwrap_or(false);
+        // Basic authentication sends the password with every request: over http:// anyone on the
+        // path reads it. This machine's own loopback is the one place where that is harmless.
+        if !url.is_https() && !url.is_loopback() && !allow_plain_http {
+            return Err(err(format!(
+                "URL `{url}` is plain http:// to another machine: the router password would travel \
+                 in clear. Use https://, or allow it with --allow-plain-http (allow_plain_http = \
+                 true in the configuration file)"
+            )));
+        }
         let username = args
             .username
             .clone()
@@ -550,6 +639,31 @@ impl Config {
         if concurrency == 0 {
             return Err(err("concurrency must be at least 1"));
         }
+        let mut prefix_limits = PrefixLimits::default();
+        for (name, value, max, slot) in [
+            (
+                "widest_prefix_v4",
+                args.widest_prefix_v4.or(file.widest_prefix_v4),
+                32,
+                &mut prefix_limits.v4,
+            ),
+            (
+                "widest_prefix_v6",
+                args.widest_prefix_v6.or(file.widest_prefix_v6),
+                128,
+                &mut prefix_limits.v6,
+            ),
+        ] {
+            match value {
+                None => {}
+                Some(v) if (1..=max).contains(&v) => *slot = v,
+                Some(v) => {
+                    return Err(err(format!(
+                        "{name} {v} is not a prefix length from 1 to {max} (/0 is never granted)"
+                    )));
+                }
+            }
+        }
         let control = daemon
             .control
             .or(file.control)
@@ -577,7 +691,40 @@ impl Config {
             concurrency,
             interval,
             control,
+            allow_plain_http,
+            prefix_limits,
+            control_token_file: args
+                .control_token_file
+                .clone()
+                .or_else(|| file.control_token_file.clone()),
+            control_token: None,
         })
+    }
+
+    /// Where the control API token is read from (and, by default, written by the daemon): the
+    /// configured file or `<state>.token`.
+    pub fn token_path(&self) -> PathBuf {
+        self.control_token_file.clone().unwrap_or_else(|| {
+            let mut name = self
+                .state
+                .file_name()
+                .map(|n| n.to_os_string())
+                .unwrap_or_else(|| "grants".into());
+            name.push(".token");
+            self.state.with_file_name(name)
+        })
+    }
+
+    /// The warnings every command prints on stderr (and puts in its JSON) for this configuration.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.tls == TlsMode::Insecure {
+            out.push(INSECURE_WARNING);
+        }
+        if !self.url.is_https() && !self.url.is_loopback() {
+            out.push(PLAIN_HTTP_WARNING);
+        }
+        out
     }
 
     /// The planner's view of the configuration.
@@ -669,7 +816,10 @@ mod tests {
     fn unknown_file_keys_are_refused() {
         assert!(parse_file("password = \"x\"").is_err());
         let e = parse_file("url = \"https://r\"\nlst = \"x\"").unwrap_err();
-        assert!(e.starts_with("line 2, column 1: unknown field"), "{e}");
+        assert!(
+            e.starts_with("line 2, column 1: unknown field `lst`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -708,7 +858,11 @@ mod tests {
         assert!(e.contains("expected a boolean"), "{e}");
         assert_eq!(
             scrub("unknown field `lst`, expected one of `url`, `list`"),
-            "unknown field `…`, expected one of `url`, `list`"
+            "unknown field `lst`, expected one of `url`, `list`"
+        );
+        assert_eq!(
+            scrub("unknown field `Hunter2!`, expected one of `url`"),
+            "unknown field `…`, expected one of `url`"
         );
         assert_eq!(scrub("expected `=`"), "expected `=`");
         assert_eq!(
@@ -716,6 +870,74 @@ mod tests {
             "invalid type: string \"…\", expected"
         );
         assert_eq!(scrub("it's `open"), "it'…");
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine_unless_allowed() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://[::1]",
+            "http://localhost:80",
+        ] {
+            let c = resolve(&args(url), &FileConfig::default()).unwrap();
+            assert!(c.warnings().is_empty(), "{url}");
+        }
+        let e = resolve(&args("http://192.0.2.1"), &FileConfig::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("password would travel in clear")
+                && e.to_string().contains("--allow-plain-http"),
+            "{e}"
+        );
+        let file: FileConfig = toml::from_str("allow_plain_http = true").unwrap();
+        let c = resolve(&args("http://192.0.2.1"), &file).unwrap();
+        assert_eq!(c.warnings(), vec![PLAIN_HTTP_WARNING]);
+        let flag = GlobalArgs {
+            allow_plain_http: true,
+            ..args("http://r.example")
+        };
+        assert!(resolve(&flag, &FileConfig::default()).is_ok());
+    }
+
+    #[test]
+    fn prefix_limits_from_file_and_flags() {
+        let c = resolve(&args("https://r"), &FileConfig::default()).unwrap();
+        assert_eq!(c.prefix_limits, PrefixLimits { v4: 17, v6: 49 });
+        let file: FileConfig = toml::from_str("widest_prefix_v4 = 8").unwrap();
+        let c = resolve(
+            &GlobalArgs {
+                widest_prefix_v6: Some(32),
+                ..args("https://r")
+            },
+            &file,
+        )
+        .unwrap();
+        assert_eq!(c.prefix_limits, PrefixLimits { v4: 8, v6: 32 });
+        for bad in [
+            "widest_prefix_v4 = 0",
+            "widest_prefix_v4 = 33",
+            "widest_prefix_v6 = 129",
+        ] {
+            let file: FileConfig = toml::from_str(bad).unwrap();
+            assert!(resolve(&args("https://r"), &file).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_empty_password_file_is_a_configuration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        for text in ["", "\n", "\nsecond-line"] {
+            std::fs::write(&path, text).unwrap();
+            let e = resolve(
+                &GlobalArgs {
+                    password_file: Some(path.clone()),
+                    ..args("https://r")
+                },
+                &FileConfig::default(),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("is empty"), "{text:?}: {e}");
+        }
     }
 
     #[test]

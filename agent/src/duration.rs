@@ -17,6 +17,12 @@ const UNITS: [(&str, u64); 6] = [
     ("ms", 1),
 ];
 
+/// The longest entry timeout RouterOS accepts, `35w3d13h13m56s` (2^31-1 hundredths of a second,
+/// whole seconds): the schema's range `0s..35w3d13h13m56s` of `/ip/firewall/address-list add
+/// timeout`, and the router's refusal `value of timeout is out of range (00:00:00 ..
+/// 35w3d13:13:56)` past it (`fixtures/routeros/durations.json`).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(21_474_836);
+
 /// Formats a duration the way RouterOS prints one (to the millisecond).
 pub fn format(d: Duration) -> String {
     let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);

@@ -207,7 +207,9 @@ impl Code {
                  different address, or a wrong timeout)."
             }
             Code::NotJson => {
-                "A body that should be JSON is not: HTML, empty, truncated, invalid UTF-8 or bad syntax."
+                "A body that should be JSON is not: HTML, empty, truncated, invalid UTF-8 or bad \
+                 syntax; or a body longer than the 256 MiB the agent reads (a 100,000-entry list is \
+                 about 20 MB)."
             }
             Code::WrongShape => {
                 "The body is valid JSON of the wrong kind: an object where an array belongs, or an \

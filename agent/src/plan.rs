@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::address::{Address, Family};
 use crate::clock::Time;
+use crate::duration;
 
 /// A user's access for one address until a wall-clock time.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -138,7 +139,10 @@ pub struct Plan {
 }
 
 /// The timeout an address should carry: the latest expiry of its live grants, from `now`, rounded up
-/// to whole seconds (RouterOS counts in seconds; rounding up never closes access early).
+/// to whole seconds (RouterOS counts in seconds; rounding up never closes access early), and never
+/// more than the longest timeout RouterOS accepts ([`duration::MAX_TIMEOUT`]): a longer grant (from
+/// an older agent's store) is written with the maximum, which the router accepts, and refreshed once
+/// the entry has counted down, so that one such grant never makes every write fail.
 pub fn wanted(grants: &[Grant], now: Time) -> BTreeMap<Address, Duration> {
     let mut latest: BTreeMap<Address, Time> = BTreeMap::new();
     for g in grants.iter().filter(|g| g.expires > now) {
@@ -149,7 +153,10 @@ pub fn wanted(grants: &[Grant], now: Time) -> BTreeMap<Address, Duration> {
         .into_iter()
         .map(|(a, exp)| {
             let ms = exp.since(now).as_millis() as u64;
-            (a, Duration::from_secs(ms.div_ceil(1000)))
+            (
+                a,
+                Duration::from_secs(ms.div_ceil(1000)).min(duration::MAX_TIMEOUT),
+            )
         })
         .collect()
 }
@@ -373,6 +380,32 @@ mod tests {
             expires: Time(NOW.0 + 1_001),
         };
         check(&[g], &[], &[add("192.0.2.1", 2)], &[]);
+    }
+
+    #[test]
+    fn timeouts_never_exceed_the_routers_maximum() {
+        let max = 21_474_836;
+        // A 40-week grant from an older store: written with the maximum, left alone while the entry
+        // is near it, refreshed to the maximum once the entry has counted well down.
+        let long = grant("192.0.2.1", "ann", 40 * 7 * 86_400);
+        check(
+            std::slice::from_ref(&long),
+            &[],
+            &[add("192.0.2.1", max)],
+            &[],
+        );
+        check(
+            std::slice::from_ref(&long),
+            &[owned("*1", "192.0.2.1", max - 2)],
+            &[],
+            &[],
+        );
+        check(
+            &[long],
+            &[owned("*1", "192.0.2.1", max - 3600)],
+            &[refresh("*1", "192.0.2.1", max)],
+            &[],
+        );
     }
 
     #[test]

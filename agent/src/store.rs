@@ -17,6 +17,13 @@
 //! which finds it there fails at once and points at the daemon's control API instead of waiting for
 //! a lock that will not come free. [`GrantStore::load`] reads without the lock (a reader sees whole
 //! stores only, thanks to the atomic rename), for `list` and for tests.
+//!
+//! The file keeps its permissions across writes (a store made 0600 stays 0600); a new store is
+//! created with mode 0600, as it names people and their addresses. A store path that is a symbolic
+//! link is refused rather than followed or replaced: a link planted in a shared directory would
+//! otherwise redirect the agent's writes, and replacing it would silently split the store in two.
+//! Temporary files that a killed process left beside the store are removed at the next write (the
+//! writer holds the lock, so no other writer can be using them).
 
 use std::fs;
 use std::io::{Seek, Write};
@@ -60,8 +67,9 @@ pub enum StoreError {
     /// would write its own copy of the store over them.
     #[error(
         "the grant store {path} is held by the running daemon (pid {pid}); send the change to its \
-         control API instead: POST http://{control}/v1/grants with \
-         {{\"address\":\"...\",\"user\":\"...\",\"for\":\"1h\"}} (revoke: POST \
+         control API instead (`routeros-agent grant`, `revoke` and `sync` do so by themselves): POST \
+         http://{control}/v1/grants with `Authorization: Bearer <token>` (the token is in \
+         <state>.token) and {{\"address\":\"...\",\"user\":\"...\",\"for\":\"1h\"}} (revoke: POST \
          http://{control}/v1/revoke, sync: POST http://{control}/v1/sync), or stop the daemon first"
     )]
     HeldByDaemon {
@@ -71,6 +79,15 @@ pub enum StoreError {
         control: String,
         /// The daemon's process id.
         pid: String,
+    },
+    /// The store's path is a symbolic link, which the agent neither follows nor replaces.
+    #[error(
+        "the grant store {path} is a symbolic link; the agent refuses it (a link could send its \
+         writes elsewhere): give the real file's path with --state (or `state` in the configuration)"
+    )]
+    Symlink {
+        /// The store.
+        path: PathBuf,
     },
     /// Another command kept the store locked for longer than the wait allows.
     #[error(
@@ -301,6 +318,11 @@ impl GrantStore {
     /// moment later.
     pub fn load(path: impl AsRef<Path>) -> Result<Vec<Grant>, StoreError> {
         let path = path.as_ref();
+        if is_symlink(path) {
+            return Err(StoreError::Symlink {
+                path: path.to_path_buf(),
+            });
+        }
         let bytes = match fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -380,6 +402,11 @@ impl GrantStore {
             grants: next,
         };
         let bytes = serde_json::to_vec_pretty(&disk).expect("grants serialise");
+        if is_symlink(&self.path) {
+            return Err(StoreError::Symlink {
+                path: self.path.clone(),
+            });
+        }
         write_atomically(&self.path, &bytes).map_err(|source| StoreError::Io {
             path: self.path.clone(),
             action: "written",
@@ -390,7 +417,12 @@ impl GrantStore {
     }
 }
 
-/// Temporary file, write, fsync, rename, fsync of the directory.
+fn is_symlink(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Temporary file (with the store's permissions, 0600 for a new store), write, fsync, rename,
+/// fsync of the directory. Leftover temporary files of this store are removed first.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = parent_dir(path);
     fs::create_dir_all(&dir)?;
@@ -398,6 +430,17 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "grants".into());
+    // Left by a process killed between creating and renaming its file. The caller holds the lock,
+    // so none of these belongs to a writer still at work.
+    let prefix = format!(".{name}.tmp-");
+    if let Ok(entries) = fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    let permissions = fs::metadata(path).ok().map(|m| m.permissions());
     // Unique per write, not only per process: two handles in one process must not share a file.
     static WRITES: AtomicU64 = AtomicU64::new(0);
     let tmp = dir.join(format!(
@@ -406,7 +449,14 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         WRITES.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
+        if let Some(p) = &permissions {
+            f.set_permissions(p.clone())?;
+        }
         f.write_all(bytes)?;
         f.flush()?;
         f.sync_all()?;
@@ -570,6 +620,61 @@ mod tests {
             // The damaged file is still there, untouched.
             assert_eq!(fs::read_to_string(&path).unwrap(), bad);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_files_mode_survives_writes_and_new_stores_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.json");
+        let mut s = GrantStore::open(&path).unwrap();
+        s.grant(g("192.0.2.1", "ann", 10)).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        for wanted in [0o600, 0o640] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(wanted)).unwrap();
+            s.grant(g("192.0.2.2", "bob", 10)).unwrap();
+            assert_eq!(mode(&path), wanted);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_store_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        fs::write(&real, r#"{"format":1,"grants":[]}"#).unwrap();
+        let link = dir.path().join("grants.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let err = GrantStore::open(&link).unwrap_err();
+        assert!(matches!(err, StoreError::Symlink { .. }), "{err}");
+        assert!(err.to_string().contains("--state"), "{err}");
+        assert!(GrantStore::load(&link).is_err());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read_to_string(&real).unwrap(),
+            r#"{"format":1,"grants":[]}"#
+        );
+    }
+
+    #[test]
+    fn temporary_files_of_a_killed_writer_are_removed_at_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.json");
+        let left = dir.path().join(".grants.json.tmp-999999-3");
+        fs::write(&left, "half a store").unwrap();
+        let other = dir.path().join(".other.json.tmp-999999-3");
+        fs::write(&other, "not ours").unwrap();
+        let mut s = GrantStore::open(&path).unwrap();
+        s.grant(g("192.0.2.1", "ann", 10)).unwrap();
+        assert!(!left.exists());
+        assert!(other.exists());
     }
 
     #[test]

@@ -18,9 +18,10 @@ use crate::net::RouterClient;
 use crate::plan::{self, Grant, Row};
 use crate::reconcile::{Reconciler, Report};
 use crate::request::{self, Refusal, grant_json};
-use crate::store::{GrantStore, Holder};
+use crate::store::{GrantStore, Holder, StoreError};
 
 use super::exit;
+use super::forward::{Forwarded, forward};
 use super::output::{Failure, Reconciled, Render};
 
 /// What `grant` did: the grant stored, then the reconcile.
@@ -109,7 +110,7 @@ pub struct Synced {
 
 impl Render for Synced {
     fn text(&self) -> String {
-        let mut text = format!("{} live grants\n", self.live);
+        let mut text = format!("{}\n", plural(self.live, "live grant", "live grants"));
         self.router.write_text(&mut text);
         text
     }
@@ -143,12 +144,10 @@ impl Render for Listing {
         let _ = writeln!(text, "grants ({}):", self.grants.len());
         for g in &self.grants {
             let left = duration::format(Duration::from_secs(g.expires.since(self.now).as_secs()));
-            let _ = writeln!(
-                text,
-                "  {:<40} {:<20} {left} left",
-                g.address.as_str(),
-                g.user
-            );
+            // A store written by an older agent may hold names this one refuses: show them
+            // escaped, so that no name can forge a line of this output.
+            let user = g.user.escape_debug().to_string();
+            let _ = writeln!(text, "  {:<40} {user:<20} {left} left", g.address.as_str());
         }
         match &self.router {
             Ok((owned, errors)) => {
@@ -208,24 +207,61 @@ impl Render for Listing {
     }
 }
 
+/// `1 live grant`, `2 live grants`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A refused grant or revoke, as the command line says it: the flags by their names.
 fn refused(r: Refusal) -> Failure {
     match r {
         Refusal::Address(e) => Failure::Refused(e),
-        Refusal::Duration(text) => Failure::config(format!(
-            "--for `{text}` is not a positive duration such as 30m, 8h or 1d"
-        )),
-        Refusal::EmptyUser => Failure::config("--user must not be empty"),
+        other => Failure::config(other.message("--for", "--user")),
     }
 }
 
-/// Opens the store for this command: the returned handle holds the store's lock until it is dropped,
-/// so callers keep it for the whole command, reconcile included. Otherwise a command running beside
-/// this one could reconcile with a store missing this command's grant and remove its entry.
-async fn open_store(config: &Config) -> Result<GrantStore, Failure> {
-    GrantStore::open_async(config.state.clone(), Holder::Cli)
-        .await
-        .map_err(Failure::store)
+/// A command's result: done here, or by the running daemon through its control API.
+#[derive(Debug, Clone)]
+pub enum Done<T> {
+    /// Done by this process.
+    Here(T),
+    /// The daemon holds the store: done by it.
+    Daemon(Forwarded),
+}
+
+impl<T: Render> Render for Done<T> {
+    fn text(&self) -> String {
+        match self {
+            Done::Here(t) => t.text(),
+            Done::Daemon(f) => f.text(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        match self {
+            Done::Here(t) => t.json(),
+            Done::Daemon(f) => f.json(),
+        }
+    }
+
+    fn status(&self) -> u8 {
+        match self {
+            Done::Here(t) => t.status(),
+            Done::Daemon(f) => f.status(),
+        }
+    }
+}
+
+/// The store for this command, or the address of the running daemon that holds it. The returned
+/// handle holds the store's lock until it is dropped, so callers keep it for the whole command,
+/// reconcile included. Otherwise a command running beside this one could reconcile with a store
+/// missing this command's grant and remove its entry.
+async fn open_store(config: &Config) -> Result<Result<GrantStore, String>, Failure> {
+    match GrantStore::open_async(config.state.clone(), Holder::Cli).await {
+        Ok(store) => Ok(Ok(store)),
+        Err(StoreError::HeldByDaemon { control, .. }) => Ok(Err(control)),
+        Err(e) => Err(Failure::store(e)),
+    }
 }
 
 fn reconciler(config: &Config, client: RouterClient) -> Reconciler {
@@ -251,18 +287,27 @@ pub async fn grant(
     address: &str,
     user: &str,
     for_: &str,
-) -> Result<Granted, Failure> {
-    let (grant, duration) = request::grant(address, user, for_, now).map_err(refused)?;
-    let mut store = open_store(config).await?;
+) -> Result<Done<Granted>, Failure> {
+    let (grant, duration) =
+        request::grant(address, user, for_, now, config.prefix_limits).map_err(refused)?;
+    let mut store = match open_store(config).await? {
+        Ok(store) => store,
+        Err(control) => {
+            let body = json!({ "address": address, "user": user, "for": for_ });
+            return forward(config, &control, "/v1/grants", body)
+                .await
+                .map(Done::Daemon);
+        }
+    };
     store.grant(grant.clone()).map_err(Failure::store)?;
     store.prune(now).map_err(Failure::store)?;
     let router = reconcile(config, client, store.grants(), now).await;
-    Ok(Granted {
+    Ok(Done::Here(Granted {
         grant,
         duration,
         now,
         router,
-    })
+    }))
 }
 
 /// `revoke`: removes the grant, then reconciles (even when there was none).
@@ -272,27 +317,47 @@ pub async fn revoke(
     now: Time,
     address: &str,
     user: &str,
-) -> Result<Revoked, Failure> {
+) -> Result<Done<Revoked>, Failure> {
     let address = request::address(address).map_err(refused)?;
-    let mut store = open_store(config).await?;
+    request::user(user).map_err(refused)?;
+    let mut store = match open_store(config).await? {
+        Ok(store) => store,
+        Err(control) => {
+            let body = json!({ "address": address, "user": user });
+            return forward(config, &control, "/v1/revoke", body)
+                .await
+                .map(Done::Daemon);
+        }
+    };
     let existed = store.revoke(&address, user).map_err(Failure::store)?;
     store.prune(now).map_err(Failure::store)?;
     let router = reconcile(config, client, store.grants(), now).await;
-    Ok(Revoked {
+    Ok(Done::Here(Revoked {
         address,
         user: user.to_owned(),
         existed,
         router,
-    })
+    }))
 }
 
 /// `sync`: prunes expired grants and reconciles.
-pub async fn sync(config: &Config, client: RouterClient, now: Time) -> Result<Synced, Failure> {
-    let mut store = open_store(config).await?;
+pub async fn sync(
+    config: &Config,
+    client: RouterClient,
+    now: Time,
+) -> Result<Done<Synced>, Failure> {
+    let mut store = match open_store(config).await? {
+        Ok(store) => store,
+        Err(control) => {
+            return forward(config, &control, "/v1/sync", json!({}))
+                .await
+                .map(Done::Daemon);
+        }
+    };
     store.prune(now).map_err(Failure::store)?;
     let live = store.grants().len();
     let router = reconcile(config, client, store.grants(), now).await;
-    Ok(Synced { live, router })
+    Ok(Done::Here(Synced { live, router }))
 }
 
 /// `list`: the live grants and the entries the agent owns, with conflicts.

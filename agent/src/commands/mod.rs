@@ -10,17 +10,20 @@
 //! (`validate`), `grants.rs` (the commands on the grant store), `signal.rs` (what stops `run`),
 //! `exit.rs` (statuses). `run` itself is the daemon (`crate::daemon`).
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{self, Config, DaemonArgs, FileConfig, GlobalArgs};
+
+use crate::config::{self, Config, DaemonArgs, FileConfig, GlobalArgs, Secret};
 use crate::daemon;
 use crate::net::{Observer, RouterClient};
 
 mod cli;
 pub mod exit;
+mod forward;
 mod grants;
 pub mod output;
 mod probe;
@@ -28,7 +31,8 @@ mod signal;
 pub mod validate;
 
 pub use cli::{Cli, Command};
-pub use grants::{Granted, Listing, Revoked, Synced};
+pub use forward::Forwarded;
+pub use grants::{Done, Granted, Listing, Revoked, Synced};
 pub use output::{Failure, Output, Reconciled, Render};
 pub use validate::{Check, Step, StepResult, Validation, validate};
 
@@ -63,8 +67,9 @@ pub fn load_config(
     Config::resolve(global, daemon, &file, env_password)
 }
 
-/// Runs a parsed command line. `env_password` is `ROUTEROS_PASSWORD`, read by the caller.
-pub async fn execute(cli: Cli, env_password: Option<String>) -> Output {
+/// Runs a parsed command line. `env_password` is `ROUTEROS_PASSWORD` and `env_token` is
+/// `ROUTEROS_AGENT_TOKEN`, read by the caller.
+pub async fn execute(cli: Cli, env_password: Option<String>, env_token: Option<String>) -> Output {
     let daemon_args = match &cli.command {
         Command::Run { interval, control } => DaemonArgs {
             interval: interval.clone(),
@@ -72,10 +77,16 @@ pub async fn execute(cli: Cli, env_password: Option<String>) -> Output {
         },
         _ => DaemonArgs::default(),
     };
-    let config = match load_config(&cli.global, &daemon_args, env_password) {
+    let mut config = match load_config(&cli.global, &daemon_args, env_password) {
         Ok(c) => c,
         Err(e) => return Failure::config(e).into(),
     };
+    config.control_token = env_token.filter(|t| !t.is_empty()).map(Secret::new);
+    // Printed here, before the command runs (`run` may run for months), and whatever the log level
+    // or the output format: a warning hidden by `RUST_LOG=off` or `--json` protects nobody.
+    for w in config.warnings() {
+        let _ = writeln!(std::io::stderr().lock(), "{w}");
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     run_command(cli.command, &config, clock).await
 }
@@ -88,6 +99,18 @@ pub async fn run_command(command: Command, config: &Config, clock: Arc<dyn Clock
 /// [`run_command`] with an observer shown every request the agent's client sends (a program
 /// embedding the agent sets it; the conformance suite's `--record` does).
 pub async fn run_observed(
+    command: Command,
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    observer: Option<Observer>,
+) -> Output {
+    let warnings = config.warnings().into_iter().map(str::to_owned).collect();
+    run_unwarned(command, config, clock, observer)
+        .await
+        .with_warnings(warnings)
+}
+
+async fn run_unwarned(
     command: Command,
     config: &Config,
     clock: Arc<dyn Clock>,

@@ -35,6 +35,9 @@ pub struct Output {
     pub json: Value,
     /// The exit status.
     pub status: u8,
+    /// Warnings about the configuration (`--insecure`, plain HTTP), also in `json["warnings"]`; the
+    /// binary prints them on stderr whatever the log level.
+    pub warnings: Vec<String>,
 }
 
 impl Output {
@@ -44,7 +47,19 @@ impl Output {
             text: result.text(),
             json: result.json(),
             status: result.status(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// The same output with these warnings, in `warnings` and as a `warnings` array in the JSON.
+    pub fn with_warnings(mut self, warnings: Vec<String>) -> Output {
+        if !warnings.is_empty() {
+            if let Some(doc) = self.json.as_object_mut() {
+                doc.insert("warnings".into(), json!(warnings));
+            }
+            self.warnings = warnings;
+        }
+        self
     }
 }
 

@@ -203,7 +203,12 @@ async fn run(
                 format!("certificate NOT verified (--insecure); its SHA-256 is {fp}")
             }
             Some(fp) => format!("certificate verified; its SHA-256 is {fp}"),
-            None => "plain HTTP: no TLS (use https:// for a real router)".into(),
+            None if config.url.is_loopback() => {
+                "plain HTTP to this machine: no TLS (use https:// for a real router)".into()
+            }
+            None => "plain HTTP, no TLS: the router password travels IN CLEAR on the network \
+                     (allowed by --allow-plain-http); use https://"
+                .into(),
         }),
         Check::Authentication => client.resource().await.map(|r| {
             let text = format!("logged in as `{}`; RouterOS {}", config.username, r.version);
@@ -236,8 +241,8 @@ async fn run(
 fn read_detail(list: &str, rows: &[Row], tag: &str) -> String {
     let owned = rows.iter().filter(|r| r.is_owned(tag)).count();
     format!(
-        "list `{list}` has {} entries, {owned} owned by this agent",
-        rows.len()
+        "list `{list}` has {}, {owned} owned by this agent",
+        super::grants::plural(rows.len(), "entry", "entries")
     )
 }
 

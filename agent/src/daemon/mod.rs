@@ -19,7 +19,9 @@
 //! is noticed when `/system/resource` shows an uptime lower than last time, or when owned entries
 //! the agent last saw alive are gone; either way the full reconcile restores them.
 //!
-//! Control API (JSON, loopback only): `GET /v1/status`, `GET /v1/grants`, `POST /v1/grants`
+//! Control API (JSON, loopback only, bearer token; see `api.rs`, `server.rs` and `token.rs`):
+//! `GET /v1/status`, `GET /v1/grants`, `POST /v1/grants`, `POST /v1/revoke`, `POST /v1/sync`,
+//! `GET /metrics` (Prometheus, `metrics.rs`), and the open probes `GET /healthz` and `GET /readyz`.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex as StdMutex};
@@ -34,8 +36,12 @@ use crate::reconcile::Reconciler;
 use crate::store::{GrantStore, StoreError};
 
 mod api;
+pub mod metrics;
+mod server;
 mod state;
+pub mod token;
 
+pub use server::Limits;
 pub use state::{Status, Timing, retry_delay};
 
 use state::{Due, RouterSide, Shared, lock};
@@ -49,6 +55,9 @@ pub enum DaemonError {
     /// The control API failed.
     #[error("control API: {0}")]
     Control(std::io::Error),
+    /// The control API's token could not be made or read.
+    #[error("control API token: {0}")]
+    Token(String),
 }
 
 /// Runs the daemon until `shutdown` completes: loads the grants, serves the control API on
@@ -80,6 +89,9 @@ pub async fn serve_with(
         crate::store::Holder::Daemon { control },
     )
     .await?;
+    let token = token::for_daemon(&config).map_err(DaemonError::Token)?;
+    let metrics = Arc::new(metrics::Metrics::new());
+    metrics.set_grants(store.grants().len());
     let rec = Reconciler::new(client, config.plan_config(), config.concurrency);
     let shared = Shared {
         store: Arc::new(StdMutex::new(store)),
@@ -93,18 +105,22 @@ pub async fn serve_with(
         wake: Arc::new(Notify::new()),
         interval: config.interval,
         timing,
+        metrics,
+        prefix_limits: config.prefix_limits,
     };
-    let app = api::control_app(shared.clone());
+    let app = api::control_app(shared.clone(), api::Gate::new(control, token));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut stop_api = stop_rx.clone();
-    let api = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop_api.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    tracing::info!(url = %config.url, list = %config.list_v4, list6 = %config.list_v6, "agent started");
+    let api = tokio::spawn(server::serve(
+        listener,
+        app,
+        timing.control,
+        stop_rx.clone(),
+    ));
+    let token_from = match (&config.control_token, &config.control_token_file) {
+        (Some(_), _) => crate::config::TOKEN_ENV.to_owned(),
+        (None, _) => config.token_path().display().to_string(),
+    };
+    tracing::info!(url = %config.url, list = %config.list_v4, list6 = %config.list_v6, control = %format!("http://{control}"), token = %token_from, "agent started");
     let schedule = schedule(shared, stop_rx);
     tokio::pin!(shutdown);
     tokio::select! {
@@ -145,9 +161,10 @@ async fn schedule(shared: Shared, mut stop: tokio::sync::watch::Receiver<bool>) 
         if tokio::time::Instant::now() >= lock(&shared.due).next_full {
             match shared.full(&mut router, now).await {
                 Ok(()) => shared.succeeded(),
-                Err(e) => {
+                // The error itself was logged where it happened: once, not again here.
+                Err(_) => {
                     let delay = shared.failed_attempt();
-                    tracing::info!(code = e.code.number(), retry_in = %duration::format(delay), "reconcile failed");
+                    tracing::info!(retry_in = %duration::format(delay), "reconcile failed; next attempt scheduled");
                 }
             }
         } else {

@@ -34,6 +34,8 @@ pub struct Status {
     pub router_version: Option<String>,
     /// The last reconcile's report.
     pub last_report: Option<Report>,
+    /// Whether the last full reconcile succeeded (`/readyz`).
+    pub ready: bool,
 }
 
 /// What only the holder of the router lock touches: the reconciler (and its memory of the router's
@@ -55,12 +57,15 @@ pub(super) struct Due {
 pub struct Timing {
     /// The retry delay after `n` failures in a row is `retry_base * 2^n`, capped at the interval.
     pub retry_base: Duration,
+    /// The control API's connection bounds.
+    pub control: super::Limits,
 }
 
 impl Default for Timing {
     fn default() -> Self {
         Timing {
             retry_base: Duration::from_secs(1),
+            control: super::Limits::default(),
         }
     }
 }
@@ -83,6 +88,8 @@ pub(super) struct Shared {
     pub(super) wake: Arc<Notify>,
     pub(super) interval: Duration,
     pub(super) timing: Timing,
+    pub(super) metrics: Arc<super::metrics::Metrics>,
+    pub(super) prefix_limits: crate::request::PrefixLimits,
 }
 
 /// A poisoned lock only means another task panicked while holding it; the data is still the best
@@ -98,6 +105,7 @@ impl Shared {
         if let Err(e) = store.prune(now) {
             tracing::error!("{e}");
         }
+        self.metrics.set_grants(store.grants().len());
         store.grants().to_vec()
     }
 
@@ -127,8 +135,21 @@ impl Shared {
         delay
     }
 
-    /// Prunes expired grants and runs a full reconcile with reboot detection.
+    /// Prunes expired grants and runs a full reconcile with reboot detection; counts it in the
+    /// metrics and the readiness.
     pub(super) async fn full(&self, router: &mut RouterSide, now: Time) -> Result<(), Error> {
+        let started = tokio::time::Instant::now();
+        let result = self.full_once(router, now).await;
+        let took = started.elapsed();
+        match &result {
+            Ok(()) => self.metrics.reconciled(took, now.0),
+            Err(_) => self.metrics.reconcile_took(took),
+        }
+        lock(&self.status).ready = result.is_ok();
+        result
+    }
+
+    async fn full_once(&self, router: &mut RouterSide, now: Time) -> Result<(), Error> {
         let grants = self.live_grants(now);
         let resource = match router.rec.resource().await {
             Ok(r) => r,
@@ -193,9 +214,10 @@ impl Shared {
                 }
             }
         };
-        if let Some(e) = report.errors.last() {
+        if !report.errors.is_empty() {
+            // The errors were logged where they happened (`record`, `failed`): once each.
             let delay = self.failed_attempt();
-            tracing::info!(code = e.code.number(), retry_in = %duration::format(delay), "write failed; full reconcile scheduled");
+            tracing::info!(retry_in = %duration::format(delay), "write failed; full reconcile scheduled");
         }
         report
     }
@@ -208,6 +230,9 @@ impl Shared {
         {
             tracing::warn!("{e}");
         }
+        for e in &report.errors {
+            self.metrics.failed(e.code.number());
+        }
         if !report.errors.is_empty() {
             // The memory may be wrong after a failed write; read the router next time.
             router.rec.forget();
@@ -219,6 +244,7 @@ impl Shared {
 
     pub(super) fn failed(&self, router: &mut RouterSide, e: Error) -> Error {
         tracing::warn!("{e}");
+        self.metrics.failed(e.code.number());
         lock(&self.status).last_error = Some(e.to_json());
         router.rec.forget();
         e

@@ -35,6 +35,12 @@ pub struct Exchange {
     pub error: Option<String>,
 }
 
+/// The largest response body the agent reads: 256 MiB. A print of 100,000 address-list entries is
+/// about 15-20 MB, so this leaves room for lists far larger than any router holds, while a server
+/// that sends an endless body (a broken proxy, a hostile host) stops at a bounded cost. Over it is
+/// 208400, naming the limit.
+pub const MAX_BODY: usize = 256 * 1024 * 1024;
+
 /// Shown every attempt of every request, after its reply or its transport failure.
 pub type Observer = Arc<dyn Fn(&Exchange) + Send + Sync>;
 
@@ -53,6 +59,8 @@ pub struct RouterClient {
     pub(super) tls: Option<Arc<rustls::ClientConfig>>,
     pub(super) connect_timeout: Duration,
     observer: Option<Observer>,
+    /// The largest body read ([`MAX_BODY`] unless changed for a test).
+    max_body: usize,
 }
 
 impl std::fmt::Debug for RouterClient {
@@ -109,7 +117,14 @@ impl RouterClient {
             tls: config.url.is_https().then_some(tls),
             connect_timeout: config.connect_timeout,
             observer: None,
+            max_body: MAX_BODY,
         })
+    }
+
+    /// The same client reading bodies of at most `bytes` (the default is [`MAX_BODY`]).
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
     }
 
     /// The same client with another retry policy.
@@ -134,6 +149,7 @@ impl RouterClient {
         body: Option<&serde_json::Value>,
     ) -> Result<(Verdict, Vec<u8>)> {
         let mut attempt = 1;
+        let started = tokio::time::Instant::now();
         loop {
             match self.send_once(op, method.clone(), path, body).await {
                 Err(f) if f.retry && attempt < self.retry.attempts => {
@@ -141,6 +157,17 @@ impl RouterClient {
                     tracing::debug!(error = %f.error, ?pause, attempt, "transient failure; retrying");
                     tokio::time::sleep(pause).await;
                     attempt += 1;
+                }
+                // After retries, say how many attempts over how long: a failure that took a minute
+                // to report otherwise looks like a hang.
+                Err(mut f) if attempt > 1 => {
+                    f.error.context.push_str(&format!(
+                        " (gave up after {attempt} attempts over {})",
+                        crate::duration::format(Duration::from_millis(
+                            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+                        ))
+                    ));
+                    return Err(f.error);
                 }
                 Err(f) => return Err(f.error),
                 Ok(v) => return Ok(v),
@@ -174,11 +201,34 @@ impl RouterClient {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| (Some(status), transport::request_error(what, &e)))?;
-        Ok((status, content_type, bytes.to_vec()))
+        let too_large = || {
+            (
+                Some(status),
+                classify::body_too_large(what, status, self.max_body),
+            )
+        };
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return Err(too_large());
+        }
+        // Read chunk by chunk so that an endless body stops at the limit, not at the memory's end.
+        let mut bytes = Vec::new();
+        let mut resp = resp;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > self.max_body {
+                        return Err(too_large());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err((Some(status), transport::request_error(what, &e))),
+            }
+        }
+        Ok((status, content_type, bytes))
     }
 
     async fn send_once(

@@ -15,7 +15,7 @@ mod rest;
 mod retry;
 mod tls;
 
-pub use client::{Exchange, Observer, RouterClient};
+pub use client::{Exchange, MAX_BODY, Observer, RouterClient};
 pub use rest::{Added, Changed, encode_query};
 pub use retry::RetryPolicy;
-pub use tls::{fingerprint, tls_config};
+pub use tls::{fingerprint, no_trust_config, tls_config};

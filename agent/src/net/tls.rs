@@ -156,6 +156,17 @@ pub fn tls_config(mode: &TlsMode) -> Result<rustls::ClientConfig, ConfigError> {
     Ok(config)
 }
 
+/// A TLS configuration that trusts nothing, for an HTTP client that only ever speaks plain HTTP
+/// on loopback (the command line talking to the daemon's control API): reqwest needs one, and with
+/// the `ring` provider passed explicitly no process-wide provider has to be installed.
+pub fn no_trust_config() -> rustls::ClientConfig {
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,3 +283,103 @@ async fn a_secret_in_the_config_file_never_shows_in_the_error() {
         }
     }
 }
+
+#[tokio::test]
+async fn insecure_always_warns_on_stderr_and_in_the_json() {
+    let h = Harness::start().await;
+    h.sim.clock().resume();
+    // `--insecure` cannot be combined with --ca-file: build the command without the helper's CA.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"))
+        .env_clear()
+        .env("ROUTEROS_URL", h.config.url.as_str())
+        .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
+        .env("ROUTEROS_PASSWORD", simulator::DEFAULT_PASSWORD)
+        .env("RUST_LOG", "off")
+        .args(["--insecure", "--json", "--list", LIST, "validate"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("TLS certificate verification is OFF"),
+        "{stderr}"
+    );
+    let doc = json(&out);
+    assert!(
+        doc["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("verification is OFF"),
+        "{doc}"
+    );
+    assert_eq!(doc["ok"], true, "{doc}");
+}
+
+#[tokio::test]
+async fn logs_have_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let h = Harness::start().await;
+    h.sim.clock().resume();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"))
+        .env_clear()
+        .env("ROUTEROS_URL", h.config.url.as_str())
+        .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
+        .env("ROUTEROS_PASSWORD", simulator::DEFAULT_PASSWORD)
+        .env("RUST_LOG", "info")
+        .args(["--insecure", "--list", LIST, "validate"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The log's own warning (tracing) is there, without escape sequences.
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("has 0 entries"), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_closed_stdout_ends_the_program_quietly() {
+    let h = Harness::start().await;
+    h.sim.clock().resume();
+    let mut child = command(&h, simulator::DEFAULT_PASSWORD, &["validate"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the program writes, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn one_grant_reads_in_the_singular() {
+    let h = Harness::start().await;
+    h.sim.clock().resume();
+    let out = agent(
+        &h,
+        simulator::DEFAULT_PASSWORD,
+        &["grant", "192.0.2.70", "--user", "ann", "--for", "1h"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    let out = agent(&h, simulator::DEFAULT_PASSWORD, &["sync"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("1 live grant\n"), "{text}");
+    let out = agent(&h, simulator::DEFAULT_PASSWORD, &["validate"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("list `{LIST}` has 1 entry, 1 owned by this agent")),
+        "{text}"
+    );
+}

@@ -15,19 +15,23 @@ use tokio::sync::oneshot;
 
 use crate::support::Harness;
 
-struct Daemon {
-    base: String,
-    http: reqwest::Client,
+/// The token the tests give the daemon (through the configuration, as `ROUTEROS_AGENT_TOKEN` would).
+pub const TOKEN: &str = "test-token-0123456789abcdef";
+
+pub struct Daemon {
+    pub base: String,
+    /// Sends the token with every request.
+    pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), agent::daemon::DaemonError>>,
 }
 
 impl Daemon {
-    async fn start(h: &Harness) -> Daemon {
+    pub async fn start(h: &Harness) -> Daemon {
         Daemon::start_with(h, h.client(), agent::daemon::Timing::default()).await
     }
 
-    async fn start_with(
+    pub async fn start_with(
         h: &Harness,
         client: agent::net::RouterClient,
         timing: agent::daemon::Timing,
@@ -35,8 +39,10 @@ impl Daemon {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
+        let mut config = h.config.clone();
+        config.control_token = Some(agent::config::Secret::new(TOKEN));
         let task = tokio::spawn(agent::daemon::serve_with(
-            h.config.clone(),
+            config,
             client,
             h.clock(),
             listener,
@@ -45,9 +51,19 @@ impl Daemon {
             },
             timing,
         ));
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {TOKEN}").parse().unwrap(),
+        );
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(agent::net::no_trust_config())
+            .default_headers(headers)
+            .build()
+            .unwrap();
         let d = Daemon {
             base,
-            http: h.http(),
+            http,
             stop: Some(tx),
             task,
         };
@@ -69,7 +85,7 @@ impl Daemon {
         );
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub async fn get(&self, path: &str) -> Value {
         self.http
             .get(format!("{}{path}", self.base))
             .send()
@@ -80,7 +96,7 @@ impl Daemon {
             .unwrap()
     }
 
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let resp = self
             .http
             .post(format!("{}{path}", self.base))
@@ -91,7 +107,7 @@ impl Daemon {
         (resp.status().as_u16(), resp.json().await.unwrap())
     }
 
-    async fn stop(mut self) {
+    pub async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
         self.task.await.unwrap().unwrap();
     }

@@ -97,7 +97,9 @@ async fn expiry_closes_access_on_the_router_and_in_the_store() {
 
 #[tokio::test]
 async fn ipv6_goes_to_the_ipv6_list_in_canonical_form() {
-    let h = Harness::start().await;
+    let mut h = Harness::start().await;
+    // A /48 is wider than the default limit (/49): this configuration allows it.
+    h.config.prefix_limits.v6 = 48;
     assert_status(&h.grant("2001:DB8:0:0::5", "ann", "1h").await, exit::OK);
     assert_status(&h.grant("2001:db8:1::/48", "bob", "1h").await, exit::OK);
     let v6: Vec<String> = h

@@ -1,6 +1,7 @@
 //! The grant store's lock: parallel CLI commands queue and every grant they acknowledged survives, in
-//! the store and on the router; a CLI command that finds the daemon holding the store fails at once,
-//! naming the daemon's control API, instead of having its grant dropped by the daemon's next write.
+//! the store and on the router; a CLI command that finds the daemon holding the store sends its
+//! request to the daemon's control API with the daemon's token, instead of writing a store the
+//! daemon would overwrite.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,7 +51,7 @@ async fn parallel_cli_grants_all_end_up_in_the_store_and_on_the_router() {
 }
 
 #[tokio::test]
-async fn a_cli_grant_while_the_daemon_holds_the_store_fails_at_once_naming_its_api() {
+async fn a_cli_grant_while_the_daemon_holds_the_store_goes_through_its_api_with_the_token() {
     let h = Harness::start().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let control = listener.local_addr().unwrap();
@@ -68,7 +69,17 @@ async fn a_cli_grant_while_the_daemon_holds_the_store_fails_at_once_naming_its_a
     let http = h.http();
     let mut up = false;
     for _ in 0..500 {
-        if let Ok(resp) = http.get(format!("http://{control}/v1/status")).send().await {
+        // The daemon writes its token beside the store at start.
+        let Ok(token) = std::fs::read_to_string(h.config.token_path()) else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        if let Ok(resp) = http
+            .get(format!("http://{control}/v1/status"))
+            .bearer_auth(token.trim())
+            .send()
+            .await
+        {
             let v: Value = resp.json().await.unwrap();
             if v["reconciles"].as_u64().unwrap_or(0) >= 1 {
                 up = true;
@@ -81,28 +92,48 @@ async fn a_cli_grant_while_the_daemon_holds_the_store_fails_at_once_naming_its_a
 
     let started = Instant::now();
     let out = h.grant("192.0.2.50", "ann", "1h").await;
-    assert_status(&out, exit::STORE);
+    assert_status(&out, exit::OK);
     assert!(
         started.elapsed() < Duration::from_secs(5),
-        "it must not wait for the daemon: {:?}",
+        "it must not wait for the daemon's lock: {:?}",
         started.elapsed()
     );
-    let wanted = format!("POST http://{control}/v1/grants");
-    assert!(out.text.contains(&wanted), "{}", out.text);
     assert!(
-        out.json["store_error"].as_str().unwrap().contains(&wanted),
+        out.text
+            .contains(&format!("sent to the running daemon at http://{control}")),
+        "{}",
+        out.text
+    );
+    assert_eq!(
+        out.json["daemon"],
+        format!("http://{control}"),
         "{}",
         out.json
     );
-    // Nothing was stored or sent on the CLI's behalf.
-    assert!(stored(&h).is_empty());
-    assert!(h.v4().is_empty());
+    // The daemon stored it and wrote the router.
+    assert_eq!(stored(&h), vec![("192.0.2.50".into(), "ann".into())]);
+    assert_eq!(h.v4(), vec![("192.0.2.50".into(), Some(3600))]);
     // `list` reads without the lock and still works.
     assert_status(&h.run(agent::commands::Command::List).await, exit::OK);
+    // Without the daemon's token the command is refused, and nothing changes.
+    let mut wrong = h.config.clone();
+    wrong.control_token = Some(agent::config::Secret::new("not-the-token"));
+    let out = agent::commands::run_command(
+        agent::commands::Command::Revoke {
+            address: "192.0.2.50".into(),
+            user: "ann".into(),
+        },
+        &wrong,
+        h.clock(),
+    )
+    .await;
+    assert_status(&out, exit::CONFIG);
+    assert_eq!(out.json["error"]["kind"], "unauthorized", "{}", out.json);
+    assert_eq!(stored(&h).len(), 1);
 
-    // Once the daemon stops, its lock is gone and the CLI works again.
+    // Once the daemon stops, its lock is gone and the CLI works on the store again.
     stop.send(()).unwrap();
     daemon.await.unwrap().unwrap();
-    assert_status(&h.grant("192.0.2.50", "ann", "1h").await, exit::OK);
-    assert_eq!(stored(&h), vec![("192.0.2.50".into(), "ann".into())]);
+    assert_status(&h.revoke("192.0.2.50", "ann").await, exit::OK);
+    assert!(stored(&h).is_empty());
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod convergence;
 mod daemon;
+mod hardening;
 mod lifecycle;
 mod locking;
 mod observer;

@@ -65,6 +65,10 @@ impl Harness {
             concurrency: 1,
             interval: Duration::from_secs(60),
             control: "127.0.0.1:0".parse().unwrap(),
+            allow_plain_http: false,
+            prefix_limits: Default::default(),
+            control_token_file: None,
+            control_token: None,
         };
         Harness {
             sim,
