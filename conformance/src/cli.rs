@@ -193,6 +193,7 @@ impl Cli {
             record: self.record.clone(),
             control_token: self.control_token.clone().filter(|t| !t.is_empty()),
             leftovers,
+            stop: Default::default(),
         })
     }
 }

@@ -12,7 +12,7 @@
 //! own `Control` trait; [`driver`] runs the agent the way its binary does; [`rest`] is the suite's raw
 //! REST client with its write guard and recorder; [`scenarios`] holds the catalogue (`codes`, `wire`,
 //! `lifecycle`); [`safety`] is the protocol that proves a shared target was left as found, and
-//! [`interrupts`] runs its sweep on Ctrl-C; [`divergences`] reads the known simulator-versus-router
+//! [`interrupts`] runs its sweep on Ctrl-C once [`stop`] says nothing of the run is in the air; [`divergences`] reads the known simulator-versus-router
 //! differences; [`report`] prints the coverage table and writes JSON and JUnit files.
 
 pub mod cli;
@@ -25,6 +25,7 @@ pub mod rest;
 pub mod run;
 pub mod safety;
 pub mod scenarios;
+pub mod stop;
 pub mod target;
 pub mod trials;
 

@@ -151,8 +151,12 @@ fn prepare(cli: &mut Cli, listing: bool) -> Result<Prepared, PrepareError> {
     let mut shared_target = None;
     if !listing && settings.kind.is_shared() {
         let target = runtime().block_on(safety::prepare(&settings))?;
-        crate::interrupts::install(target.reader.clone(), settings.run_prefix.clone())
-            .map_err(PrepareError::Interrupts)?;
+        crate::interrupts::install(
+            settings.stop.clone(),
+            target.reader.clone(),
+            settings.run_prefix.clone(),
+        )
+        .map_err(PrepareError::Interrupts)?;
         shared_target = Some(target);
     }
     if !listing {

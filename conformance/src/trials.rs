@@ -26,6 +26,9 @@ use crate::target::{Cap, Ctx, Settings};
 /// The longest a scenario may take; a hang is a failure, not a stuck CI job.
 const SCENARIO_LIMIT: Duration = Duration::from_secs(90);
 
+/// Why a scenario stopped early: the run was interrupted.
+pub const INTERRUPTED: &str = "the run was interrupted";
+
 /// What every trial shares.
 #[derive(Debug)]
 pub struct Suite {
@@ -79,6 +82,11 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Runs one scenario on a fresh context and cleans up after it.
 async fn run_scenario(suite: &Suite, index: usize, s: &Scenario) -> Result<(), Failure> {
+    let stop = suite.settings.stop.clone();
+    // Held until the clean-up is done: an interrupted run sweeps only after that.
+    let Some(_running) = stop.scenario() else {
+        return Err(Failure::new(INTERRUPTED));
+    };
     let ctx = Ctx::open(
         suite.settings.clone(),
         index,
@@ -86,12 +94,17 @@ async fn run_scenario(suite: &Suite, index: usize, s: &Scenario) -> Result<(), F
         suite.ca_pem.as_deref(),
     )
     .await?;
-    let mut outcome = match tokio::time::timeout(SCENARIO_LIMIT, (s.run)(&ctx)).await {
-        Ok(r) => r,
-        Err(_) => Err(Failure::new(format!(
-            "did not finish within {}s",
-            SCENARIO_LIMIT.as_secs()
-        ))),
+    // On Ctrl-C the scenario is dropped at its next safe point (nothing of it in the air), then
+    // cleaned up like any other.
+    let mut outcome = tokio::select! {
+        r = tokio::time::timeout(SCENARIO_LIMIT, (s.run)(&ctx)) => match r {
+            Ok(r) => r,
+            Err(_) => Err(Failure::new(format!(
+                "did not finish within {}s",
+                SCENARIO_LIMIT.as_secs()
+            ))),
+        },
+        () = stop.stopped() => Err(Failure::new(INTERRUPTED)),
     };
     let broken = declaration_problems(&ctx, s).await;
     if !broken.is_empty() {
@@ -158,6 +171,12 @@ pub fn trial(shared: &Arc<Suite>, index: usize, s: &'static Scenario) -> Trial {
         }
         let result = runtime().block_on(run_scenario(&shared, index, s));
         record.millis = start.elapsed().as_millis() as u64;
+        if result.as_ref().is_err_and(|e| e.0 == INTERRUPTED) {
+            // Not run to its end, so neither passed nor failed; the sweep reports what it removed.
+            record.status = Status::Ignored(INTERRUPTED.into());
+            shared.record(record);
+            return Ok(Completion::ignored_with(INTERRUPTED));
+        }
         let verdict = match (result, shared.divergences.expected(s.name, class)) {
             (Ok(()), None) => Ok(Completion::Completed),
             (Err(e), None) => {

@@ -90,8 +90,11 @@ impl Ctx {
             (Trust::CaFile(p), _) => agent::config::TlsMode::CaFile(p.clone()),
             (Trust::Insecure, _) => agent::config::TlsMode::Insecure,
         };
-        let guard =
-            Arc::new(WriteGuard::new(settings.run_prefix.clone()).read_only(settings.read_only));
+        let guard = Arc::new(
+            WriteGuard::new(settings.run_prefix.clone())
+                .read_only(settings.read_only)
+                .with_stop(settings.stop.clone()),
+        );
         let recorder = settings.record.as_ref().map(|d| {
             let slug: String = name
                 .chars()
