@@ -6,7 +6,7 @@
 //! capabilities it needs ([`target::Cap`]); on a target that lacks one it is listed as ignored with the
 //! reason, decided when the list is built, never run and never counted as passed.
 //!
-//! Code map: [`cli`] parses the command line; [`run`] prepares a run, runs it and finishes it, with
+//! Code map: [`cli`] parses the command line; [`run`] prepares a run (with the [`preflight`] checks), runs it and finishes it, with
 //! its statuses in [`exit`]; [`trials`] builds and runs the libtest-mimic trials; [`target`] holds
 //! settings, capabilities and the scenario context, and drives simulators through the simulator's
 //! own `Control` trait; [`driver`] runs the agent the way its binary does; [`rest`] is the suite's raw
@@ -20,6 +20,7 @@ pub mod divergences;
 pub mod driver;
 pub mod exit;
 pub mod interrupts;
+pub mod preflight;
 pub mod report;
 pub mod rest;
 pub mod run;
@@ -30,6 +31,35 @@ pub mod target;
 pub mod trials;
 
 use std::fmt;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set when libtest prints JSON (`--format json`): the suite's own lines then go to stderr, so
+/// that stdout is JSON only.
+static JSON_ONLY: AtomicBool = AtomicBool::new(false);
+
+/// Sends the suite's own lines to stderr from now on (see [`say!`]).
+pub fn json_only() {
+    JSON_ONLY.store(true, Ordering::SeqCst);
+}
+
+/// Writes one line of the suite's own output: stdout, or stderr when stdout carries JSON. A closed
+/// pipe (`| head`) is not an error worth a panic, so write errors are ignored.
+pub fn say_line(args: fmt::Arguments<'_>) {
+    if JSON_ONLY.load(Ordering::SeqCst) {
+        let _ = writeln!(std::io::stderr().lock(), "{args}");
+    } else {
+        let _ = writeln!(std::io::stdout().lock(), "{args}");
+    }
+}
+
+/// `println!` for the suite's own output (see [`say_line`]).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::say_line(format_args!($($arg)*))
+    };
+}
 
 /// Why a scenario failed: a sentence for people, with what was asked and what came back.
 #[derive(Debug, Clone, PartialEq, Eq)]
