@@ -86,6 +86,10 @@ pub struct Cli {
     /// Known divergences (default: the file shipped with the suite).
     #[arg(long, value_name = "FILE")]
     pub divergences: Option<PathBuf>,
+    /// Print the version.
+    // libtest-mimic's flattened arguments turn clap's own `--version` off, so it is declared here.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     /// libtest's arguments: filter, --list, --exact, --skip, --test-threads, ...
     #[command(
         flatten,
@@ -243,6 +247,30 @@ mod tests {
             (admin.user.as_str(), admin.password.as_str()),
             ("root", "s3cret")
         );
+    }
+
+    #[test]
+    fn help_names_the_program_first_and_version_works() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_help().to_string();
+        assert!(help.starts_with("routeros-conformance "), "{help}");
+        let suite = help
+            .find("Suite options:")
+            .expect("a heading for the suite's options");
+        let libtest = help
+            .find("libtest options")
+            .expect("a heading for libtest's");
+        assert!(
+            suite < libtest && help[suite..libtest].contains("--target"),
+            "{help}"
+        );
+        assert!(help[libtest..].contains("--test-threads"), "{help}");
+        assert!(
+            help.contains("the suite's own and the agent's"),
+            "--record says it records the agent"
+        );
+        let v = Cli::try_parse_from(["routeros-conformance", "--version"]).unwrap_err();
+        assert_eq!(v.kind(), clap::error::ErrorKind::DisplayVersion);
     }
 
     #[test]
