@@ -118,3 +118,26 @@ macro_rules! ensure_eq {
         }
     }};
 }
+
+#[cfg(test)]
+mod readme {
+    /// The README's Rust snippet is the example's body, so that it compiles as shown.
+    #[test]
+    fn the_rust_snippet_is_this_example() {
+        let readme = include_str!("../../README.md");
+        let example = include_str!("../examples/simulator_in_tests.rs");
+        let body = example
+            .split("    // README begin\n")
+            .nth(1)
+            .and_then(|r| r.split("    // README end").next())
+            .expect("the example's markers");
+        let body: String = body
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+            .collect();
+        assert!(
+            readme.contains(&format!("```rust\n{body}```")),
+            "README.md's `In Rust tests` block differs from the example:\n{body}"
+        );
+    }
+}

@@ -30,7 +30,7 @@ const SCENARIO_LIMIT: Duration = Duration::from_secs(90);
 pub const INTERRUPTED: &str = "the run was interrupted";
 
 /// How libtest shows a scenario that failed as `divergences.toml` expects.
-pub const KNOWN_DIVERGENCE: &str = "known divergence (see divergences.toml and the summary)";
+pub const KNOWN_DIVERGENCE: &str = "known divergence, see divergences.toml and the summary";
 
 /// What every trial shares.
 #[derive(Debug)]
