@@ -26,6 +26,10 @@ pub const CONTROL_TOKEN_ENV: &str = "ROUTEROS_SIM_TOKEN";
     name = "routeros-conformance",
     version,
     about = "Runs the address-list agent's conformance suite against a simulator or a real router",
+    // The name and what the program does come first; libtest's own options get a heading of
+    // their own below the suite's.
+    help_template = "{name} {version}: {about}\n\n{usage-heading} {usage}\n\n{all-args}{after-help}",
+    next_help_heading = "Suite options",
     after_help = "Targets: `--target sim` (default) starts a fresh simulator in this process for \
                   every scenario; `--target https://127.0.0.1:8443 --control http://127.0.0.1:7090` \
                   drives a running simulator; `--target https://192.0.2.1` with ROUTEROS_USERNAME \
@@ -75,14 +79,22 @@ pub struct Cli {
     /// Run even though an earlier run left lists, users or groups behind (they are reported, not removed).
     #[arg(long)]
     pub ignore_leftovers: bool,
-    /// Save every exchange of the suite's own REST client under this directory, secrets removed.
+    /// Save every exchange under this directory, the suite's own and the agent's (files marked
+    /// `agent`), with credentials and passwords removed.
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
     /// Known divergences (default: the file shipped with the suite).
     #[arg(long, value_name = "FILE")]
     pub divergences: Option<PathBuf>,
+    /// Print the version.
+    // libtest-mimic's flattened arguments turn clap's own `--version` off, so it is declared here.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
     /// libtest's arguments: filter, --list, --exact, --skip, --test-threads, ...
-    #[command(flatten)]
+    #[command(
+        flatten,
+        next_help_heading = "libtest options (as for any Rust test binary)"
+    )]
     pub libtest: libtest_mimic::Arguments,
 }
 
@@ -193,6 +205,7 @@ impl Cli {
             record: self.record.clone(),
             control_token: self.control_token.clone().filter(|t| !t.is_empty()),
             leftovers,
+            stop: Default::default(),
         })
     }
 }
@@ -234,6 +247,30 @@ mod tests {
             (admin.user.as_str(), admin.password.as_str()),
             ("root", "s3cret")
         );
+    }
+
+    #[test]
+    fn help_names_the_program_first_and_version_works() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_help().to_string();
+        assert!(help.starts_with("routeros-conformance "), "{help}");
+        let suite = help
+            .find("Suite options:")
+            .expect("a heading for the suite's options");
+        let libtest = help
+            .find("libtest options")
+            .expect("a heading for libtest's");
+        assert!(
+            suite < libtest && help[suite..libtest].contains("--target"),
+            "{help}"
+        );
+        assert!(help[libtest..].contains("--test-threads"), "{help}");
+        assert!(
+            help.contains("the suite's own and the agent's"),
+            "--record says it records the agent"
+        );
+        let v = Cli::try_parse_from(["routeros-conformance", "--version"]).unwrap_err();
+        assert_eq!(v.kind(), clap::error::ErrorKind::DisplayVersion);
     }
 
     #[test]

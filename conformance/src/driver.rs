@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::Failure;
 use crate::rest::Recorder;
+use crate::stop::Stop;
 use crate::target::{Creds, Ctx};
 
 /// An agent installation: configuration, grant store and clock. Dropping it and opening another
@@ -32,6 +33,8 @@ pub struct Agent {
     pub clock: ManualClock,
     /// With `--record`, the recorder its client shows every exchange to.
     pub recorder: Option<Arc<Recorder>>,
+    /// The run's stop switch: each command is one flight (see [`crate::stop`]).
+    pub stop: Arc<Stop>,
 }
 
 /// The outcome of one command.
@@ -141,6 +144,7 @@ impl Agent {
             },
             clock: ManualClock::new(now),
             recorder: ctx.rest.recorder().cloned(),
+            stop: ctx.settings.stop.clone(),
         }
     }
 
@@ -181,6 +185,12 @@ impl Agent {
     }
 
     async fn run(&self, what: String, command: Command) -> Run {
+        // The agent's requests cannot be refused one by one from here, so a whole command is one
+        // flight: it lands before the sweep reads, and none starts once the run is stopping (the
+        // scenario waits here until the trial drops it at the next safe point).
+        let Some(_flight) = self.stop.begin() else {
+            return std::future::pending().await;
+        };
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         let observer = self.recorder.as_ref().map(Recorder::agent_observer);
         let output = agent::commands::run_observed(command, &self.config, clock, observer).await;

@@ -2,7 +2,8 @@
 //! documented, with one mapping to numbers.
 //!
 //! The numbers follow what CI already expects: 0 and 101 are what a Rust test binary exits with, 2
-//! is a usage error, 130 is the shell's status for a run ended by Ctrl-C.
+//! is a usage error, 130 and 141 are the shell's statuses for a run ended by Ctrl-C and by a closed
+//! pipe.
 
 use std::process::ExitCode;
 
@@ -20,6 +21,10 @@ pub enum Exit {
     Failed,
     /// Ctrl-C or SIGTERM on a shared target; the run's rows were swept (or the sweep abandoned).
     Interrupted,
+    /// Whoever read the output closed it (`| head`): the status a shell shows for a process ended
+    /// by SIGPIPE. On a shared target nothing is swept then; the next run reports what is left
+    /// (see `--sweep-leftovers`).
+    OutputClosed,
 }
 
 impl Exit {
@@ -30,6 +35,7 @@ impl Exit {
             Exit::NotStarted => 2,
             Exit::Failed => 101,
             Exit::Interrupted => 130,
+            Exit::OutputClosed => 141,
         }
     }
 }

@@ -119,16 +119,33 @@ pub fn coverage_table(target: &str, records: &[Record]) -> String {
             outcome
         );
     }
+    let _ = writeln!(out, "{}", counts_line(records));
+    out
+}
+
+/// The counts as libtest's own summary line gives them (every trial, the catalogue's checks
+/// included; a known divergence is an ignored trial), with the known divergences named apart.
+pub fn counts_line(records: &[Record]) -> String {
     let count = |f: fn(&Status) -> bool| records.iter().filter(|r| f(&r.status)).count();
-    let _ = writeln!(
-        out,
-        "scenarios: {} passed, {} failed, {} ignored, {} known divergences",
+    let diverged = count(|s| matches!(s, Status::KnownDivergence(_)));
+    let mut line = format!(
+        "trials: {} passed; {} failed; {} ignored",
         count(|s| *s == Status::Passed),
         count(|s| matches!(s, Status::Failed(_))),
-        count(|s| matches!(s, Status::Ignored(_))),
-        count(|s| matches!(s, Status::KnownDivergence(_))),
+        count(|s| matches!(s, Status::Ignored(_) | Status::KnownDivergence(_))),
     );
-    out
+    if diverged > 0 {
+        let _ = write!(
+            line,
+            " ({diverged} of them {}, see divergences.toml)",
+            if diverged == 1 {
+                "a known divergence"
+            } else {
+                "known divergences"
+            }
+        );
+    }
+    line
 }
 
 /// The JSON report.
@@ -172,23 +189,25 @@ fn xml_escape(s: &str) -> String {
         .collect()
 }
 
-/// The JUnit XML report (one test suite; ignored scenarios are `skipped` with the reason).
-pub fn junit_report(target: &str, records: &[Record], safety: &[String]) -> String {
+/// The JUnit XML report (one test suite; ignored scenarios and known divergences are `skipped`
+/// with the reason, as libtest counts them). On a shared target (`safety` given) the safety
+/// protocol's verdict is one more test case, `safety::device_left_as_found`.
+pub fn junit_report(target: &str, records: &[Record], safety: Option<&[String]>) -> String {
     let failures = records
         .iter()
         .filter(|r| matches!(r.status, Status::Failed(_)))
         .count()
-        + usize::from(!safety.is_empty());
+        + usize::from(safety.is_some_and(|s| !s.is_empty()));
     let skipped = records
         .iter()
-        .filter(|r| matches!(r.status, Status::Ignored(_)))
+        .filter(|r| matches!(r.status, Status::Ignored(_) | Status::KnownDivergence(_)))
         .count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites><testsuite name=\"routeros-conformance\" hostname=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
         xml_escape(target),
-        records.len() + 1
+        records.len() + usize::from(safety.is_some())
     );
     for r in records {
         let (class, name) = r.name.rsplit_once("::").unwrap_or(("", &r.name));
@@ -215,25 +234,28 @@ pub fn junit_report(target: &str, records: &[Record], safety: &[String]) -> Stri
             Status::KnownDivergence(m) => {
                 let _ = write!(
                     out,
-                    "<system-out>known divergence: {}</system-out>",
+                    "<skipped message=\"known divergence: {}\"/>",
                     xml_escape(m)
                 );
             }
         }
         out.push_str("</testcase>\n");
     }
-    let _ = write!(
-        out,
-        "  <testcase classname=\"safety\" name=\"device_left_as_found\">"
-    );
-    if !safety.is_empty() {
+    if let Some(safety) = safety {
         let _ = write!(
             out,
-            "<failure message=\"the target changed\">{}</failure>",
-            xml_escape(&safety.join("\n"))
+            "  <testcase classname=\"safety\" name=\"device_left_as_found\">"
         );
+        if !safety.is_empty() {
+            let _ = write!(
+                out,
+                "<failure message=\"the target changed\">{}</failure>",
+                xml_escape(&safety.join("\n"))
+            );
+        }
+        out.push_str("</testcase>\n");
     }
-    out.push_str("</testcase>\n</testsuite></testsuites>\n");
+    out.push_str("</testsuite></testsuites>\n");
     out
 }
 
@@ -316,9 +338,35 @@ mod tests {
             ),
             rec("codes::208001::a", 208001, Status::Ignored("why".into())),
         ];
-        let x = junit_report("t", &records, &[]);
+        let x = junit_report("t", &records, Some(&[]));
         assert!(x.contains("a&lt;b&gt;") && x.contains("x &amp; y"));
         assert!(x.contains("<skipped message=\"why\"/>"));
-        assert!(x.contains("failures=\"1\" skipped=\"1\""));
+        assert!(x.contains("tests=\"3\" failures=\"1\" skipped=\"1\""));
+    }
+
+    /// libtest's line, the summary and the JUnit file count the same trials: a known divergence is
+    /// an ignored trial in all three, and the safety case exists only on a shared target.
+    #[test]
+    fn the_counts_agree_with_libtest() {
+        let records = vec![
+            rec("codes::208000::a", 208000, Status::Passed),
+            rec("codes::208001::b", 208001, Status::Ignored("why".into())),
+            rec(
+                "wire::c",
+                208002,
+                Status::KnownDivergence("the router caches logins".into()),
+            ),
+        ];
+        assert_eq!(
+            counts_line(&records),
+            "trials: 1 passed; 0 failed; 2 ignored (1 of them a known divergence, see divergences.toml)"
+        );
+        let x = junit_report("t", &records, None);
+        assert!(
+            x.contains("tests=\"3\" failures=\"0\" skipped=\"2\""),
+            "{x}"
+        );
+        assert!(x.contains("<skipped message=\"known divergence: the router caches logins\"/>"));
+        assert!(!x.contains("device_left_as_found"));
     }
 }

@@ -11,20 +11,21 @@
 //! the run's prefix, and a change or delete must address an `.id` this run created. The guard is
 //! active on every target, so a scenario that would be unsafe on a router already fails on the
 //! simulator. In `--read-only` mode it refuses every create and change, and once the run is
-//! interrupted ([`stop_writes`]) it refuses them on every client, so that the safety sweep is not
+//! interrupted ([`crate::stop::Stop`]) it refuses them on every client, so that the safety sweep is not
 //! racing a scenario that is still creating users. With `--record` each exchange is written to a file with credentials and passwords
 //! removed (see [`Recorder`]); the agent's own exchanges go to the same recorder through its client's
 //! observer ([`Recorder::agent_observer`]), in files marked `agent`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::Failure;
+use crate::stop::Stop;
 
 /// One complete HTTP reply, unjudged.
 #[derive(Debug, Clone)]
@@ -79,15 +80,6 @@ impl Reply {
     }
 }
 
-/// Set once the run is interrupted: from then on no client of this process creates or changes
-/// anything (deletes still go out: the sweep needs them).
-static STOPPING: AtomicBool = AtomicBool::new(false);
-
-/// Refuses every later create and change on every client of this process (see [`STOPPING`]).
-pub fn stop_writes() {
-    STOPPING.store(true, Ordering::SeqCst);
-}
-
 /// Decides which writes the suite may send (see the module docs).
 #[derive(Debug)]
 pub struct WriteGuard {
@@ -95,6 +87,7 @@ pub struct WriteGuard {
     read_only: bool,
     created: Mutex<HashSet<String>>,
     static_entries: AtomicUsize,
+    stop: Arc<Stop>,
 }
 
 impl WriteGuard {
@@ -105,7 +98,15 @@ impl WriteGuard {
             read_only: false,
             created: Mutex::new(HashSet::new()),
             static_entries: AtomicUsize::new(0),
+            stop: Arc::default(),
         }
+    }
+
+    /// The same guard obeying the run's stop switch: once stopped, creates and changes are refused
+    /// and every one still in the air is a flight the sweep waits for.
+    pub fn with_stop(mut self, stop: Arc<Stop>) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// The same guard refusing every create and change (`--read-only`). Deletes of adopted rows
@@ -142,7 +143,7 @@ impl WriteGuard {
         if changes && self.read_only {
             return Err(format!("{method} {path}: read-only mode"));
         }
-        if changes && STOPPING.load(Ordering::SeqCst) {
+        if changes && self.stop.is_stopping() {
             return Err(format!(
                 "{method} {path}: the run was interrupted, only clean-up goes out"
             ));
@@ -401,6 +402,17 @@ impl Rest {
         self.guard
             .check(method, path, body)
             .map_err(|e| Failure::new(format!("safety: refused to send: {e}")))?;
+        // A create or change is a flight from here until its reply is read, so that an interrupted
+        // run sweeps only after it landed (deletes are the sweep's own, reads change nothing).
+        let _flight = if matches!(method, "PUT" | "PATCH" | "POST") {
+            Some(self.guard.stop.begin().ok_or_else(|| {
+                Failure::new(format!(
+                    "safety: refused to send: {method} {path}: the run was interrupted, only clean-up goes out"
+                ))
+            })?)
+        } else {
+            None
+        };
         let m = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|e| Failure::new(format!("{what}: {e}")))?;
         let mut req = self.http.request(m, format!("{}/rest{path}", self.base));

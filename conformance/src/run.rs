@@ -45,6 +45,12 @@ pub enum PrepareError {
     /// The Ctrl-C/SIGTERM handler could not be installed.
     #[error("{0}")]
     Interrupts(String),
+    /// The filter (and `--skip`) keep no trial: a typo would otherwise pass as "0 passed".
+    #[error("no scenario matches {0}; `--list` shows every name")]
+    NothingMatches(String),
+    /// A preflight check failed (a report path).
+    #[error(transparent)]
+    Preflight(#[from] crate::preflight::PreflightError),
 }
 
 /// Why a finished run failed. Each cause has been printed where it happened (libtest's summary, the
@@ -85,6 +91,10 @@ impl RunError {
 
 /// Runs the suite with a parsed command line; returns the process's exit status.
 pub fn main(cli: Cli) -> ExitCode {
+    quiet_on_closed_pipe();
+    if cli.libtest.format == Some(libtest_mimic::FormatSetting::Json) {
+        crate::json_only();
+    }
     match run(cli) {
         Ok(()) => Exit::Passed.into(),
         Err(e) => {
@@ -93,6 +103,52 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             e.exit().into()
         }
+    }
+}
+
+/// Makes a closed stdout (`routeros-conformance | head`) end the process quietly, as any Unix
+/// filter does, instead of a panic and exit 101. Rust ignores SIGPIPE and turns the closed pipe into
+/// an error, which libtest-mimic's printer unwraps; restoring the signal's default action would
+/// need `unsafe` (forbidden in this workspace), so the panic that follows is recognised instead and
+/// the process exits with [`Exit::OutputClosed`]. Every other panic goes to the usual hook.
+fn quiet_on_closed_pipe() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if is_closed_pipe(payload) {
+            std::process::exit(i32::from(Exit::OutputClosed.status()));
+        }
+        previous(info);
+    }));
+}
+
+/// Whether a panic's message is about writing to a closed pipe (`println!` says "Broken pipe",
+/// an unwrapped `io::Error` shows `BrokenPipe`).
+fn is_closed_pipe(message: &str) -> bool {
+    message.contains("Broken pipe") || message.contains("BrokenPipe")
+}
+
+/// The filter as the command line gave it, for the error when it keeps nothing.
+fn describe_filter(libtest: &libtest_mimic::Arguments) -> String {
+    let mut parts = Vec::new();
+    if let Some(f) = &libtest.filter {
+        parts.push(format!(
+            "`{f}`{}",
+            if libtest.exact { " (--exact)" } else { "" }
+        ));
+    }
+    for s in &libtest.skip {
+        parts.push(format!("--skip `{s}`"));
+    }
+    if parts.is_empty() {
+        "the command line".into()
+    } else {
+        parts.join(" with ")
     }
 }
 
@@ -138,8 +194,14 @@ fn run(mut cli: Cli) -> Result<(), RunError> {
 fn prepare(cli: &mut Cli, listing: bool) -> Result<Prepared, PrepareError> {
     let settings = Arc::new(cli.settings(&run_id()).map_err(PrepareError::Settings)?);
     let reports = cli.reports().map_err(PrepareError::Reports)?;
-    let divergences =
+    let mut divergences =
         Divergences::load(cli.divergences.as_deref()).map_err(PrepareError::Divergences)?;
+    if !listing && !trials::filter_keeps_any(&cli.libtest) {
+        return Err(PrepareError::NothingMatches(describe_filter(&cli.libtest)));
+    }
+    if !listing {
+        crate::preflight::reports(&reports)?;
+    }
     if matches!(settings.kind, TargetKind::Router { .. }) && settings.agent.is_none() && !listing {
         return Err(PrepareError::NoAgentCredentials);
     }
@@ -151,8 +213,19 @@ fn prepare(cli: &mut Cli, listing: bool) -> Result<Prepared, PrepareError> {
     let mut shared_target = None;
     if !listing && settings.kind.is_shared() {
         let target = runtime().block_on(safety::prepare(&settings))?;
-        crate::interrupts::install(target.reader.clone(), settings.run_prefix.clone())
-            .map_err(PrepareError::Interrupts)?;
+        crate::interrupts::install(
+            settings.stop.clone(),
+            target.reader.clone(),
+            settings.run_prefix.clone(),
+        )
+        .map_err(PrepareError::Interrupts)?;
+        if let Some(line) = target
+            .limits
+            .as_ref()
+            .and_then(|l| crate::preflight::apply_limits(l, &mut divergences))
+        {
+            crate::say!("{line}");
+        }
         shared_target = Some(target);
     }
     if !listing {
@@ -169,7 +242,7 @@ fn prepare(cli: &mut Cli, listing: bool) -> Result<Prepared, PrepareError> {
 
 /// Says what the run is about to do.
 fn announce(settings: &Settings) {
-    println!(
+    crate::say!(
         "target: {}; run prefix `{}`{}",
         settings.kind.describe(),
         settings.run_prefix,
@@ -180,9 +253,10 @@ fn announce(settings: &Settings) {
         }
     );
     if settings.read_only {
-        println!(
+        crate::say!(
             "read-only: would create list `{}-NN` (one per scenario), users and groups `{}-NN-*`, and remove them at the end",
-            settings.run_prefix, settings.run_prefix
+            settings.run_prefix,
+            settings.run_prefix
         );
     }
 }
@@ -190,14 +264,15 @@ fn announce(settings: &Settings) {
 /// Everything after the last trial: the safety protocol's second half, the coverage table, the
 /// reports.
 fn finish(p: Prepared, conclusion: &Conclusion, started: Instant) -> Result<(), FinishError> {
+    let shared = p.shared_target.is_some();
     let problems = match p.shared_target {
         Some(target) => runtime().block_on(target.finish(&p.settings.run_prefix)),
         None => Vec::new(),
     };
     let records = p.suite.records();
     let target = p.settings.kind.describe();
-    print!("{}", report::coverage_table(&target, &records));
-    println!("suite time: {:.1}s", started.elapsed().as_secs_f64());
+    crate::say!("{}", report::coverage_table(&target, &records).trim_end());
+    crate::say!("suite time: {:.1}s", started.elapsed().as_secs_f64());
     let mut report_error = None;
     for r in &p.reports {
         let result = match r {
@@ -206,9 +281,10 @@ fn finish(p: Prepared, conclusion: &Conclusion, started: Instant) -> Result<(), 
                 &serde_json::to_string_pretty(&report::json_report(&target, &records, &problems))
                     .unwrap_or_default(),
             ),
-            ReportFile::Junit(path) => {
-                report::write(path, &report::junit_report(&target, &records, &problems))
-            }
+            ReportFile::Junit(path) => report::write(
+                path,
+                &report::junit_report(&target, &records, shared.then_some(&problems[..])),
+            ),
         };
         if let Err(e) = result {
             eprintln!("routeros-conformance: cannot write a report: {e}");
@@ -223,5 +299,22 @@ fn finish(p: Prepared, conclusion: &Conclusion, started: Instant) -> Result<(), 
         Err(FinishError::Report(e.to_string()))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_pipe_panics_are_recognised() {
+        let e = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(is_closed_pipe(&format!(
+            "called `Result::unwrap()` on an `Err` value: {e:?}"
+        )));
+        assert!(is_closed_pipe(
+            "failed printing to stdout: Broken pipe (os error 32)"
+        ));
+        assert!(!is_closed_pipe("index out of bounds"));
     }
 }

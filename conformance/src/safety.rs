@@ -45,14 +45,19 @@ pub enum PrepareError {
     SweepIncomplete(Vec<String>),
     /// An earlier run's rows are there and the command line did not say what to do with them.
     #[error(
-        "refusing to start: an earlier run left the rows above (a user among them can log in to this router). \
+        "refusing to start: an earlier run left {found} (listed above). \
          Remove them with --sweep-leftovers (only when no other run of the suite is using this target), \
          or run anyway with --ignore-leftovers; --list-prefix `{list_prefix}` chose which names count"
     )]
     Leftovers {
+        /// What was found, for people: `2 address-list entries and 1 user (who can log in)`.
+        found: String,
         /// The `--list-prefix` that chose them.
         list_prefix: String,
     },
+    /// A preflight check failed.
+    #[error(transparent)]
+    Preflight(#[from] crate::preflight::PreflightError),
     /// The reading before the run failed.
     #[error("cannot read the target before the run: {0}")]
     Read(Failure),
@@ -75,6 +80,8 @@ pub struct SharedTarget {
     pub ca_pem: Option<String>,
     /// The client that reads (admin when available).
     pub reader: Rest,
+    /// A running simulator's limits, read before the run.
+    pub limits: Option<simulator::Limits>,
     /// The state read before the run.
     before: DeviceState,
 }
@@ -92,6 +99,26 @@ pub async fn prepare(settings: &Settings) -> Result<SharedTarget, PrepareError> 
     let probe = Ctx::open(Arc::new(settings.clone()), 0, "safety", ca_pem.as_deref())
         .await
         .map_err(PrepareError::Open)?;
+    crate::preflight::target(
+        settings,
+        &probe.live.url,
+        &probe.rest,
+        &probe.live.agent.user,
+        probe
+            .admin
+            .as_ref()
+            .zip(probe.live.admin.as_ref().map(|a| a.user.as_str())),
+    )
+    .await?;
+    let limits = match &probe.live.control {
+        Some(control) => Some(
+            control
+                .limits()
+                .await
+                .map_err(|e| PrepareError::Control(e.into()))?,
+        ),
+        None => None,
+    };
     let reader = probe.admin.clone().unwrap_or_else(|| probe.rest.clone());
     handle_leftovers(settings, &reader).await?;
     let state = read(&reader, &settings.run_prefix)
@@ -105,6 +132,7 @@ pub async fn prepare(settings: &Settings) -> Result<SharedTarget, PrepareError> 
     }
     Ok(SharedTarget {
         ca_pem,
+        limits,
         reader,
         before: state,
     })
@@ -119,36 +147,72 @@ pub async fn handle_leftovers(settings: &Settings, reader: &Rest) -> Result<(), 
     if found.is_empty() {
         return Ok(());
     }
-    println!(
-        "leftovers: earlier runs of the suite left {} row(s) named `{}-<run id>-*` on the target:",
-        found.len(),
+    crate::say!(
+        "leftovers: earlier runs of the suite left {} named `{}-<run id>-*` on the target:",
+        describe_leftovers(&found),
         settings.list_prefix
     );
     for (menu, _, name) in &found {
-        println!("  {menu} {name}");
+        crate::say!("  {menu} {name}");
     }
     match settings.leftovers {
         Leftovers::Sweep => {
             let swept = sweep_leftovers(reader, &found).await;
             for r in &swept.removed {
-                println!("  removed {r}");
+                crate::say!("  removed {r}");
             }
             if !swept.problems.is_empty() {
                 return Err(PrepareError::SweepIncomplete(swept.problems));
             }
         }
-        Leftovers::Ignore => println!("  left in place (--ignore-leftovers)"),
+        Leftovers::Ignore => crate::say!("  left in place (--ignore-leftovers)"),
         // A read-only run writes nothing, so it cannot mix its rows with them.
-        Leftovers::Refuse if settings.read_only => println!(
+        Leftovers::Refuse if settings.read_only => crate::say!(
             "  left in place (read-only run); remove them with --sweep-leftovers when no other run uses this target"
         ),
         Leftovers::Refuse => {
             return Err(PrepareError::Leftovers {
+                found: describe_leftovers(&found),
                 list_prefix: settings.list_prefix.clone(),
             });
         }
     }
     Ok(())
+}
+
+/// `n thing` or `n things`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What [`leftovers`] found, for people: `1 address-list entry, 2 users (who can log in to this
+/// router) and 1 group`. Only users can log in, so only they are called a risk.
+pub fn describe_leftovers(found: &[(&'static str, String, String)]) -> String {
+    let n = |menus: &[&str]| found.iter().filter(|(m, _, _)| menus.contains(m)).count();
+    let entries = n(&["/ip/firewall/address-list", "/ipv6/firewall/address-list"]);
+    let users = n(&["/user"]);
+    let groups = n(&["/user/group"]);
+    let mut parts = Vec::new();
+    if entries > 0 {
+        parts.push(count(entries, "address-list entry", "address-list entries"));
+    }
+    if users > 0 {
+        parts.push(format!(
+            "{} (who can log in to this router)",
+            count(users, "user", "users")
+        ));
+    }
+    if groups > 0 {
+        parts.push(count(groups, "group", "groups"));
+    }
+    match parts.len() {
+        0 => "nothing".into(),
+        1 => parts.remove(0),
+        _ => {
+            let last = parts.pop().unwrap_or_default();
+            format!("{} and {last}", parts.join(", "))
+        }
+    }
 }
 
 impl SharedTarget {
@@ -159,7 +223,7 @@ impl SharedTarget {
         let mut problems = Vec::new();
         let swept = sweep(&self.reader, prefix).await;
         if !swept.removed.is_empty() {
-            println!(
+            crate::say!(
                 "safety: the final sweep removed what the scenarios left: {}",
                 swept.removed.join(", ")
             );
@@ -175,11 +239,11 @@ impl SharedTarget {
             Err(e) => problems.push(format!("cannot read the target after the run: {e}")),
         }
         if problems.is_empty() {
-            println!("safety: the target was left as found (its own rows removed)");
+            crate::say!("safety: the target was left as found (its own rows removed)");
         } else {
-            println!("safety: THE TARGET CHANGED:");
+            crate::say!("safety: THE TARGET CHANGED:");
             for p in &problems {
-                println!("  {p}");
+                crate::say!("  {p}");
             }
         }
         problems
@@ -472,6 +536,45 @@ mod tests {
             assert!(!is_leftover_name(name, "conformance"), "{name}");
         }
         assert!(is_leftover_name("lab_1-abcdef-01", "lab_1"));
+    }
+
+    #[test]
+    fn the_leftover_refusal_names_what_it_found() {
+        let row = |m: &'static str| (m, "*1".to_owned(), "conformance-0a1b2c-01".to_owned());
+        let e = |rows: &[(&'static str, String, String)]| describe_leftovers(rows);
+        assert_eq!(
+            e(&[row("/ip/firewall/address-list")]),
+            "1 address-list entry"
+        );
+        assert_eq!(
+            e(&[
+                row("/ip/firewall/address-list"),
+                row("/ipv6/firewall/address-list")
+            ]),
+            "2 address-list entries"
+        );
+        assert_eq!(
+            e(&[row("/user"), row("/user/group"), row("/user/group")]),
+            "1 user (who can log in to this router) and 2 groups"
+        );
+        assert_eq!(
+            e(&[
+                row("/ip/firewall/address-list"),
+                row("/user"),
+                row("/user"),
+                row("/user/group")
+            ]),
+            "1 address-list entry, 2 users (who can log in to this router) and 1 group"
+        );
+        let refusal = PrepareError::Leftovers {
+            found: e(&[row("/ip/firewall/address-list")]),
+            list_prefix: "conformance".into(),
+        }
+        .to_string();
+        assert!(
+            refusal.contains("left 1 address-list entry") && !refusal.contains("log in"),
+            "{refusal}"
+        );
     }
 
     #[test]

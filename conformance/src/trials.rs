@@ -26,6 +26,12 @@ use crate::target::{Cap, Ctx, Settings};
 /// The longest a scenario may take; a hang is a failure, not a stuck CI job.
 const SCENARIO_LIMIT: Duration = Duration::from_secs(90);
 
+/// Why a scenario stopped early: the run was interrupted.
+pub const INTERRUPTED: &str = "the run was interrupted";
+
+/// How libtest shows a scenario that failed as `divergences.toml` expects.
+pub const KNOWN_DIVERGENCE: &str = "known divergence, see divergences.toml and the summary";
+
 /// What every trial shares.
 #[derive(Debug)]
 pub struct Suite {
@@ -79,6 +85,11 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Runs one scenario on a fresh context and cleans up after it.
 async fn run_scenario(suite: &Suite, index: usize, s: &Scenario) -> Result<(), Failure> {
+    let stop = suite.settings.stop.clone();
+    // Held until the clean-up is done: an interrupted run sweeps only after that.
+    let Some(_running) = stop.scenario() else {
+        return Err(Failure::new(INTERRUPTED));
+    };
     let ctx = Ctx::open(
         suite.settings.clone(),
         index,
@@ -86,12 +97,17 @@ async fn run_scenario(suite: &Suite, index: usize, s: &Scenario) -> Result<(), F
         suite.ca_pem.as_deref(),
     )
     .await?;
-    let mut outcome = match tokio::time::timeout(SCENARIO_LIMIT, (s.run)(&ctx)).await {
-        Ok(r) => r,
-        Err(_) => Err(Failure::new(format!(
-            "did not finish within {}s",
-            SCENARIO_LIMIT.as_secs()
-        ))),
+    // On Ctrl-C the scenario is dropped at its next safe point (nothing of it in the air), then
+    // cleaned up like any other.
+    let mut outcome = tokio::select! {
+        r = tokio::time::timeout(SCENARIO_LIMIT, (s.run)(&ctx)) => match r {
+            Ok(r) => r,
+            Err(_) => Err(Failure::new(format!(
+                "did not finish within {}s",
+                SCENARIO_LIMIT.as_secs()
+            ))),
+        },
+        () = stop.stopped() => Err(Failure::new(INTERRUPTED)),
     };
     let broken = declaration_problems(&ctx, s).await;
     if !broken.is_empty() {
@@ -158,15 +174,23 @@ pub fn trial(shared: &Arc<Suite>, index: usize, s: &'static Scenario) -> Trial {
         }
         let result = runtime().block_on(run_scenario(&shared, index, s));
         record.millis = start.elapsed().as_millis() as u64;
+        if result.as_ref().is_err_and(|e| e.0 == INTERRUPTED) {
+            // Not run to its end, so neither passed nor failed; the sweep reports what it removed.
+            record.status = Status::Ignored(INTERRUPTED.into());
+            shared.record(record);
+            return Ok(Completion::ignored_with(INTERRUPTED));
+        }
         let verdict = match (result, shared.divergences.expected(s.name, class)) {
             (Ok(()), None) => Ok(Completion::Completed),
             (Err(e), None) => {
                 record.status = Status::Failed(e.0.clone());
                 Err(Failed::from(e.0))
             }
+            // libtest-mimic has no outcome of its own for this, and `ok` would claim a pass: it
+            // is an ignored trial whose message says why, counted as ignored everywhere.
             (Err(e), Some(why)) => {
                 record.status = Status::KnownDivergence(format!("{why} (failed with: {e})"));
-                Ok(Completion::Completed)
+                Ok(Completion::ignored_with(KNOWN_DIVERGENCE))
             }
             (Ok(()), Some(why)) => {
                 let msg = format!(
@@ -182,19 +206,49 @@ pub fn trial(shared: &Arc<Suite>, index: usize, s: &'static Scenario) -> Trial {
     .with_ignored_flag(ignored)
 }
 
-/// The checks of the catalogue itself, run as trials so that `cargo test` fails on them.
-pub fn meta_trials(divergences: &Divergences) -> Vec<Trial> {
-    let d = divergences.clone();
+/// The names of the catalogue's own checks ([`meta_trials`]).
+const META_TRIALS: [&str; 3] = [
+    "coverage::every_code_has_a_scenario",
+    "coverage::scenario_names_are_unique",
+    "coverage::divergences_name_real_scenarios",
+];
+
+/// The checks of the catalogue itself, run as trials so that `cargo test` fails on them. Each
+/// keeps a record like a scenario (a local check with no code), so that the summary and the
+/// reports count what libtest counts.
+pub fn meta_trials(suite: &Arc<Suite>) -> Vec<Trial> {
+    fn check(
+        suite: &Arc<Suite>,
+        name: &'static str,
+        f: impl FnOnce(&Suite) -> Result<(), String> + Send + 'static,
+    ) -> Trial {
+        let suite = suite.clone();
+        Trial::test(name, move || {
+            let result = f(&suite);
+            suite.record(Record {
+                name: name.into(),
+                codes: Vec::new(),
+                status: match &result {
+                    Ok(()) => Status::Passed,
+                    Err(e) => Status::Failed(e.clone()),
+                },
+                millis: 0,
+                local: true,
+            });
+            result.map_err(Failed::from)
+        })
+    }
     vec![
-        Trial::test("coverage::every_code_has_a_scenario", || {
-            scenarios::uncovered_codes().map_err(|e| Failed::from(e.0))
+        check(suite, META_TRIALS[0], |_| {
+            scenarios::uncovered_codes().map_err(|e| e.0)
         }),
-        Trial::test("coverage::scenario_names_are_unique", || {
-            scenarios::names_are_unique().map_err(|e| Failed::from(e.0))
+        check(suite, META_TRIALS[1], |_| {
+            scenarios::names_are_unique().map_err(|e| e.0)
         }),
-        Trial::test("coverage::divergences_name_real_scenarios", move || {
+        check(suite, META_TRIALS[2], |suite| {
             let names: Vec<&str> = scenarios::catalogue().iter().map(|s| s.name).collect();
-            let unknown: Vec<&str> = d
+            let unknown: Vec<&str> = suite
+                .divergences
                 .entries
                 .iter()
                 .map(|e| e.scenario.as_str())
@@ -203,16 +257,28 @@ pub fn meta_trials(divergences: &Divergences) -> Vec<Trial> {
             if unknown.is_empty() {
                 Ok(())
             } else {
-                Err(format!("divergences.toml names unknown scenarios: {unknown:?}").into())
+                Err(format!(
+                    "divergences.toml names unknown scenarios: {unknown:?}"
+                ))
             }
         }),
     ]
 }
 
+/// Whether the command line's filter (and `--skip`) keeps at least one trial. Decided from the
+/// names alone, before anything is prepared.
+pub fn filter_keeps_any(libtest: &libtest_mimic::Arguments) -> bool {
+    META_TRIALS
+        .iter()
+        .copied()
+        .chain(scenarios::catalogue().iter().map(|s| s.name))
+        .any(|name| !libtest.is_filtered_out(&Trial::test(name, || Ok(()))))
+}
+
 /// Every trial of the run: the catalogue's checks, then one per scenario. Ignored trials never run
 /// their closure, so their records are written here, for those `libtest`'s filter keeps.
 pub fn build(suite: &Arc<Suite>, libtest: &libtest_mimic::Arguments) -> Vec<Trial> {
-    let mut trials = meta_trials(&suite.divergences);
+    let mut trials = meta_trials(suite);
     let meta = trials.len();
     for (i, s) in scenarios::catalogue().iter().enumerate() {
         trials.push(trial(suite, i + 1, s));

@@ -90,8 +90,11 @@ impl Ctx {
             (Trust::CaFile(p), _) => agent::config::TlsMode::CaFile(p.clone()),
             (Trust::Insecure, _) => agent::config::TlsMode::Insecure,
         };
-        let guard =
-            Arc::new(WriteGuard::new(settings.run_prefix.clone()).read_only(settings.read_only));
+        let guard = Arc::new(
+            WriteGuard::new(settings.run_prefix.clone())
+                .read_only(settings.read_only)
+                .with_stop(settings.stop.clone()),
+        );
         let recorder = settings.record.as_ref().map(|d| {
             let slug: String = name
                 .chars()
@@ -164,6 +167,12 @@ impl Ctx {
 
     /// Adds a fault rule until [`Ctx::remove_fault`] or the end of the scenario; returns its id.
     pub async fn fault(&self, rule: FaultRule) -> Result<u64, Failure> {
+        // A flight (see `crate::stop`): a scenario stopped by Ctrl-C is never dropped between the
+        // simulator adding the rule and the rule's id being kept here for the clean-up, which would
+        // leave the rule on a running simulator. None starts once the run is stopping.
+        let Some(_flight) = self.settings.stop.begin() else {
+            return std::future::pending().await;
+        };
         let id = self
             .control("cannot inject faults")?
             .add_fault(rule)

@@ -125,6 +125,8 @@ pub struct Settings {
     pub control_token: Option<String>,
     /// What to do with an earlier run's rows.
     pub leftovers: Leftovers,
+    /// The run's stop switch (Ctrl-C, SIGTERM): see [`crate::stop`].
+    pub stop: std::sync::Arc<crate::stop::Stop>,
 }
 
 /// The in-process simulator's service user, as the vendor's guide sets it up.
