@@ -361,16 +361,18 @@ impl Schedules {
         }
     }
 
-    /// Recomputes an entry's next run from `now`.
-    fn reschedule(&mut self, i: usize, now: SimTime, wall_s: i64) {
+    /// Recomputes an entry's next run: the first at or after `now`, or strictly after it when
+    /// `after_now` (a change made this very moment does not run the entry at once).
+    fn reschedule(&mut self, i: usize, now: SimTime, wall_s: i64, after_now: bool) {
         let s = &self.items[i];
         let anchor = self.anchor(s, now, wall_s);
+        let after = now as i64 - i64::from(!after_now);
         let next = match (s.disabled, s.start, s.interval_ms) {
             (true, _, _) => None,
             // "If the interval is set to a value other than 0 scheduler will not run at startup"
             // (MikroTik manual, Scheduler): the first run is one interval after the startup time.
-            (false, Start::Startup, i) if i > 0 => next_after(anchor + i as i64, i, now as i64 - 1),
-            (false, _, i) => next_after(anchor, i, now as i64 - 1),
+            (false, Start::Startup, i) if i > 0 => next_after(anchor + i as i64, i, after),
+            (false, _, i) => next_after(anchor, i, after),
         };
         self.items[i].next_run = next.map(|t| t.max(0) as SimTime);
     }
@@ -414,7 +416,11 @@ impl Schedules {
         self.items.push(item);
         let i = self.items.len() - 1;
         // An entry starting this very second first runs one interval from now.
-        self.reschedule(i, now + 1, wall_s);
+        self.reschedule(i, now, wall_s, true);
+        // A `startup` entry added after the boot waits for the next one.
+        if self.items[i].start == Start::Startup && self.items[i].interval_ms == 0 {
+            self.items[i].next_run = None;
+        }
         Ok(self.next)
     }
 
@@ -436,7 +442,7 @@ impl Schedules {
         let mut changed = self.items[i].clone();
         apply_schedule(&mut changed, args, wall_s)?;
         self.items[i] = changed;
-        self.reschedule(i, now + 1, wall_s);
+        self.reschedule(i, now, wall_s, true);
         Ok(())
     }
 
@@ -451,7 +457,7 @@ impl Schedules {
         self.booted_at = now;
         for i in 0..self.items.len() {
             self.items[i].run_count = 0;
-            self.reschedule(i, now, wall_s);
+            self.reschedule(i, now, wall_s, false);
         }
     }
 

@@ -19,6 +19,7 @@ mod expiry;
 mod fault_injection;
 mod fixtures;
 mod robustness;
+mod scheduler;
 mod scripting;
 mod services;
 mod sessions;
