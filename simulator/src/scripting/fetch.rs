@@ -276,6 +276,18 @@ fn classify(e: &reqwest::Error) -> Failure {
         }
         source = s.source();
     }
+    // Some layers carry the TLS failure only as text.
+    let chain = format!("{e:?}");
+    if chain.contains("UnknownIssuer") || chain.contains("BadSignature") {
+        return failure(tls_text(&rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer,
+        )));
+    }
+    if chain.contains("InvalidCertificate") || chain.contains("Expired") {
+        return failure(tls_text(&rustls::Error::InvalidCertificate(
+            CertificateError::Expired,
+        )));
+    }
     if e.is_timeout() {
         // `failure: Idle timeout - connecting` [likely text; the behaviour is real: a stalled
         // server fails the fetch after `idle-timeout`].

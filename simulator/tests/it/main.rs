@@ -17,6 +17,7 @@ mod control_api;
 mod errors;
 mod expiry;
 mod fault_injection;
+mod fetch;
 mod fixtures;
 mod robustness;
 mod scheduler;
