@@ -14,6 +14,11 @@
 //!    in a child process (this binary re-run with `SIM_BENCH_PHASE=memory`) so that nothing else
 //!    in the run inflates or hides it. Target: at most 300 bytes.
 //!
+//! 4. 1,000 address-list adds as one `/execute` script against the same 1,000 adds as `PUT`s, in
+//!    the same run: with the fast default profile the ratio of wall times, and with the
+//!    router-speed profile (`Limits::realistic`) the modelled time each takes on the simulator's
+//!    clock (a paused Tokio clock that the costs move). `SIM_BENCH_ONLY=script` runs this alone.
+//!
 //! The load generator and both servers share the machine, each on its own Tokio runtime. The
 //! benchmark prints PASS or MISS per target and exits non-zero only when something breaks (a failed
 //! connection, a wrong status, a crashed child): a miss on a busy machine is information, not a
@@ -84,6 +89,15 @@ struct Line {
 }
 
 fn run() -> Res<()> {
+    if std::env::var("SIM_BENCH_ONLY").as_deref() == Ok("script") {
+        for l in scripted_adds()? {
+            println!(
+                "{:<40} {:>16} {:>26} {:>8}",
+                l.what, l.simulator, l.baseline, l.ratio
+            );
+        }
+        return Ok(());
+    }
     let started = Instant::now();
     println!("RouterOS simulator benchmark: cargo bench -p simulator --bench sim_bench");
     println!(
@@ -152,6 +166,11 @@ fn run() -> Res<()> {
     lines.extend(big_print(&clients, &servers, &big)?);
     drop(big);
     drop(sim);
+
+    println!(
+        "\n[scripted adds] {SCRIPTED_ADDS} adds as one /execute script vs {SCRIPTED_ADDS} PUTs ..."
+    );
+    lines.extend(scripted_adds()?);
 
     println!(
         "\n{:<40} {:>16} {:>26} {:>8} {:>9}  result",
@@ -834,4 +853,90 @@ fn fmt_ms(times: &[f64]) -> String {
         .map(|t| format!("{:.1}", t * 1000.0))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Adds per side in the scripted-adds measurement.
+const SCRIPTED_ADDS: usize = 1_000;
+
+/// One `/execute` of [`SCRIPTED_ADDS`] adds and as many `PUT`s, on a simulator with `limits`;
+/// returns the time each took: wall time on a running clock, or the simulator clock's movement
+/// on a paused one.
+async fn scripted_vs_puts(limits: Limits, paused: bool) -> Res<(Duration, Duration)> {
+    let sim = Simulator::builder().limits(limits).start().await?;
+    let base = sim.http_url().ok_or("no http listener")?;
+    let tls = rustls::ClientConfig::builder_with_provider(simulator::tls::provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()?;
+    let measure = |start: (Instant, u64)| match paused {
+        true => Duration::from_millis(sim.clock().now() - start.1),
+        false => start.0.elapsed(),
+    };
+    let mut source = String::with_capacity(SCRIPTED_ADDS * 64);
+    for i in 0..SCRIPTED_ADDS {
+        source.push_str(&format!(
+            "/ip/firewall/address-list/add list=s address=10.{}.{}.1 timeout=1d\n",
+            i / 256,
+            i % 256
+        ));
+    }
+    let start = (Instant::now(), sim.clock().now());
+    let r = client
+        .post(format!("{base}/rest/execute"))
+        .basic_auth("admin", Some("admin"))
+        .json(&serde_json::json!({"script": source, "as-string": ""}))
+        .send()
+        .await?;
+    if r.status() != 200 || r.text().await? != "[]" {
+        return Err("the scripted adds failed".into());
+    }
+    let scripted = measure(start);
+    let start = (Instant::now(), sim.clock().now());
+    for i in 0..SCRIPTED_ADDS {
+        let r = client
+            .put(format!("{base}/rest/ip/firewall/address-list"))
+            .basic_auth("admin", Some("admin"))
+            .json(&serde_json::json!({"list": "p", "address": format!("10.{}.{}.1", i / 256, i % 256), "timeout": "1d"}))
+            .send()
+            .await?;
+        if r.status() != 201 {
+            return Err(format!("PUT answered {}", r.status()).into());
+        }
+        r.bytes().await?;
+    }
+    let puts = measure(start);
+    Ok((scripted, puts))
+}
+
+/// The scripted-adds lines: fast profile (wall time, ratio) and router-speed profile (modelled
+/// time on the simulator's clock).
+fn scripted_adds() -> Res<Vec<Line>> {
+    let fast = runtime("scripted")?.block_on(scripted_vs_puts(Limits::default(), false))?;
+    let paused = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()?;
+    let slow = paused.block_on(scripted_vs_puts(Limits::realistic(), true))?;
+    let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
+    Ok(vec![
+        Line {
+            what: "1,000 adds: /execute vs PUTs (fast)".into(),
+            simulator: ms(fast.0),
+            baseline: ms(fast.1),
+            ratio: format!("{:.2}", fast.0.as_secs_f64() / fast.1.as_secs_f64()),
+            target: "-".into(),
+            pass: None,
+        },
+        Line {
+            what: "  same, router-speed (modelled)".into(),
+            simulator: ms(slow.0),
+            baseline: ms(slow.1),
+            ratio: format!("{:.2}", slow.0.as_secs_f64() / slow.1.as_secs_f64()),
+            target: "-".into(),
+            pass: None,
+        },
+    ])
 }

@@ -35,6 +35,7 @@ pub mod journal;
 pub mod model;
 pub mod rest;
 pub mod script;
+pub mod scripting;
 pub mod seed;
 pub mod server;
 pub mod shared;
@@ -325,13 +326,17 @@ impl SimulatorBuilder {
                 }
             });
         }
-        let mut tasks = vec![tokio::spawn(server::supervise(
+        let mut tasks = vec![tokio::spawn(scripting::schedule::pump(
+            shared.clone(),
+            shutdown_rx.clone(),
+        ))];
+        tasks.push(tokio::spawn(server::supervise(
             shared.clone(),
             Listener::WwwSsl,
             self.bind,
             Some(https),
             shutdown_rx.clone(),
-        ))];
+        )));
         if let Some(http) = http {
             tasks.push(tokio::spawn(server::supervise(
                 shared.clone(),
@@ -514,6 +519,27 @@ impl Simulator {
         drop(router);
         self.shared.publish_services();
         out
+    }
+
+    /// Adds the CA certificates of a PEM text to the router's certificate store, as
+    /// `/certificate import` of that file would: `/tool/fetch check-certificate=yes` then trusts
+    /// servers whose certificates they issued. Returns how many were added.
+    pub fn trust_ca(&self, pem: &str) -> Result<usize, String> {
+        let mut router = self.shared.router();
+        let store = router.state::<model::scripting::Certificates>();
+        scripting::fetch::import_pem(store, pem)
+    }
+
+    /// Moves the simulator's clock forward and runs the scheduler entries that became due,
+    /// each at the time it was due.
+    pub async fn advance_clock(&self, by: Duration) {
+        self.shared.clock.advance(by);
+        scripting::schedule::catch_up(&self.shared).await;
+    }
+
+    /// Waits until every background job (`/execute` without `as-string`) has finished.
+    pub async fn scripts_idle(&self) {
+        self.shared.scripting.idle().await;
     }
 
     /// Changes the performance profile and session limit while running.

@@ -46,6 +46,13 @@ pub struct Limits {
     /// policies are remembered only when the memory expires.
     #[serde(with = "millis")]
     pub login_cache: Duration,
+    /// Modelled time each command run inside a script costs (router-speed profile; default 0,
+    /// like the REST costs). See [`Limits::realistic`] for the calibration.
+    #[serde(with = "millis_f")]
+    pub script_command_cost: Duration,
+    /// Modelled time a `/tool/fetch` costs besides its real transfer (router-speed profile).
+    #[serde(with = "millis")]
+    pub fetch_cost: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +63,8 @@ impl Default for Limits {
             request_cost: Duration::ZERO,
             row_cost: Duration::ZERO,
             login_cache: Duration::ZERO,
+            script_command_cost: Duration::ZERO,
+            fetch_cost: Duration::ZERO,
         }
     }
 }
@@ -68,8 +77,33 @@ impl Limits {
             request_cost: Duration::from_millis(120),
             row_cost: Duration::from_micros(900),
             login_cache: Duration::from_secs(600),
+            // Scripted address-list adds on an RB5009 (RouterOS 7.22.1, one API session, chunks
+            // of 100 added, run and removed as scripts): about 168 entries a second including
+            // each chunk's overhead (cs-routeros-bouncer CHANGELOG; `internal/routeros/bulk.go`),
+            // so 6 ms a scripted command.
+            script_command_cost: Duration::from_millis(6),
+            // No fetch timing of a router was published; a TLS handshake on an RB5009-class CPU
+            // is of the order of 60 ms [likely; research estimate, see README].
+            fetch_cost: Duration::from_millis(60),
             ..Self::default()
         }
+    }
+}
+
+/// Milliseconds as a number that may have a fraction (`script_command_cost` is a few ms).
+mod millis_f {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1000.0)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms = <f64 as serde::Deserialize>::deserialize(d)?;
+        if !ms.is_finite() || !(0.0..=3_600_000.0).contains(&ms) {
+            return Err(serde::de::Error::custom("a cost between 0 and 3600000 ms"));
+        }
+        Ok(Duration::from_secs_f64(ms / 1000.0))
     }
 }
 
@@ -118,6 +152,8 @@ pub struct Shared {
     down: AtomicBool,
     /// Remembered logins: policies and when they were remembered (see [`Limits::login_cache`]).
     sessions_cache: Mutex<HashMap<String, (Policies, crate::clock::SimTime)>>,
+    /// Background jobs, globals and the scheduler's catch-up.
+    pub scripting: crate::scripting::Runtime,
 }
 
 impl Shared {
@@ -142,6 +178,7 @@ impl Shared {
             availability: watch::Sender::new(0),
             down: AtomicBool::new(false),
             sessions_cache: Mutex::new(HashMap::new()),
+            scripting: crate::scripting::Runtime::default(),
             router: Mutex::new(router),
             clock,
             limits: RwLock::new(limits),

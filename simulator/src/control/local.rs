@@ -102,7 +102,14 @@ impl Local {
     }
 
     pub(crate) fn advance_clock(&self, by: Duration) -> ClockReading {
-        self.shared.clock.advance(by)
+        let reading = self.shared.clock.advance(by);
+        // Scheduler entries that became due run now, each at its own time; the next REST
+        // request waits for them.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let shared = self.shared.clone();
+            handle.spawn(async move { crate::scripting::schedule::catch_up(&shared).await });
+        }
+        reading
     }
 
     pub(crate) fn reboot(&self, downtime: Duration) -> Rebooted {

@@ -25,6 +25,7 @@ pub mod outcome;
 pub mod query;
 pub mod row;
 pub mod run;
+pub mod scripting;
 pub mod services;
 pub mod spec;
 pub mod system;
@@ -108,6 +109,15 @@ impl Router {
         }
     }
 
+    /// The state a menu keeps in the router, if it has any yet (for reads, which take the router
+    /// shared).
+    pub fn state_ref<T: Send + 'static>(&self) -> Option<&T> {
+        self.menu_state
+            .0
+            .get(&TypeId::of::<T>())
+            .and_then(|b| b.downcast_ref::<T>())
+    }
+
     /// The address-list menu of `family`.
     pub fn list(&self, family: Family) -> &AddressList {
         match family {
@@ -130,10 +140,25 @@ impl Router {
         self.v6.purge(now);
     }
 
-    /// A reboot: dynamic entries vanish, uptime restarts.
+    /// A reboot: dynamic entries vanish, uptime restarts, the memory log is emptied, scheduler
+    /// run counts restart and `start-time=startup` entries become due.
     pub fn reboot(&mut self, now: SimTime) {
         self.v4.drop_dynamic();
         self.v6.drop_dynamic();
         self.booted_at = now;
+        if let Some(log) = self.state_mut_if::<scripting::Log>() {
+            *log = scripting::Log::default();
+        }
+        if let Some(table) = self.state_mut_if::<scripting::Schedules>() {
+            table.boot(now);
+        }
+    }
+
+    /// The state a menu keeps, mutable, only if it exists.
+    fn state_mut_if<T: Send + 'static>(&mut self) -> Option<&mut T> {
+        self.menu_state
+            .0
+            .get_mut(&TypeId::of::<T>())
+            .and_then(|b| b.downcast_mut::<T>())
     }
 }

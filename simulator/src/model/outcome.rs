@@ -5,6 +5,7 @@
 
 use super::address_list::Snapshot;
 use super::row::{Proplist, Row};
+use super::scripting::Work;
 use super::users::Policies;
 use crate::clock::SimTime;
 
@@ -17,6 +18,9 @@ pub struct Context {
     pub now: SimTime,
     /// Wall-clock Unix seconds at `now` (for `creation-time`).
     pub wall_s: i64,
+    /// The caller's `/user` id, when a user calls (scripts and scheduler entries record their
+    /// owner); `None` for the simulator's own changes (seeds, tests).
+    pub user: Option<u32>,
 }
 
 /// Rows a command returns, owning their data.
@@ -80,6 +84,9 @@ pub enum Outcome {
         /// Items changed.
         rows: usize,
     },
+    /// Work the scripting runtime does once the router's lock is released (`/execute`,
+    /// `/system/script run`, `/import`, `/tool/fetch`); it answers with one of the others.
+    Deferred(Work),
 }
 
 impl Outcome {
@@ -89,6 +96,7 @@ impl Outcome {
             Outcome::Rows { rows, .. } => rows.len(),
             Outcome::Added(_) => 1,
             Outcome::Value { rows, .. } | Outcome::Done { rows } => *rows,
+            Outcome::Deferred(_) => 0,
         }
     }
 }

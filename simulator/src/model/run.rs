@@ -162,7 +162,16 @@ impl Call {
                     _ => return Err(Failure::not_found()),
                 }
             }
-            _ => Op::Other(args),
+            _ => {
+                // Over the API and REST a command on one item names it by `.id`; the console's
+                // word for it is `number` (`/system script run number=...`).
+                if cmd.takes("number", version)
+                    && let Some(id) = args.take(".id")
+                {
+                    args.push("number", id);
+                }
+                Op::Other(args)
+            }
         };
         Ok(Call {
             menu,
@@ -240,7 +249,7 @@ impl Router {
     /// # use simulator::{Args, Version};
     /// let mut router = Router::new(Version::default());
     /// let menu = Menu::at("/ip/firewall/address-list").unwrap();
-    /// let ctx = Context { policies: Policies::ALL, now: 0, wall_s: 0 };
+    /// let ctx = Context { policies: Policies::ALL, now: 0, wall_s: 0, user: None };
     /// let args = Args::from_pairs([("list", "l"), ("address", "10.0.0.1")]);
     /// let Ok(Outcome::Added(id)) = router.run(menu, "add", args, &ctx) else { panic!() };
     /// assert_eq!(id, 1);

@@ -67,6 +67,36 @@ impl Policies {
         Some(Policies(bits))
     }
 
+    /// The policies both sets grant: what a script runs with when its owner's and its own
+    /// policies both bound it.
+    pub fn intersect(self, other: Policies) -> Policies {
+        Policies(self.0 & other.0)
+    }
+
+    /// The policies either set grants.
+    pub fn union(self, other: Policies) -> Policies {
+        Policies(self.0 | other.0)
+    }
+
+    /// Whether every policy of `self` is also in `other` (a script "with higher or more
+    /// permissions than the user/scheduler cannot be run", MikroTik manual, Scripting).
+    pub fn within(self, other: Policies) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The granted policies only, comma-joined in RouterOS's order, as a script's or a scheduler
+    /// entry's `policy` prints (`read,write,policy,password,sensitive`, a captured script row in
+    /// terraform-provider-routeros `resource_system_script.go`).
+    pub fn granted_text(self) -> String {
+        POLICIES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, p)| *p)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// As RouterOS prints a group's `policy`: granted policies, then the others with `!`.
     pub fn to_text(self) -> String {
         let granted = POLICIES
@@ -260,6 +290,21 @@ impl Users {
             row.push("name", u.name.as_str());
             (u.id, row)
         })
+    }
+
+    /// The current policies of the user called `name` (through its group), if the user exists.
+    pub fn policies_of(&self, name: &str) -> Option<Policies> {
+        let user = self.users.iter().find(|u| u.name == name)?;
+        let group = self.groups.iter().find(|g| g.name == user.group)?;
+        Policies::parse(&group.policy)
+    }
+
+    /// The name of the user with this id.
+    pub fn name_of(&self, id: u32) -> Option<&str> {
+        self.users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.name.as_str())
     }
 
     /// The id of the user or group called `name`, for paths like `/rest/user/admin`.

@@ -27,6 +27,8 @@ pub async fn run_queued(
     policies: Policies,
 ) -> Result<Response<Body>, ErrorReply> {
     let limits = shared.limits();
+    // Scheduler entries that became due run before the request, each at its own time.
+    crate::scripting::schedule::catch_up(shared).await;
     let work = async {
         let queue = limits.serialize_per_user.then(|| shared.user_queue(user));
         let _turn = match &queue {
@@ -38,7 +40,19 @@ pub async fn run_queued(
         }
         let Operation { call, form } = op;
         let menu = call.menu();
-        let done = execute(shared, call, &form, policies)?;
+        let mut done = execute(shared, call, &form, policies, user)?;
+        if let Outcome::Deferred(work) = done.outcome {
+            let caller = crate::scripting::Caller {
+                name: user.to_owned(),
+                user: done.user,
+                policies,
+            };
+            let (outcome, cost) = crate::scripting::perform(shared, work, caller).await?;
+            if !cost.is_zero() {
+                tokio::time::sleep(cost).await;
+            }
+            done.outcome = outcome;
+        }
         let cost = limits
             .row_cost
             .saturating_mul(done.outcome.rows().min(u32::MAX as usize) as u32);
@@ -59,16 +73,18 @@ fn execute(
     call: crate::model::run::Call,
     form: &Form,
     policies: Policies,
+    user: &str,
 ) -> Result<Executed, Failure> {
     let now = shared.clock.now();
+    let menu = call.menu();
+    let touches_listeners = menu.imp().drives_listeners() && call.writes();
+    let mut router = shared.router();
     let ctx = Context {
         policies,
         now,
         wall_s: shared.clock.wall_ms(now).div_euclid(1000),
+        user: router.users.id_by_name(false, user),
     };
-    let menu = call.menu();
-    let touches_listeners = menu.imp().drives_listeners() && call.writes();
-    let mut router = shared.router();
     router.purge(now);
     let outcome = router.execute(call, &ctx)?;
     let item_id = match (&outcome, form) {
@@ -84,5 +100,9 @@ fn execute(
     if touches_listeners {
         shared.publish_services();
     }
-    Ok(Executed { outcome, item })
+    Ok(Executed {
+        outcome,
+        item,
+        user: ctx.user,
+    })
 }

@@ -25,6 +25,8 @@ pub struct Executed {
     pub outcome: Outcome,
     /// The item as it is after a PUT or PATCH, read under the same lock.
     pub item: Option<Rows>,
+    /// The caller's `/user` id.
+    pub user: Option<u32>,
 }
 
 /// From this many rows a reply is rendered on the blocking pool, and address-list entries on two
@@ -46,7 +48,7 @@ pub async fn render(done: Executed, form: Form, menu: Menu) -> Result<Response<B
 }
 
 fn build(done: Executed, form: Form, menu: Menu) -> Result<Response<Body>, ErrorReply> {
-    let Executed { outcome, item } = done;
+    let Executed { outcome, item, .. } = done;
     let item_object = |proplist: Option<&Proplist>| object(item.as_ref(), proplist);
     let (status, body, location) = match (form, outcome) {
         (Form::Deleted, _) => (StatusCode::NO_CONTENT, None, None),
@@ -76,6 +78,8 @@ fn build(done: Executed, form: Form, menu: Menu) -> Result<Response<Body>, Error
         (_, Outcome::Added(id)) => (StatusCode::OK, Some(ret(&format_id(id))), None),
         (_, Outcome::Value { text, .. }) => (StatusCode::OK, Some(ret(&text)), None),
         (_, Outcome::Done { .. }) => (StatusCode::OK, Some(Body::from("[]")), None),
+        // The REST layer carries deferred work out before rendering.
+        (_, Outcome::Deferred(_)) => return Err(Failure::internal("command did not finish").into()),
     };
     let mut b = Response::builder().status(status);
     if let Some(loc) = location {

@@ -18,6 +18,7 @@ use crate::model::query::Query;
 use crate::model::row::Proplist;
 use crate::model::run::Call;
 use crate::model::services::Listener;
+use crate::model::spec::Shape;
 use crate::model::version::Version;
 use crate::shared::Shared;
 
@@ -175,6 +176,12 @@ pub fn understand(
             Call::prepare_on(menu, "remove", Some(vec![id]), Args::default(), version),
             Form::Deleted,
         ),
+        // `/execute`, `/import`, `/tool/fetch`: the path names the command itself.
+        (&Method::POST, Target::Menu(menu)) if menu.spec().shape == Shape::Commands => {
+            let args = Args::from_json(&body_json(req)?)?;
+            let word = menu.path().rsplit('/').next().unwrap_or_default();
+            op(Call::prepare(menu, word, args, version), Form::Command)
+        }
         (&Method::POST, Target::Command(menu, cmd)) => {
             let body = body_json(req)?;
             let args = match cmd.as_str() {

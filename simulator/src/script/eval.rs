@@ -486,7 +486,11 @@ impl<'h> Eval<'h> {
 
     /// A menu command: `find` is answered here, everything else by the host.
     fn menu(&mut self, cmd: &MenuCmd, line: u32) -> R<Value> {
-        let path = format!("/{}/{}", cmd.menu.join("/"), cmd.command);
+        // A command at the root (`/import`, `/execute`) has no menu words before it.
+        let path = match cmd.menu.is_empty() {
+            true => format!("/{}", cmd.command),
+            false => format!("/{}/{}", cmd.menu.join("/"), cmd.command),
+        };
         let fail = |f: Failure| f.in_script(&path, line);
         let mut args = Vec::with_capacity(cmd.args.len());
         for (name, arg) in &cmd.args {

@@ -11,10 +11,17 @@
 //! point that REST requests and scripts share.
 
 pub mod address_list;
+pub mod execute;
+pub mod fetch;
+pub mod file;
 pub mod group;
 pub mod identity;
 pub mod imp;
+pub mod import;
+pub mod log;
 pub mod resource;
+pub mod scheduler;
+pub mod script;
 pub mod service;
 pub mod user;
 
@@ -35,6 +42,13 @@ pub static ALL: &[&dyn MenuImpl] = &[
     &service::SERVICE,
     &resource::RESOURCE,
     &identity::IDENTITY,
+    &script::SCRIPT,
+    &scheduler::SCHEDULER,
+    &execute::EXECUTE,
+    &import::IMPORT,
+    &fetch::FETCH,
+    &file::FILE,
+    &log::LOG,
 ];
 
 /// A handle on a registered menu; equal when the paths are.
@@ -109,8 +123,8 @@ pub enum Target {
 /// Command words RouterOS knows on ordinary menus; a word after a menu path is a command when it
 /// is one of these (the menu's declaration then says whether it has it).
 const COMMANDS: &[&str] = &[
-    "add", "comment", "disable", "edit", "enable", "export", "find", "get", "move", "print",
-    "remove", "reset", "set", "unset",
+    "add", "comment", "debug", "disable", "edit", "enable", "error", "export", "find", "get",
+    "info", "move", "print", "remove", "reset", "run", "set", "unset", "warning",
 ];
 
 /// Whether `path` is a directory that only groups menus (`/ip`, `/ip/firewall`, `/system`).
@@ -409,6 +423,7 @@ mod tests {
             policies: Policies::ALL,
             now: 0,
             wall_s: 1_700_000_000,
+            user: None,
         }
     }
 
@@ -443,6 +458,23 @@ mod tests {
             ("timeout", "1h"),
         ];
         add(&mut r, "/ipv6/firewall/address-list", &entry);
+        let script = [("name", "s"), ("source", ":put 1"), ("comment", "c")];
+        add(&mut r, "/system/script", &script);
+        // A run is the runtime's; what it records is `run-count` and `last-started`.
+        if let Some(s) = r.state::<crate::model::scripting::Scripts>().get_mut(1) {
+            s.run_count = 1;
+            s.last_started = Some(1_700_000_000);
+        }
+        let schedule = [
+            ("name", "t"),
+            ("on-event", "s"),
+            ("interval", "1m"),
+            ("comment", "c"),
+        ];
+        add(&mut r, "/system/scheduler", &schedule);
+        add(&mut r, "/file", &[("name", "a.txt"), ("contents", "x")]);
+        let info = Args::from_pairs([("message", "m")]);
+        r.run(m("/log"), "info", info, &ctx()).unwrap();
         r
     }
 
@@ -451,7 +483,7 @@ mod tests {
     fn rows_show_the_declared_fields() {
         for version in ["7.1", "7.15.3", "7.16.2", "7.19.4", "7.23.7", "7.24rc1"] {
             let mut r = full_router(version);
-            for menu in Menu::all() {
+            for menu in Menu::all().filter(|m| m.spec().shape != Shape::Commands) {
                 let Ok(Outcome::Rows { rows, .. }) = r.run(menu, "print", Args::default(), &ctx())
                 else {
                     panic!("{} print", menu.path());
