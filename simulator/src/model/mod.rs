@@ -108,6 +108,15 @@ impl Router {
         }
     }
 
+    /// The state of type `T` a menu keeps in the router, if it has been created (reads must not
+    /// create it, so they go through this rather than [`Router::state`]).
+    pub fn state_ref<T: 'static>(&self) -> Option<&T> {
+        self.menu_state
+            .0
+            .get(&TypeId::of::<T>())
+            .and_then(|slot| slot.downcast_ref::<T>())
+    }
+
     /// The address-list menu of `family`.
     pub fn list(&self, family: Family) -> &AddressList {
         match family {
@@ -130,10 +139,12 @@ impl Router {
         self.v6.purge(now);
     }
 
-    /// A reboot: dynamic entries vanish, uptime restarts.
+    /// A reboot: dynamic entries vanish, firewall counters start again from zero (they are kept
+    /// in RAM only), uptime restarts.
     pub fn reboot(&mut self, now: SimTime) {
         self.v4.drop_dynamic();
         self.v6.drop_dynamic();
+        self.state::<menus::filter::Filters>().reset_counters();
         self.booted_at = now;
     }
 }

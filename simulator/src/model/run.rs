@@ -162,7 +162,17 @@ impl Call {
                     _ => return Err(Failure::not_found()),
                 }
             }
-            _ => Op::Other(args),
+            _ => {
+                // Over the API, the items a command works on are its `.id`; the console calls the
+                // same argument `numbers` (`/ip/firewall/filter/move` with `.id` and
+                // `destination`). Commands that take `numbers` get it under that name.
+                if cmd.takes("numbers", version)
+                    && let Some(id) = args.take(".id")
+                {
+                    args.push("numbers", id);
+                }
+                Op::Other(args)
+            }
         };
         Ok(Call {
             menu,

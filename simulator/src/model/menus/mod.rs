@@ -11,6 +11,7 @@
 //! point that REST requests and scripts share.
 
 pub mod address_list;
+pub mod filter;
 pub mod group;
 pub mod identity;
 pub mod imp;
@@ -35,6 +36,8 @@ pub static ALL: &[&dyn MenuImpl] = &[
     &service::SERVICE,
     &resource::RESOURCE,
     &identity::IDENTITY,
+    &filter::V4,
+    &filter::V6,
 ];
 
 /// A handle on a registered menu; equal when the paths are.
@@ -109,8 +112,22 @@ pub enum Target {
 /// Command words RouterOS knows on ordinary menus; a word after a menu path is a command when it
 /// is one of these (the menu's declaration then says whether it has it).
 const COMMANDS: &[&str] = &[
-    "add", "comment", "disable", "edit", "enable", "export", "find", "get", "move", "print",
-    "remove", "reset", "set", "unset",
+    "add",
+    "comment",
+    "disable",
+    "edit",
+    "enable",
+    "export",
+    "find",
+    "get",
+    "move",
+    "print",
+    "remove",
+    "reset",
+    "reset-counters",
+    "reset-counters-all",
+    "set",
+    "unset",
 ];
 
 /// Whether `path` is a directory that only groups menus (`/ip`, `/ip/firewall`, `/system`).
@@ -443,6 +460,19 @@ mod tests {
             ("timeout", "1h"),
         ];
         add(&mut r, "/ipv6/firewall/address-list", &entry);
+        // One filter rule per family with every property its `add` takes on this version.
+        for menu in ["/ip/firewall/filter", "/ipv6/firewall/filter"] {
+            let v6 = menu.starts_with("/ipv6");
+            let add_cmd = m(menu).spec().command("add", &r.version).unwrap();
+            let pairs: Vec<(&str, &str)> = add_cmd
+                .args
+                .iter()
+                .filter(|a| a.versions.contains(&r.version))
+                .filter(|a| !matches!(a.name, "copy-from" | "place-before"))
+                .map(|a| (a.name, filter::example_value(a.name, v6)))
+                .collect();
+            add(&mut r, menu, &pairs);
+        }
         r
     }
 
