@@ -3,11 +3,17 @@
 //!
 //! The rules' semantics are unit-tested in `src/firewall/`; these tests check that the menus are
 //! wired to REST as the other menus are: rows in console order with the fixed keys, PUT/PATCH/
-//! DELETE with their statuses, `POST` commands with `.id`, and refusals in the router's envelope.
+//! DELETE with their statuses, `POST` commands with `.id`, and refusals in the router's envelope;
+//! and the verdict through the control API (handle and client) and `routeros-sim verdict`.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
+use simulator::Control as _;
+use simulator::control::types::VerdictRequest;
+use simulator::{ControlClient, Simulator};
 
-use crate::support::start;
+use crate::support::{start, start_with};
 
 const F4: &str = "/rest/ip/firewall/filter";
 const F6: &str = "/rest/ipv6/firewall/filter";
@@ -132,4 +138,157 @@ async fn refusals_are_in_the_routers_words() {
     s.call("PUT", F4, Some(json!({"chain":"forward","dst-port":"22"})))
         .await
         .assert_error(400, Some(simulator::firewall::schema::PORTS_NEED_PROTOCOL));
+}
+
+fn vendor_guide() -> simulator::Seed {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/seeds/vendor-guide.toml");
+    simulator::Seed::from_file(&path).unwrap()
+}
+
+fn packet(src: &str, dst: &str) -> VerdictRequest {
+    VerdictRequest {
+        chain: "forward".into(),
+        connection_state: None,
+        dst: dst.parse().unwrap(),
+        dst_port: Some(22),
+        family: None,
+        in_interface: None,
+        out_interface: None,
+        protocol: Some("tcp".into()),
+        size: None,
+        src: src.parse().unwrap(),
+        src_port: None,
+    }
+}
+
+/// `(decision, deciding rule id)` of a verdict.
+fn decided(v: &simulator::control::types::VerdictReply) -> (String, Option<String>) {
+    (
+        v.decision.clone(),
+        v.decided_by.as_ref().map(|s| s.id.clone()),
+    )
+}
+
+/// The vendor guide's seed: a grant opens the way through its rule, expiry closes it again, and
+/// the hits show in the rules' counters over REST; the handle and the client answer alike.
+#[tokio::test]
+async fn verdicts_follow_grants_and_expiry_and_count_on_the_rules() {
+    let s = start_with(Simulator::builder().seed(vendor_guide())).await;
+    let client = ControlClient::new(&s.sim.control_url().unwrap(), None).unwrap();
+    let both: [&dyn simulator::Control; 2] = [&s.sim, &client];
+    let p = packet("198.51.100.7", "10.0.0.5");
+    for c in both {
+        let v = c.verdict(&p).await.unwrap();
+        assert_eq!(decided(&v), ("drop".into(), Some("*2".into())));
+    }
+    s.put(
+        "/rest/ip/firewall/address-list",
+        json!({"list":"knocknoc-users","address":"198.51.100.7","timeout":"1m"}),
+    )
+    .await;
+    for c in both {
+        let v = c.verdict(&p).await.unwrap();
+        assert_eq!(decided(&v), ("accept".into(), Some("*1".into())));
+        let step = v.decided_by.unwrap();
+        assert_eq!(
+            step.comment.as_deref(),
+            Some("knocknoc: accept granted users")
+        );
+        assert!(
+            step.matchers
+                .iter()
+                .any(|m| m.key == "src-address-list" && m.outcome == "match")
+        );
+    }
+    let rule = s.get(&format!("{F4}/*1")).await.json();
+    assert_eq!(
+        (rule["packets"].as_str(), rule["bytes"].as_str()),
+        (Some("2"), Some("120"))
+    );
+    // Another source, and the IPv6 table, still meet the default drop.
+    let v = s
+        .sim
+        .verdict(&packet("203.0.113.9", "10.0.0.5"))
+        .await
+        .unwrap();
+    assert_eq!(decided(&v), ("drop".into(), Some("*2".into())));
+    let v = s
+        .sim
+        .verdict(&packet("2001:db8::7", "2001:db8:1::5"))
+        .await
+        .unwrap();
+    assert_eq!(decided(&v), ("drop".into(), Some("*2".into())));
+    assert_eq!(v.family, simulator::Family::V6);
+    // The entry expires on the simulator's clock: the drop decides again.
+    s.sim.advance_clock(Duration::from_secs(61)).await.unwrap();
+    let v = client.verdict(&p).await.unwrap();
+    assert_eq!(decided(&v), ("drop".into(), Some("*2".into())));
+    // A request that cannot be used is refused with a sentence, by both.
+    let mixed = packet("198.51.100.7", "2001:db8::1");
+    for c in both {
+        let e = c.verdict(&mixed).await.unwrap_err();
+        assert!(e.to_string().contains("different families"), "{e}");
+    }
+    let mut bad = packet("198.51.100.7", "10.0.0.5");
+    bad.protocol = Some("tcpp".into());
+    let e = client.verdict(&bad).await.unwrap_err();
+    assert!(e.to_string().contains("protocol `tcpp`"), "{e}");
+}
+
+/// `routeros-sim verdict` prints which rule decided, as text and as JSON.
+#[tokio::test]
+async fn the_verdict_subcommand_prints_the_deciding_rule() {
+    let s = start_with(Simulator::builder().seed(vendor_guide())).await;
+    s.put(
+        "/rest/ip/firewall/address-list",
+        json!({"list":"knocknoc-users","address":"198.51.100.7"}),
+    )
+    .await;
+    let control = s.sim.control_url().unwrap();
+    let exe = env!("CARGO_BIN_EXE_routeros-sim");
+    let run = |extra: &[&str]| {
+        let control = control.clone();
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        async move {
+            let out = tokio::process::Command::new(exe)
+                .args([
+                    "verdict",
+                    "--chain",
+                    "forward",
+                    "--src",
+                    "198.51.100.7",
+                    "--dst",
+                    "10.0.0.5",
+                    "--protocol",
+                    "tcp",
+                    "--dst-port",
+                    "22",
+                    "--control",
+                ])
+                .arg(&control)
+                .args(&extra)
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        }
+    };
+    let text = run(&[]).await;
+    assert!(
+        text.starts_with("ACCEPT by rule *1 (position 0, chain forward, action accept, \"knocknoc: accept granted users\")"),
+        "{text}"
+    );
+    assert!(
+        text.contains("src-address-list=knocknoc-users: match"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&run(&["--json"]).await).unwrap();
+    assert_eq!(json["decision"], "accept");
+    assert_eq!(json["decided_by"]["id"], "*1");
 }
