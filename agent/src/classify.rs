@@ -33,6 +33,8 @@ pub enum Operation {
     Probe,
     /// Reading the managed address-list.
     ReadList,
+    /// Reading a whole filter table (`/ip/firewall/filter`, `/ipv6/firewall/filter`).
+    ReadFilter,
     /// `PUT` of a new entry.
     AddEntry,
     /// `PATCH` of an entry's timeout or comment.
@@ -129,6 +131,7 @@ fn operation_failure(op: Operation) -> Code {
     match op {
         Operation::Probe => Code::RestApiUnavailable,
         Operation::ReadList => Code::ListReadFailed,
+        Operation::ReadFilter => Code::FilterRulesUnreadable,
         Operation::AddEntry => Code::EntryAddFailed,
         Operation::UpdateEntry => Code::EntryUpdateFailed,
         Operation::RemoveEntry => Code::EntryRemoveFailed,
@@ -138,7 +141,9 @@ fn operation_failure(op: Operation) -> Code {
 /// Which 2xx statuses the operation produces on a real router.
 fn expected_success(op: Operation, status: u16) -> bool {
     match op {
-        Operation::Probe | Operation::ReadList | Operation::UpdateEntry => status == 200,
+        Operation::Probe | Operation::ReadList | Operation::ReadFilter | Operation::UpdateEntry => {
+            status == 200
+        }
         // PUT answers 201 Created; 200 is accepted too, as from a proxy that rewrites it.
         Operation::AddEntry => status == 201 || status == 200,
         Operation::RemoveEntry => status == 204 || status == 200,
@@ -312,6 +317,47 @@ mod tests {
 
     fn fail(code: Code) -> Verdict {
         Verdict::Failure(code)
+    }
+
+    /// Reading a filter table: transport-level, authentication and permission answers keep their
+    /// codes; any other router error is 208111.
+    #[test]
+    fn filter_reads() {
+        let env = |status: u16, detail: &str| {
+            format!(r#"{{"detail":"{detail}","error":{status},"message":"x"}}"#)
+        };
+        check(ReadFilter, 200, JSON, "[]", Verdict::Success);
+        check(
+            ReadFilter,
+            401,
+            JSON,
+            r#"{"error":401,"message":"Unauthorized"}"#,
+            fail(Code::AuthenticationFailed),
+        );
+        let denied = env(500, "not enough permissions (9)");
+        check(
+            ReadFilter,
+            500,
+            JSON,
+            &denied,
+            fail(Code::AuthorizationFailed),
+        );
+        let no_menu = env(400, "no such command or directory (filter)");
+        check(
+            ReadFilter,
+            400,
+            JSON,
+            &no_menu,
+            fail(Code::FilterRulesUnreadable),
+        );
+        check(
+            ReadFilter,
+            404,
+            JSON,
+            r#"{"error":404,"message":"Not Found"}"#,
+            fail(Code::FilterRulesUnreadable),
+        );
+        check(ReadFilter, 204, None, "", fail(Code::UnexpectedStatus));
     }
 
     #[test]

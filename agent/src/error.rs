@@ -51,6 +51,16 @@ pub enum Code {
     EntryNotOwned = 208105,
     /// The router's list does not show what a write should have produced.
     WriteNotConfirmed = 208106,
+    /// No enabled filter rule accepts the managed list.
+    FilterRuleMissing = 208107,
+    /// The only rules accepting the managed list are disabled.
+    FilterRuleDisabled = 208108,
+    /// An earlier drop or reject catches traffic the list's accepting rule would accept.
+    FilterRuleShadowed = 208109,
+    /// The filter rules cannot be judged (a matcher the check does not understand).
+    FilterRuleUndecidable = 208110,
+    /// Reading the filter rules failed with a router error not covered above.
+    FilterRulesUnreadable = 208111,
     /// A body that should be JSON is not.
     NotJson = 208400,
     /// Valid JSON of the wrong kind.
@@ -65,7 +75,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in numeric order. The documentation test walks this list.
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 29] = [
         Code::ConnectionRefused,
         Code::AuthenticationFailed,
         Code::AuthorizationFailed,
@@ -85,6 +95,11 @@ impl Code {
         Code::AddressRejected,
         Code::EntryNotOwned,
         Code::WriteNotConfirmed,
+        Code::FilterRuleMissing,
+        Code::FilterRuleDisabled,
+        Code::FilterRuleShadowed,
+        Code::FilterRuleUndecidable,
+        Code::FilterRulesUnreadable,
         Code::NotJson,
         Code::WrongShape,
         Code::MissingField,
@@ -133,6 +148,11 @@ impl Code {
             Code::AddressRejected => "address rejected",
             Code::EntryNotOwned => "entry not owned",
             Code::WriteNotConfirmed => "write not confirmed",
+            Code::FilterRuleMissing => "filter rule missing",
+            Code::FilterRuleDisabled => "filter rule disabled",
+            Code::FilterRuleShadowed => "filter rule shadowed",
+            Code::FilterRuleUndecidable => "filter rule undecidable",
+            Code::FilterRulesUnreadable => "filter rules unreadable",
             Code::NotJson => "response is not JSON",
             Code::WrongShape => "response has the wrong shape",
             Code::MissingField => "response lacks a field",
@@ -201,6 +221,29 @@ impl Code {
             Code::EntryNotOwned => {
                 "The address is already in the list as an entry the agent does not own (no agent tag \
                  in its comment, or a static entry); the agent leaves it untouched."
+            }
+            Code::FilterRuleMissing => {
+                "`validate --rules` found no enabled filter rule with an accepting action and \
+                 `src-address-list=<list>` in the router's filter table, so a grant opens nothing."
+            }
+            Code::FilterRuleDisabled => {
+                "`validate --rules` found filter rules that accept the managed list, but all of them \
+                 are disabled."
+            }
+            Code::FilterRuleShadowed => {
+                "`validate --rules` found the rule that accepts the managed list, but an earlier drop \
+                 or reject rule of the same chain (or of a chain it jumps to) catches the traffic it \
+                 would accept."
+            }
+            Code::FilterRuleUndecidable => {
+                "`validate --rules` cannot tell whether the filter accepts the managed list: a rule \
+                 on the way uses a matcher the check does not understand. A warning unless \
+                 `--strict-rules` is given."
+            }
+            Code::FilterRulesUnreadable => {
+                "Reading `/ip/firewall/filter` or `/ipv6/firewall/filter` failed with a router error \
+                 not covered above (transport, authentication and permission failures keep their own \
+                 codes)."
             }
             Code::WriteNotConfirmed => {
                 "After a write the router's list does not show the expected result (entry missing, a \
@@ -303,6 +346,25 @@ impl Code {
             Code::EntryNotOwned => {
                 "Someone else manages this address in the list: remove or retag that entry on the \
                  router if the agent should manage it, or leave it as it is."
+            }
+            Code::FilterRuleMissing => {
+                "Add the rule the message shows (an accept for `src-address-list=<list>` above the \
+                 chain's first drop), on the router's console."
+            }
+            Code::FilterRuleDisabled => {
+                "Enable the rule with the command the message shows (`/ip firewall filter enable <id>`)."
+            }
+            Code::FilterRuleShadowed => {
+                "Move the accepting rule above the drop with the command the message shows \
+                 (`/ip firewall filter move <id> destination=<id>`)."
+            }
+            Code::FilterRuleUndecidable => {
+                "Read the reasons in the message and check those rules by hand; the agent's list works \
+                 only if traffic from a granted address reaches the accepting rule."
+            }
+            Code::FilterRulesUnreadable => {
+                "Read the router's message shown with the error; check that the agent's group has the \
+                 `read` policy and that the router has the filter menu."
             }
             Code::WriteNotConfirmed => {
                 "Another tool or script may be changing the list at the same time; check the router's \

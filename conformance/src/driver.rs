@@ -201,7 +201,24 @@ impl Agent {
     pub async fn validate(&self, write_check: bool) -> Run {
         self.run(
             format!("validate (write check: {write_check})"),
-            Command::Validate { write_check },
+            Command::Validate {
+                write_check,
+                rules: false,
+                strict_rules: false,
+            },
+        )
+        .await
+    }
+
+    /// `routeros-agent validate --rules [--strict-rules]`.
+    pub async fn validate_rules(&self, strict: bool) -> Run {
+        self.run(
+            format!("validate --rules (strict: {strict})"),
+            Command::Validate {
+                write_check: false,
+                rules: true,
+                strict_rules: strict,
+            },
         )
         .await
     }

@@ -151,8 +151,15 @@ impl WriteGuard {
         match method {
             "GET" | "HEAD" | "OPTIONS" => Ok(()),
             "PUT" => {
+                // Address-list entries are named by their list, users and groups by their name, and
+                // firewall filter rules (written on simulators only) by their comment.
                 let name = body
-                    .and_then(|b| b.get("list").or_else(|| b.get("name")))
+                    .and_then(|b| {
+                        b.get("list").or_else(|| b.get("name")).or_else(|| {
+                            b.get("comment")
+                                .filter(|_| path.ends_with("/firewall/filter"))
+                        })
+                    })
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 if name.starts_with(&self.prefix) {

@@ -15,10 +15,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::SimTime;
+use crate::firewall::table::TableDump;
 use crate::model::Router;
 use crate::model::address::Family;
 use crate::model::address_list::{AddressList, EntryView};
 use crate::model::args::Args;
+use crate::model::menus::filter;
 use crate::model::menus::service::address_key;
 use crate::model::services::{Listener, Service, Services};
 use crate::model::system::Resource;
@@ -103,6 +105,38 @@ pub struct SeedEntry {
     pub disabled: bool,
 }
 
+/// A firewall filter rule in a seed: the properties `add` takes (`chain`, `action`,
+/// `src-address-list`, `place-before`, ...), strings or booleans, and `family` (`v4` unless it says
+/// `v6`). Rules are added in the order written, through the same checks as a REST `add`, so an
+/// unknown property is refused as `unknown parameter`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedRule {
+    /// `v4` (`/ip/firewall/filter`, the default) or `v6` (`/ipv6/firewall/filter`).
+    #[serde(default)]
+    pub family: Option<Family>,
+    /// The rule's arguments.
+    #[serde(flatten)]
+    pub args: BTreeMap<String, serde_json::Value>,
+}
+
+impl SeedRule {
+    /// The arguments as the text pairs `add` takes.
+    fn pairs(&self) -> Result<Vec<(String, String)>, String> {
+        use serde_json::Value;
+        self.args
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                Value::Bool(b) => Ok((k.clone(), b.to_string())),
+                Value::Number(n) => Ok((k.clone(), n.to_string())),
+                _ => Err(format!(
+                    "{k}: a rule's values are strings, numbers or booleans"
+                )),
+            })
+            .collect()
+    }
+}
+
 /// A router described for people.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -128,6 +162,9 @@ pub struct Seed {
     /// Address-list entries.
     #[serde(default, rename = "address-list")]
     pub entries: Vec<SeedEntry>,
+    /// Firewall filter rules, in console order.
+    #[serde(default, rename = "filter")]
+    pub filter_rules: Vec<SeedRule>,
 }
 
 /// Where the live services listen, which seeds and snapshots do not change.
@@ -270,6 +307,15 @@ impl Seed {
                 .add(&Args::from_pairs(args), now, wall_s)
                 .map_err(|err| format!("address-list entry {} in {}: {err}", e.address, e.list))?;
         }
+        for (n, rule) in self.filter_rules.iter().enumerate() {
+            let family = rule.family.unwrap_or(Family::V4);
+            let pairs = rule
+                .pairs()
+                .map_err(|e| format!("filter rule {}: {e}", n + 1))?;
+            filter::table_mut(&mut router, family)
+                .add(pairs)
+                .map_err(|e| format!("filter rule {}: {e}", n + 1))?;
+        }
         Ok(router)
     }
 
@@ -319,6 +365,12 @@ pub struct Snapshot {
     pub ipv4: ListDump,
     /// `/ipv6/firewall/address-list`.
     pub ipv6: ListDump,
+    /// `/ip/firewall/filter` (absent in snapshots written before filters were simulated).
+    #[serde(default)]
+    pub ipv4_filter: TableDump,
+    /// `/ipv6/firewall/filter`.
+    #[serde(default)]
+    pub ipv6_filter: TableDump,
 }
 
 fn dump_list(list: &AddressList, now: SimTime) -> ListDump {
@@ -362,6 +414,8 @@ impl Snapshot {
             services: router.services.rows.clone(),
             ipv4: dump_list(&router.v4, now),
             ipv6: dump_list(&router.v6, now),
+            ipv4_filter: filter::dump(router, Family::V4),
+            ipv6_filter: filter::dump(router, Family::V6),
         }
     }
 
@@ -384,6 +438,10 @@ impl Snapshot {
         ports.apply(&mut router.services);
         router.v4 = restore_list(Family::V4, &self.ipv4, now)?;
         router.v6 = restore_list(Family::V6, &self.ipv6, now)?;
+        filter::restore(&mut router, Family::V4, &self.ipv4_filter)
+            .map_err(|e| format!("IPv4 filter: {e}"))?;
+        filter::restore(&mut router, Family::V6, &self.ipv6_filter)
+            .map_err(|e| format!("IPv6 filter: {e}"))?;
         Ok(router)
     }
 }
@@ -450,6 +508,14 @@ mod tests {
             bad("[[address-list]]\nlist = \"l\"\naddress = \"1.2.3.4\"\ntimeout = \"soon\"")
                 .contains("invalid time value")
         );
+        assert!(
+            bad("[[filter]]\naction = \"drop\"").contains("filter rule 1: 400 missing =chain=")
+        );
+        assert!(
+            bad("[[filter]]\nchain = \"forward\"\nsrc-adress-list = \"l\"")
+                .contains("unknown parameter src-adress-list")
+        );
+        assert!(bad("[[filter]]\nchain = \"forward\"\nlog = [1]").contains("filter rule 1"));
     }
 
     #[test]
@@ -474,6 +540,22 @@ mod tests {
             }
         }
         assert!(n >= 3, "bare, vendor-guide and policy-matrix at least");
+        // The vendor guide's accept rule sits above a default drop, in both families.
+        let guide = Seed::from_file(&dir.join("vendor-guide.toml")).unwrap();
+        let mut r = guide.build(0, 0, PORTS).unwrap();
+        for family in [Family::V4, Family::V6] {
+            let t = filter::table_mut(&mut r, family);
+            let shape: Vec<(&str, Option<&str>)> = t
+                .rules()
+                .iter()
+                .map(|r| (r.action(), r.get("src-address-list")))
+                .collect();
+            assert_eq!(
+                shape,
+                [("accept", Some("knocknoc-users")), ("drop", None)],
+                "{family:?}"
+            );
+        }
     }
 
     #[test]
@@ -510,5 +592,24 @@ mod tests {
         assert_eq!(r2.services.get(Listener::WwwSsl).unwrap().port, 9443);
         assert!(r2.services.get(Listener::Www).unwrap().disabled);
         assert_eq!(Snapshot::capture(&r2, 5_000_000).ipv4, snap.ipv4);
+
+        // Filter rules, their order, ids and counters travel with a snapshot.
+        let mut seed = Seed::parse(
+            "[[filter]]\nchain = \"forward\"\naction = \"drop\"\n\
+             [[filter]]\nchain = \"forward\"\nplace-before = \"*1\"\ndisabled = true\n\
+             [[filter]]\nfamily = \"v6\"\nchain = \"input\"",
+            false,
+        )
+        .unwrap();
+        seed.users = Seed::bare("pw").users;
+        let r = seed.build(0, 0, PORTS).unwrap();
+        let snap = Snapshot::capture(&r, 0);
+        assert_eq!(snap.ipv4_filter.rules.len(), 2);
+        assert_eq!(snap.ipv4_filter.rules[0].id, 2);
+        assert_eq!(snap.ipv6_filter.rules.len(), 1);
+        let json = serde_json::to_string(&snap).unwrap();
+        let back: Snapshot = serde_json::from_str(&json).unwrap();
+        let r2 = back.restore(0, PORTS).unwrap();
+        assert_eq!(Snapshot::capture(&r2, 0), snap);
     }
 }

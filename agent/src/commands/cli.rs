@@ -48,6 +48,13 @@ pub enum Command {
         /// Also add and remove a probe entry (192.0.2.254, timeout 1m) in the IPv4 list.
         #[arg(long)]
         write_check: bool,
+        /// Also check, reading only, that an enabled filter rule accepts each list and that no
+        /// earlier drop shadows it (`/ip/firewall/filter`, `/ipv6/firewall/filter`).
+        #[arg(long)]
+        rules: bool,
+        /// With --rules: fail, rather than warn, when the check cannot judge the rules (208110).
+        #[arg(long, requires = "rules")]
+        strict_rules: bool,
     },
     /// Grant a user access from an address for a while, and update the router.
     Grant {

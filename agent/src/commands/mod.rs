@@ -121,7 +121,20 @@ async fn run_unwarned(
         Err(e) => return Failure::config(e).into(),
     };
     match command {
-        Command::Validate { write_check } => validate(config, &client, write_check).await.into(),
+        Command::Validate {
+            write_check,
+            rules,
+            strict_rules,
+        } => {
+            let options = validate::Options {
+                write_check,
+                rules,
+                strict_rules,
+            };
+            validate::validate_with(config, &client, options)
+                .await
+                .into()
+        }
         Command::Grant {
             address,
             user,

@@ -1,8 +1,20 @@
 //! `routeros-agent validate`: checks the connection layer by layer, stopping at the first failure.
 //!
 //! The steps are a closed list ([`Check`]) run in order: TCP, TLS, authentication (which reads
-//! `/system/resource`), the RouterOS version, reading both lists, and with `--write-check` adding and
-//! removing a probe entry (`probe.rs`). Steps after a failure are shown as skipped.
+//! `/system/resource`), the RouterOS version, reading both lists, with `--rules` the filter rule
+//! check of both families (`rules.rs`), and with `--write-check` adding and removing a probe entry
+//! (`probe.rs`). Steps after a failure are shown as skipped.
+//!
+//! The rule check reads `/ip/firewall/filter` and `/ipv6/firewall/filter` and never writes. A
+//! missing, disabled or shadowed rule fails the step (208107, 208108, 208109) with the RouterOS
+//! command that fixes it. A rule set the check cannot judge (208110) is a warning: the step is
+//! shown as `warn`, the code and reasons are in its `error`, and the exit status stays 0 unless
+//! `--strict-rules` is given, because a matcher the check does not model (an interface list, a
+//! connection mark) is usually deliberate and only the administrator can judge it. A failed read
+//! keeps the codes of the request's transport, authentication and permission failures; any other
+//! router error is 208111. The check is opt-in: the agent's list may be used by rules the check does
+//! not read (raw, a jump from a chain it cannot follow), and the conformance suite's own lists on a
+//! shared router have no rule by design.
 
 use std::fmt::Write as _;
 
@@ -13,6 +25,7 @@ use crate::config::{Config, TlsMode};
 use crate::error::{Code, Error};
 use crate::net::RouterClient;
 use crate::plan::Row;
+use crate::rules::{self, RuleCheck};
 use crate::wire::Resource;
 
 use super::exit;
@@ -40,6 +53,12 @@ pub enum Check {
     /// Reading the IPv6 list.
     #[serde(rename = "read list6")]
     ReadList6,
+    /// The IPv4 filter rules accept the list (`--rules`).
+    #[serde(rename = "filter rules")]
+    Rules,
+    /// The IPv6 filter rules accept the list (`--rules`).
+    #[serde(rename = "filter rules6")]
+    Rules6,
     /// Adding and removing a probe entry (`--write-check`).
     #[serde(rename = "write check")]
     WriteCheck,
@@ -65,6 +84,8 @@ impl Check {
             Check::Version => "version",
             Check::ReadList => "read list",
             Check::ReadList6 => "read list6",
+            Check::Rules => "filter rules",
+            Check::Rules6 => "filter rules6",
             Check::WriteCheck => "write check",
         }
     }
@@ -80,6 +101,9 @@ pub enum StepResult {
     Failed,
     /// It did not run, because an earlier step failed.
     Skipped,
+    /// It found something to look at that does not fail the validation (208110 without
+    /// `--strict-rules`).
+    Warning,
 }
 
 /// One step of `validate` as reported.
@@ -104,6 +128,17 @@ pub struct Validation {
     pub failure: Option<Error>,
 }
 
+/// What `validate` checks besides the connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Add and remove a probe entry.
+    pub write_check: bool,
+    /// Check that the filter rules accept the lists.
+    pub rules: bool,
+    /// With `rules`: fail on a rule set the check cannot judge (208110) rather than warn.
+    pub strict_rules: bool,
+}
+
 impl Render for Validation {
     fn text(&self) -> String {
         let mut text = String::new();
@@ -112,6 +147,7 @@ impl Render for Validation {
                 StepResult::Ok => "ok  ",
                 StepResult::Failed => "FAIL",
                 StepResult::Skipped => "skip",
+                StepResult::Warning => "warn",
             };
             let _ = writeln!(text, "{mark} {:<15} {}", s.step.name(), s.detail);
         }
@@ -146,9 +182,20 @@ impl Render for Validation {
 
 /// Checks the connection step by step; stops at the first failure.
 pub async fn validate(config: &Config, client: &RouterClient, write_check: bool) -> Validation {
+    let options = Options {
+        write_check,
+        ..Options::default()
+    };
+    validate_with(config, client, options).await
+}
+
+/// [`validate`] with the rule check as `options` say.
+pub async fn validate_with(config: &Config, client: &RouterClient, options: Options) -> Validation {
+    let rules = [Check::Rules, Check::Rules6];
     let checks = Check::READ_ONLY
         .into_iter()
-        .chain(write_check.then_some(Check::WriteCheck));
+        .chain(rules.into_iter().filter(|_| options.rules))
+        .chain(options.write_check.then_some(Check::WriteCheck));
     let mut done = Validation {
         steps: Vec::new(),
         failure: None,
@@ -163,6 +210,16 @@ pub async fn validate(config: &Config, client: &RouterClient, write_check: bool)
                 detail: String::new(),
                 error: None,
             });
+            continue;
+        }
+        if matches!(check, Check::Rules | Check::Rules6) {
+            let family = match check {
+                Check::Rules => Family::V4,
+                _ => Family::V6,
+            };
+            let (step, failure) = rule_step(config, client, family, options.strict_rules).await;
+            done.steps.push(step);
+            done.failure = failure;
             continue;
         }
         match run(check, config, client, &mut resource).await {
@@ -235,6 +292,62 @@ async fn run(
             .await
             .map(|rows| read_detail(&config.list_v6, &rows, &config.tag)),
         Check::WriteCheck => write_probe(config, client).await,
+        Check::Rules | Check::Rules6 => unreachable!("rule steps run in rule_step"),
+    }
+}
+
+/// The rule check of `family`: reads the filter table and judges it for the family's list. Returns
+/// the step and, when it fails the validation, its error.
+async fn rule_step(
+    config: &Config,
+    client: &RouterClient,
+    family: Family,
+    strict: bool,
+) -> (Step, Option<Error>) {
+    let (step, list) = match family {
+        Family::V4 => (Check::Rules, &config.list_v4),
+        Family::V6 => (Check::Rules6, &config.list_v6),
+    };
+    let (error, fails) = match client.filter_rows(family).await {
+        Err(e) => (e, true),
+        Ok(rows) => {
+            let check = rules::check_rules(&rows, list, family);
+            match judge(&check, strict) {
+                None => {
+                    let ok = Step {
+                        step,
+                        result: StepResult::Ok,
+                        detail: check.summary(list),
+                        error: None,
+                    };
+                    return (ok, None);
+                }
+                Some((code, fails)) => (Error::new(code, check.summary(list)), fails),
+            }
+        }
+    };
+    let shown = Step {
+        step,
+        result: if fails {
+            StepResult::Failed
+        } else {
+            StepResult::Warning
+        },
+        detail: error.to_string(),
+        error: Some(error.to_json()),
+    };
+    (shown, fails.then_some(error))
+}
+
+/// The code a rule check's outcome is reported with, and whether it fails the validation: `None`
+/// when the rules accept the list; 208110 fails only when `strict`.
+pub fn judge(check: &RuleCheck, strict: bool) -> Option<(Code, bool)> {
+    match check {
+        RuleCheck::Ok { .. } => None,
+        RuleCheck::Missing { .. } => Some((Code::FilterRuleMissing, true)),
+        RuleCheck::Disabled { .. } => Some((Code::FilterRuleDisabled, true)),
+        RuleCheck::Shadowed { .. } => Some((Code::FilterRuleShadowed, true)),
+        RuleCheck::Unknown { .. } => Some((Code::FilterRuleUndecidable, strict)),
     }
 }
 
@@ -249,6 +362,64 @@ fn read_detail(list: &str, rows: &[Row], tag: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each outcome of the rule check has its code; only an undecidable one depends on
+    /// `--strict-rules`.
+    #[test]
+    fn rule_outcomes_are_classified() {
+        use crate::rules::{FilterRow, check_rules};
+        let check = |rows: &[&[(&str, &str)]], strict: bool, expected: Option<(Code, bool)>| {
+            let rows: Vec<FilterRow> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| FilterRow::new(i, r))
+                .collect();
+            let outcome = check_rules(&rows, "k", Family::V4);
+            assert_eq!(judge(&outcome, strict), expected, "{outcome:?}");
+        };
+        let accept: &[(&str, &str)] = &[
+            (".id", "*1"),
+            ("chain", "forward"),
+            ("action", "accept"),
+            ("src-address-list", "k"),
+        ];
+        let drop: &[(&str, &str)] = &[(".id", "*2"), ("chain", "forward"), ("action", "drop")];
+        let disabled: &[(&str, &str)] = &[
+            (".id", "*1"),
+            ("chain", "forward"),
+            ("action", "accept"),
+            ("src-address-list", "k"),
+            ("disabled", "true"),
+        ];
+        let odd_drop: &[(&str, &str)] = &[
+            (".id", "*2"),
+            ("chain", "forward"),
+            ("action", "drop"),
+            ("tcp-flags", "syn"),
+        ];
+        check(&[accept, drop], false, None);
+        check(&[drop], false, Some((Code::FilterRuleMissing, true)));
+        check(
+            &[disabled, drop],
+            false,
+            Some((Code::FilterRuleDisabled, true)),
+        );
+        check(
+            &[drop, accept],
+            false,
+            Some((Code::FilterRuleShadowed, true)),
+        );
+        check(
+            &[odd_drop, accept],
+            false,
+            Some((Code::FilterRuleUndecidable, false)),
+        );
+        check(
+            &[odd_drop, accept],
+            true,
+            Some((Code::FilterRuleUndecidable, true)),
+        );
+    }
 
     #[test]
     fn steps_render_as_before() {
@@ -294,6 +465,14 @@ mod tests {
                 "read list",
                 "read list6"
             ]
+        );
+        assert_eq!(
+            serde_json::to_value(Check::Rules6).unwrap(),
+            "filter rules6"
+        );
+        assert_eq!(
+            serde_json::to_value(StepResult::Warning).unwrap(),
+            "warning"
         );
         assert_eq!(
             serde_json::to_value(Check::WriteCheck).unwrap(),

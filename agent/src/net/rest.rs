@@ -15,6 +15,7 @@ use crate::classify::{Operation, Verdict};
 use crate::duration;
 use crate::error::{Code, Error, Result};
 use crate::plan::Row;
+use crate::rules::{self, FilterRow};
 use crate::wire::{self, Resource};
 
 use super::client::RouterClient;
@@ -58,6 +59,18 @@ impl RouterClient {
             .send(Operation::ReadList, reqwest::Method::GET, &path, None)
             .await?;
         wire::rows(family, &body, &format!("GET /rest{}", family.menu()))
+    }
+
+    /// The whole filter table of `family` in console order, for the rule check; reading only.
+    pub async fn filter_rows(&self, family: Family) -> Result<Vec<FilterRow>> {
+        let menu = match family {
+            Family::V4 => "/ip/firewall/filter",
+            Family::V6 => "/ipv6/firewall/filter",
+        };
+        let (_, body) = self
+            .send(Operation::ReadFilter, reqwest::Method::GET, menu, None)
+            .await?;
+        rules::parse_rows(&body, &format!("GET /rest{menu}"))
     }
 
     /// The rows of one list that hold `address`.

@@ -29,7 +29,13 @@ fn results(out: &agent::commands::Output) -> Vec<String> {
 #[tokio::test]
 async fn passes_every_step_with_the_ca_and_cleans_up_the_probe() {
     let h = Harness::start().await;
-    let out = h.run(Command::Validate { write_check: true }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: true,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::OK);
     assert_eq!(results(&out), vec!["ok"; 7], "{}", out.text);
     assert!(out.text.contains("RouterOS 7.23.7"), "{}", out.text);
@@ -49,10 +55,22 @@ async fn pinned_fingerprint_is_enough_and_a_wrong_pin_is_208003() {
     let mut h = Harness::start().await;
     let hex = h.sim.leaf_sha256().replace(':', "");
     h.config.tls = TlsMode::Pin(agent::config::parse_pin(&hex).unwrap());
-    let out = h.run(Command::Validate { write_check: false }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::OK);
     h.config.tls = TlsMode::Pin([7; 32]);
-    let out = h.run(Command::Validate { write_check: false }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::FAILED);
     assert_eq!(
         results(&out),
@@ -69,7 +87,13 @@ async fn untrusted_certificate_is_208003() {
     let mut h = Harness::start().await;
     // The system trust store does not know the simulator's private CA.
     h.config.tls = TlsMode::SystemRoots;
-    let out = h.run(Command::Validate { write_check: false }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::FAILED);
     assert_eq!(out.json["error"]["code"], 208003, "{}", out.text);
     let e = h.client().resource().await.unwrap_err();
@@ -77,7 +101,12 @@ async fn untrusted_certificate_is_208003() {
     // --insecure gets through (with a warning in the log).
     h.config.tls = TlsMode::Insecure;
     assert_status(
-        &h.run(Command::Validate { write_check: false }).await,
+        &h.run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await,
         exit::OK,
     );
 }
@@ -86,7 +115,13 @@ async fn untrusted_certificate_is_208003() {
 async fn wrong_password_is_mikro001_naming_both_causes() {
     let mut h = Harness::start().await;
     h.config.password = agent::config::Secret::new("wrong-password-123");
-    let out = h.run(Command::Validate { write_check: false }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::FAILED);
     assert_eq!(
         results(&out),
@@ -118,7 +153,13 @@ async fn closed_port_is_208000() {
         .unwrap()
         .port();
     h.config.url = format!("https://127.0.0.1:{port}").parse().unwrap();
-    let out = h.run(Command::Validate { write_check: false }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::FAILED);
     assert_eq!(results(&out)[0], "failed");
     assert_eq!(out.json["error"]["code"], 208000);
@@ -136,7 +177,13 @@ async fn plain_http_on_the_tls_port_is_208006() {
     let mut h = Harness::start().await;
     let http = h.sim.http_url().expect("the simulator serves plain HTTP");
     h.config.url = http.replacen("http://", "https://", 1).parse().unwrap();
-    let out = h.run(Command::Validate { write_check: false }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::FAILED);
     assert_eq!(out.json["error"]["code"], 208006, "{}", out.text);
     let e = h
@@ -152,7 +199,13 @@ async fn plain_http_on_the_tls_port_is_208006() {
 async fn plain_http_works_when_asked_for() {
     let mut h = Harness::start().await;
     h.config.url = h.sim.http_url().unwrap().parse().unwrap();
-    let out = h.run(Command::Validate { write_check: false }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::OK);
     assert!(out.text.contains("plain HTTP"), "{}", out.text);
 }
@@ -180,7 +233,13 @@ async fn write_check_survives_a_lost_put_reply_and_leaves_no_probe() {
                 .times(1),
         )
         .unwrap();
-    let out = h.run(Command::Validate { write_check: true }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: true,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::OK);
     assert_eq!(results(&out), vec!["ok"; 7], "{}", out.text);
     assert!(probe_on_router(&h).is_empty(), "{:?}", h.v4());
@@ -199,7 +258,13 @@ async fn write_check_names_the_probe_it_could_not_remove() {
             .method("DELETE"),
         )
         .unwrap();
-    let out = h.run(Command::Validate { write_check: true }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: true,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::FAILED);
     assert_eq!(out.json["error"]["code"], 208002, "{}", out.text);
     let left = probe_on_router(&h);
@@ -241,7 +306,13 @@ async fn write_check_with_a_lost_put_reply_and_a_refused_delete_names_the_probe(
             .method("DELETE"),
         )
         .unwrap();
-    let out = h.run(Command::Validate { write_check: true }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: true,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::FAILED);
     assert_eq!(out.json["error"]["code"], 208002, "{}", out.text);
     let left = probe_on_router(&h);
@@ -260,7 +331,13 @@ async fn write_check_leaves_a_foreign_entry_on_the_probe_address_alone() {
     let foreign = h
         .put_foreign(simulator::Family::V4, PROBE, Some("admin's"), None)
         .await;
-    let out = h.run(Command::Validate { write_check: true }).await;
+    let out = h
+        .run(Command::Validate {
+            write_check: true,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
     assert_status(&out, exit::FAILED);
     assert_eq!(out.json["error"]["code"], 208105, "{}", out.text);
     assert!(out.text.contains(&foreign), "{}", out.text);

@@ -7,6 +7,7 @@
 //! entry here says what it needs, so that the runner can list it as ignored where it cannot run.
 
 pub mod codes;
+pub mod filter;
 pub mod lifecycle;
 pub mod wire;
 
@@ -66,6 +67,7 @@ static CATALOGUE: LazyLock<Vec<Scenario>> = LazyLock::new(|| {
     let mut all = codes::scenarios();
     all.extend(wire::scenarios());
     all.extend(lifecycle::scenarios());
+    all.extend(filter::scenarios());
     all
 });
 
@@ -111,6 +113,11 @@ const fn known(code: Code) -> bool {
         | Code::AddressRejected
         | Code::EntryNotOwned
         | Code::WriteNotConfirmed
+        | Code::FilterRuleMissing
+        | Code::FilterRuleDisabled
+        | Code::FilterRuleShadowed
+        | Code::FilterRuleUndecidable
+        | Code::FilterRulesUnreadable
         | Code::NotJson
         | Code::WrongShape
         | Code::MissingField

@@ -26,6 +26,9 @@ pub enum Cap {
     Write,
     /// A TLS (`https://`) target URL.
     Https,
+    /// Writing firewall filter rules and asking for verdicts: simulators only, because the suite
+    /// never changes a real router's firewall.
+    FilterRules,
 }
 
 impl Cap {
@@ -39,6 +42,7 @@ impl Cap {
             Cap::SecondUser => "a second user",
             Cap::Write => "writes",
             Cap::Https => "https",
+            Cap::FilterRules => "filter rules",
         }
     }
 }
@@ -57,6 +61,7 @@ impl Settings {
             Cap::Faults if !sim => Some("a real router cannot be made to fail on demand (needs fault injection: run it against the simulator)".into()),
             Cap::Clock if !sim => Some("needs control of the router's clock (simulator only; the suite never waits out real timeouts)".into()),
             Cap::Reboot if !sim => Some("would reboot the router (simulator only)".into()),
+            Cap::FilterRules if !sim => Some("would write firewall filter rules, which the suite never does on a real router (simulator only; the rule check itself runs offline on every target)".into()),
             Cap::Admin | Cap::SecondUser if self.admin.is_none() => Some(
                 "needs admin credentials to create a restricted user and group (--admin-user and CONFORMANCE_ADMIN_PASSWORD or --admin-password-file)".into(),
             ),

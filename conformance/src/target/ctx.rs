@@ -221,6 +221,17 @@ impl Ctx {
         Ok(())
     }
 
+    /// What the simulator's filter rules do to a packet; the matched rules' counters advance.
+    pub async fn verdict(
+        &self,
+        request: &simulator::control::types::VerdictRequest,
+    ) -> Result<simulator::control::types::VerdictReply, Failure> {
+        Ok(self
+            .control("has no verdict (simulator only)")?
+            .verdict(request)
+            .await?)
+    }
+
     /// Reboots the router (dynamic entries vanish).
     pub async fn reboot(&self) -> Result<(), Failure> {
         self.control("cannot be rebooted")?

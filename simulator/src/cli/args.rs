@@ -30,6 +30,7 @@ Examples:
   routeros-sim fault add status --status 500 --detail 'not enough permissions (9)' --times 1
   routeros-sim clock advance 1h
   routeros-sim journal --method PUT
+  routeros-sim verdict --chain forward --src 198.51.100.7 --dst 10.0.0.5 --protocol tcp --dst-port 22
 
 Set RUST_LOG=debug to see every connection and refusal.";
 
@@ -79,6 +80,13 @@ pub enum Command {
     Tls {
         #[command(subcommand)]
         op: Option<TlsOp>,
+        #[command(flatten)]
+        control: ControlArgs,
+    },
+    /// Evaluate a packet against the filter rules: which rule decides and why (its counters advance).
+    Verdict {
+        #[command(flatten)]
+        packet: super::verdict::VerdictArgs,
         #[command(flatten)]
         control: ControlArgs,
     },

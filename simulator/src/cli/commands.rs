@@ -1,4 +1,5 @@
-//! The control subcommands (`state`, `clock`, `reboot`, `journal`, `fault`, `tls`, `limits`): each
+//! The control subcommands (`state`, `clock`, `reboot`, `journal`, `fault`, `tls`, `limits`,
+//! `verdict`): each
 //! is one call of [`Control`] on a [`ControlClient`], whose typed reply is printed.
 //!
 //! Input is checked here with the simulator's own types before anything is sent (a seed, a
@@ -52,6 +53,10 @@ pub(super) async fn control(cmd: Command) -> Result<(), CliError> {
                 ClockOp::Advance { by } => c.advance_clock(duration(&by, "by")?).await?,
             };
             print::json(&reading);
+        }
+        Command::Verdict { packet, control } => {
+            let c = client(&control)?;
+            super::verdict::run(&packet, &c).await?;
         }
         Command::Reboot { downtime, control } => {
             let c = client(&control)?;

@@ -1,6 +1,6 @@
 //! `routeros-sim` as a library: its command line ([`args`]), serving ([`serve`]), the control
 //! subcommands that drive a running simulator through [`crate::ControlClient`] ([`commands`]), and
-//! what they print ([`print`]).
+//! what they print ([`print`]); `verdict` evaluates a packet against the filter rules ([`verdict`]).
 //!
 //! The binary only parses the command line, sets up logging, calls [`run`] and turns the result into
 //! an exit status, so everything it does can be called and tested from here.
@@ -9,6 +9,7 @@ pub mod args;
 mod commands;
 mod print;
 mod serve;
+mod verdict;
 
 use std::path::PathBuf;
 

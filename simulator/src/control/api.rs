@@ -20,6 +20,7 @@ use super::local::{Local, Refusal};
 use super::types::{
     Advance, ClockReading, ErrorBody, FaultAdded, FaultRemoved, FaultsCleared, Health,
     JournalCleared, Loaded, Mark, Reboot, Rebooted, Reset, Restored, Rotated, RuleStatus, TlsInfo,
+    VerdictReply, VerdictRequest,
 };
 use crate::faults::FaultRule;
 use crate::journal::{JournalFilter, JournalPage};
@@ -93,6 +94,7 @@ pub(crate) fn app(local: Local, token: Option<String>) -> Router {
         .route("/tls", get(tls))
         .route("/tls/rotate", post(rotate))
         .route("/limits", get(get_limits).put(put_limits))
+        .route("/verdict", post(verdict))
         .fallback(|| async { Refusal::bad("no such control endpoint; see docs/control-api.md") })
         .layer(middleware::from_fn_with_state(ctx.clone(), authorize))
         .with_state(ctx)
@@ -214,4 +216,11 @@ async fn get_limits(State(ctx): State<Ctx>) -> Json<Limits> {
 
 async fn put_limits(State(ctx): State<Ctx>, Body(limits): Body<Limits>) -> Json<Limits> {
     Json(ctx.local.set_limits(limits))
+}
+
+async fn verdict(
+    State(ctx): State<Ctx>,
+    Body(request): Body<VerdictRequest>,
+) -> ApiResult<VerdictReply> {
+    ctx.local.verdict(&request).map(Json)
 }

@@ -17,6 +17,7 @@ use super::local::Refusal;
 use super::types::{
     Advance, ClockReading, ErrorBody, FaultAdded, FaultRemoved, FaultsCleared, Health,
     JournalCleared, Loaded, Mark, Reboot, Rebooted, Reset, Restored, Rotated, RuleStatus, TlsInfo,
+    VerdictReply, VerdictRequest,
 };
 use super::{Control, ControlError, ControlFuture};
 use crate::faults::FaultRule;
@@ -250,6 +251,9 @@ impl Control for ControlClient {
     }
     fn set_limits(&self, limits: Limits) -> ControlFuture<'_, Limits> {
         Box::pin(async move { self.send(Method::PUT, "/limits", &limits).await })
+    }
+    fn verdict<'a>(&'a self, request: &'a VerdictRequest) -> ControlFuture<'a, VerdictReply> {
+        Box::pin(self.send(Method::POST, "/verdict", request))
     }
 }
 

@@ -16,7 +16,7 @@ use crate::tls::sha256_hex;
 
 use super::types::{
     ClockReading, FaultAdded, FaultRemoved, FaultsCleared, Health, JournalCleared, Loaded, Mark,
-    Rebooted, Reset, Restored, Rotated, TlsInfo, Urls,
+    Rebooted, Reset, Restored, Rotated, TlsInfo, Urls, VerdictReply, VerdictRequest,
 };
 
 /// A control operation the simulator refused: the HTTP status the control API answers with, and a
@@ -185,5 +185,17 @@ impl Local {
     pub(crate) fn set_limits(&self, limits: Limits) -> Limits {
         self.shared.set_limits(limits);
         limits
+    }
+
+    /// Evaluates a packet against the filter rules of its family, with the address lists as they
+    /// are now on the simulator's clock; the counters of the rules it matched advance, as on a
+    /// router, so the hit shows over REST.
+    pub(crate) fn verdict(&self, request: &VerdictRequest) -> Result<VerdictReply, Refusal> {
+        let (family, packet) = request.packet().map_err(Refusal::bad)?;
+        let now = self.shared.clock.now();
+        let mut router = self.shared.router();
+        router.purge(now);
+        let verdict = crate::model::menus::filter::verdict(&mut router, family, &packet, now);
+        Ok(VerdictReply::new(family, &verdict))
     }
 }

@@ -33,7 +33,7 @@ use crate::seed::{Seed, Snapshot};
 use crate::shared::Limits;
 use types::{
     ClockReading, FaultAdded, FaultRemoved, FaultsCleared, Health, JournalCleared, Loaded, Mark,
-    Rebooted, Reset, Restored, Rotated, TlsInfo,
+    Rebooted, Reset, Restored, Rotated, TlsInfo, VerdictReply, VerdictRequest,
 };
 
 /// What a control call returns: a boxed future, so that [`Control`] can be a trait object.
@@ -155,6 +155,9 @@ pub trait Control: Send + Sync + fmt::Debug {
     fn limits(&self) -> ControlFuture<'_, Limits>;
     /// `PUT /limits`: replaces the performance profile.
     fn set_limits(&self, limits: Limits) -> ControlFuture<'_, Limits>;
+    /// `POST /verdict`: what the filter rules do to a packet, which rule decided and why; the
+    /// counters of the rules it matched advance.
+    fn verdict<'a>(&'a self, request: &'a VerdictRequest) -> ControlFuture<'a, VerdictReply>;
 }
 
 /// An answer that is already there, as a [`ControlFuture`].
@@ -229,5 +232,8 @@ impl Control for Simulator {
     }
     fn set_limits(&self, limits: Limits) -> ControlFuture<'_, Limits> {
         ready(Ok(self.local.set_limits(limits)))
+    }
+    fn verdict<'a>(&'a self, request: &'a VerdictRequest) -> ControlFuture<'a, VerdictReply> {
+        ready(self.local.verdict(request))
     }
 }

@@ -181,6 +181,204 @@ pub struct Rotated {
     pub leaf_sha256: String,
 }
 
+/// `POST /verdict`: a packet to evaluate against the router's filter rules.
+///
+/// Only `chain`, `src` and `dst` are required. A field left out is unknown to the verdict, and a
+/// rule that matches on it is reported as undecidable rather than guessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictRequest {
+    /// The built-in chain the packet enters: `input`, `forward` or `output`.
+    pub chain: String,
+    /// Connection-tracking state (`new` when left out: a first packet).
+    #[serde(default)]
+    pub connection_state: Option<String>,
+    /// Destination address.
+    pub dst: std::net::IpAddr,
+    /// Destination port.
+    #[serde(default)]
+    pub dst_port: Option<u16>,
+    /// `v4` or `v6`; follows from the addresses when left out, and must agree with them.
+    #[serde(default)]
+    pub family: Option<crate::Family>,
+    /// Interface the packet arrives on.
+    #[serde(default)]
+    pub in_interface: Option<String>,
+    /// Interface the packet leaves by.
+    #[serde(default)]
+    pub out_interface: Option<String>,
+    /// IP protocol, by name (`tcp`) or number (`6`).
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Size in bytes added to the counters of the rules it matches (60 when left out).
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Source address.
+    pub src: std::net::IpAddr,
+    /// Source port.
+    #[serde(default)]
+    pub src_port: Option<u16>,
+}
+
+/// One matcher of a visited rule, against the packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictMatcher {
+    /// The property, such as `src-address-list`.
+    pub key: String,
+    /// `match`, `no match` or `unknown`.
+    pub outcome: String,
+    /// Its value as printed, such as `!trusted`.
+    pub value: String,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// One rule the walk visited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictStep {
+    /// The rule's action.
+    pub action: String,
+    /// The rule's chain.
+    pub chain: String,
+    /// The rule's comment.
+    pub comment: Option<String>,
+    /// How many jumps deep the walk was.
+    pub depth: usize,
+    /// The rule's `.id`, such as `*2`.
+    pub id: String,
+    /// Its console position (0 first), as `move` and `place-before` count.
+    pub index: usize,
+    /// Each matcher's result.
+    pub matchers: Vec<VerdictMatcher>,
+    /// `match`, `no match`, `unknown` or `disabled`.
+    pub outcome: String,
+}
+
+/// An address an `add-src-to-address-list` or `add-dst-to-address-list` rule would put in a list.
+/// The verdict reports it; the router's lists are not changed by a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictAddition {
+    /// The address.
+    pub address: String,
+    /// The rule's `.id`.
+    pub by: String,
+    /// The list.
+    pub list: String,
+    /// The rule's `address-list-timeout`.
+    pub timeout: String,
+}
+
+/// `POST /verdict`'s reply: what the rules do to the packet and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictReply {
+    /// When no rule decided: the built-in chain whose default (accept) applied.
+    pub chain_default: Option<String>,
+    /// `accept`, `drop`, `reject`, `tarpit` or `unknown`.
+    pub decision: String,
+    /// The rule that decided (or that could not be evaluated, with `unknown`).
+    pub decided_by: Option<VerdictStep>,
+    /// `v4` or `v6`: the table evaluated.
+    pub family: crate::Family,
+    /// Addresses `add-*-to-address-list` rules met on the way would add.
+    pub list_additions: Vec<VerdictAddition>,
+    /// Why, in words, with every uncertainty met on the way.
+    pub reasons: Vec<String>,
+    /// Every rule visited, in walk order.
+    pub steps: Vec<VerdictStep>,
+}
+
+impl VerdictRequest {
+    /// The table to evaluate and the packet, or why the request cannot be used.
+    pub fn packet(&self) -> Result<(crate::Family, crate::firewall::Packet), String> {
+        use crate::firewall::values::addr_bits;
+        let family = addr_bits(self.src).0;
+        if addr_bits(self.dst).0 != family {
+            return Err(format!(
+                "src {} and dst {} are of different families; give two IPv4 or two IPv6 addresses",
+                self.src, self.dst
+            ));
+        }
+        if let Some(f) = self.family
+            && f != family
+        {
+            return Err(format!(
+                "family {f:?} does not match the addresses {} and {}; leave family out or give addresses of that family",
+                self.src, self.dst
+            ));
+        }
+        let mut packet = crate::firewall::Packet::new(&self.chain, self.src, self.dst);
+        if let Some(p) = &self.protocol {
+            let n = crate::firewall::schema::protocol_number(p).ok_or_else(|| {
+                format!("protocol `{p}` is neither a protocol name such as tcp nor a number 0-255")
+            })?;
+            packet.protocol = Some(n);
+        }
+        packet.src_port = self.src_port;
+        packet.dst_port = self.dst_port;
+        packet.in_interface.clone_from(&self.in_interface);
+        packet.out_interface.clone_from(&self.out_interface);
+        if let Some(state) = &self.connection_state {
+            packet.connection_state.clone_from(state);
+        }
+        if let Some(size) = self.size {
+            packet.size = size;
+        }
+        Ok((family, packet))
+    }
+}
+
+impl VerdictStep {
+    fn from_step(step: &crate::firewall::RuleStep) -> Self {
+        VerdictStep {
+            action: step.action.clone(),
+            chain: step.chain.clone(),
+            comment: step.comment.clone(),
+            depth: step.depth,
+            id: step.id_text(),
+            index: step.index,
+            matchers: step
+                .matchers
+                .iter()
+                .map(|m| VerdictMatcher {
+                    key: m.key.to_owned(),
+                    outcome: m.outcome.to_string(),
+                    value: m.value.clone(),
+                    why: m.why.clone(),
+                })
+                .collect(),
+            outcome: step.outcome.to_string(),
+        }
+    }
+}
+
+impl VerdictReply {
+    /// The wire form of `verdict` on `family`'s table.
+    pub fn new(family: crate::Family, verdict: &crate::firewall::Verdict) -> Self {
+        use crate::firewall::DecidedBy;
+        VerdictReply {
+            chain_default: match &verdict.decided_by {
+                DecidedBy::ChainDefault(chain) => Some(chain.clone()),
+                _ => None,
+            },
+            decision: verdict.decision.to_string(),
+            decided_by: verdict.decisive().map(VerdictStep::from_step),
+            family,
+            list_additions: verdict
+                .list_additions
+                .iter()
+                .map(|a| VerdictAddition {
+                    address: a.address.to_string(),
+                    by: format!("*{:X}", a.by),
+                    list: a.list.clone(),
+                    timeout: a.timeout.clone(),
+                })
+                .collect(),
+            reasons: verdict.reasons.clone(),
+            steps: verdict.steps.iter().map(VerdictStep::from_step).collect(),
+        }
+    }
+}
+
 /// The body of every refusal: a sentence saying what to change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

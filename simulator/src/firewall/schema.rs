@@ -10,7 +10,7 @@
 use crate::{Family, Version};
 
 /// Property arguments of the IPv4 filter in every version from 7.9.2 to 7.24, sorted.
-const V4_ARGS: &[&str] = &[
+pub const V4_ARGS: &[&str] = &[
     "action",
     "address-list",
     "address-list-timeout",
@@ -78,7 +78,7 @@ const V4_ARGS: &[&str] = &[
 /// Property arguments of the IPv6 filter in every version from 7.9.2 to 7.24, sorted: the IPv4 set
 /// without fragment, hotspot, ipv4-options, layer7-protocol, p2p, psd, realm and ttl, plus headers
 /// and hop-limit.
-const V6_ARGS: &[&str] = &[
+pub const V6_ARGS: &[&str] = &[
     "action",
     "address-list",
     "address-list-timeout",
@@ -281,10 +281,9 @@ pub struct Schema {
 impl Schema {
     /// The schema of `family`'s filter on a router of `version`.
     pub fn new(family: Family, version: &Version) -> Self {
-        let (major, minor, _) = version.numbers;
         Self {
             family,
-            v7_21: (major, minor) >= (7, 21),
+            v7_21: version.filter_has_tos(),
         }
     }
 

@@ -476,3 +476,74 @@ pub fn parse_id(text: &str) -> Option<u32> {
     }
     u32::from_str_radix(hex, 16).ok()
 }
+
+/// One rule as a snapshot keeps it: `.id`, written properties and counters.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleDump {
+    /// `.id` number.
+    pub id: u32,
+    /// Every written property, as printed.
+    pub props: BTreeMap<String, String>,
+    /// `bytes` counted so far.
+    pub bytes: u64,
+    /// `packets` counted so far.
+    pub packets: u64,
+}
+
+/// One table as a snapshot keeps it: rules in console order and the id counter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TableDump {
+    /// The id the next rule will get.
+    pub next_id: u32,
+    /// Rules in console order.
+    pub rules: Vec<RuleDump>,
+}
+
+impl FilterTable {
+    /// The table as a snapshot keeps it.
+    pub fn dump(&self) -> TableDump {
+        TableDump {
+            next_id: self.next_id,
+            rules: self
+                .rules
+                .iter()
+                .map(|r| RuleDump {
+                    id: r.id,
+                    props: r
+                        .props
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                        .collect(),
+                    bytes: r.bytes,
+                    packets: r.packets,
+                })
+                .collect(),
+        }
+    }
+
+    /// Rebuilds a table from a snapshot. Every property is checked as `add` checks it, so a
+    /// hand-edited snapshot cannot create a rule the router would refuse; ids must be distinct.
+    pub fn from_dump(schema: Schema, dump: &TableDump) -> Result<Self, Refusal> {
+        let mut table = Self::new(schema);
+        for r in &dump.rules {
+            if r.id == 0 || table.get(r.id).is_some() {
+                return Err(Refusal::bad_request(format!(
+                    "rule id *{:X} is zero or appears twice",
+                    r.id
+                )));
+            }
+            let mut props = BTreeMap::new();
+            table.apply(&mut props, &pairs(&r.props))?;
+            Self::check_rule(&props)?;
+            table.rules.push(Rule {
+                id: r.id,
+                props,
+                bytes: r.bytes,
+                packets: r.packets,
+            });
+        }
+        let highest = table.rules.iter().map(|r| r.id).max().unwrap_or(0);
+        table.next_id = dump.next_id.max(highest + 1);
+        Ok(table)
+    }
+}

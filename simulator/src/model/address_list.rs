@@ -440,6 +440,32 @@ impl AddressList {
         self.entries.keys().copied()
     }
 
+    /// Whether list `name` has at least one entry (a list exists only through its entries; the
+    /// filter shows a rule naming an empty list as `invalid`).
+    pub fn has_list(&self, name: &str) -> bool {
+        self.name_ids
+            .get(name)
+            .is_some_and(|id| self.entries.values().any(|e| e.list == *id))
+    }
+
+    /// The entries of list `name` as the filter's verdict reads them: address, disabled flag and
+    /// expiry. Expired entries the last purge has not dropped are still given; the verdict skips
+    /// them by their expiry.
+    pub fn filter_entries(&self, name: &str) -> Vec<crate::firewall::ListEntry> {
+        let Some(id) = self.name_ids.get(name) else {
+            return Vec::new();
+        };
+        self.entries
+            .values()
+            .filter(|e| e.list == *id)
+            .map(|e| crate::firewall::ListEntry {
+                address: e.address.to_string(),
+                disabled: e.disabled,
+                expires_at: e.timeout.map(|t| t.expires_at),
+            })
+            .collect()
+    }
+
     /// Plain views of every entry.
     pub fn views(&self) -> Vec<EntryView> {
         self.entries

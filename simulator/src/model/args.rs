@@ -73,6 +73,11 @@ impl Args {
         self.items.push((key.into(), value.into()));
     }
 
+    /// Every `(key, value)` pair in the order given.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.items.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The keys, in the order given.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.items.iter().map(|(k, _)| k.as_str())

@@ -140,11 +140,13 @@ impl Router {
         self.v6.purge(now);
     }
 
-    /// A reboot: dynamic entries vanish, uptime restarts, the memory log is emptied, scheduler
-    /// run counts restart and `start-time=startup` entries become due.
+    /// A reboot: dynamic entries vanish, uptime restarts, firewall counters start again from zero
+    /// (they are kept in RAM only), the memory log is emptied, scheduler run counts restart and
+    /// `start-time=startup` entries become due.
     pub fn reboot(&mut self, now: SimTime) {
         self.v4.drop_dynamic();
         self.v6.drop_dynamic();
+        self.state::<menus::filter::Filters>().reset_counters();
         self.booted_at = now;
         if let Some(log) = self.state_mut_if::<scripting::Log>() {
             *log = scripting::Log::default();

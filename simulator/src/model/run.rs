@@ -163,12 +163,20 @@ impl Call {
                 }
             }
             _ => {
-                // Over the API and REST a command on one item names it by `.id`; the console's
-                // word for it is `number` (`/system script run number=...`).
-                if cmd.takes("number", version)
+                // Over the API and REST the items a command works on are its `.id`; the console
+                // calls the same argument `numbers` (`/ip/firewall/filter/move` with `.id` and
+                // `destination`) or, for one item, `number` (`/system script run number=...`).
+                let word = if cmd.takes("numbers", version) {
+                    Some("numbers")
+                } else if cmd.takes("number", version) {
+                    Some("number")
+                } else {
+                    None
+                };
+                if let Some(word) = word
                     && let Some(id) = args.take(".id")
                 {
-                    args.push("number", id);
+                    args.push(word, id);
                 }
                 Op::Other(args)
             }

@@ -70,6 +70,29 @@ impl Name {
     }
 }
 
+/// Declares every word of `words` (present in every version) followed by `extra`, as one array of
+/// `M` names; `M` must be `words.len() + K`, which the compiler checks when the constant is built.
+/// Menus whose argument lists live in a module of their own (the firewall filter's) declare them
+/// from that list rather than copying it.
+pub const fn names<const K: usize, const M: usize>(
+    words: &[&'static str],
+    extra: [Name; K],
+) -> [Name; M] {
+    assert!(words.len() + K == M, "names: M must be words.len() + K");
+    let mut out = [name(""); M];
+    let mut i = 0;
+    while i < words.len() {
+        out[i] = name(words[i]);
+        i += 1;
+    }
+    let mut j = 0;
+    while j < K {
+        out[words.len() + j] = extra[j];
+        j += 1;
+    }
+    out
+}
+
 /// A command of a menu and its arguments.
 #[derive(Debug, Clone, Copy)]
 pub struct Command {

@@ -12,6 +12,7 @@
 //! | singleton menus as a bare object | 7.19 and later |
 //! | `.proplist` leaves `.id` out unless asked for | before 7.2 (7.1-era) |
 //! | REST on the plain `www` service | 7.9 and later |
+//! | firewall filter rules take `tos` and no longer `hw-offload` | 7.21 and later |
 //!
 //! Declared with their menus: `/user` rows with `inactivity-policy`, `inactivity-timeout` (7.16 and
 //! later); `/ip/service` rows with `dynamic`, `max-sessions`, `proto` (7.19 and later); the
@@ -57,6 +58,15 @@ impl Version {
     /// The plain `www` service serves `/rest` (7.9 and later).
     pub fn rest_on_www(&self) -> bool {
         self.at_least(7, 9)
+    }
+
+    /// Firewall filter rules (`/ip/firewall/filter`, `/ipv6/firewall/filter`) take `tos`, and the
+    /// IPv4 filter no longer takes `hw-offload` (7.21 and later; the schema dumps of 7.20.8 and
+    /// 7.21.5 in `../shared/routeros-schema/`, summarised in `fixtures/routeros/menus.json`). The
+    /// menus' declarations carry the same switch as `.since(7, 21)` / `.until(7, 21)`; the filter
+    /// table asks here when it checks a property.
+    pub fn filter_has_tos(&self) -> bool {
+        self.at_least(7, 21)
     }
 
     /// The value of `version` in `/system/resource`, such as `7.23.7 (long-term)`.

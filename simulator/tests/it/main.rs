@@ -7,7 +7,8 @@
 //! (`sessions`), odd inputs that must neither panic nor hang (`robustness`), version-dependent shapes
 //! (`versions`), TLS and HTTP/1.1 behaviour (`transport`), and the comparison with real routers'
 //! replies in `fixtures/routeros` (`fixtures`); plus the simulator's own control API
-//! (`control_api`) and fault injection (`fault_injection`). `support` holds the HTTPS client that
+//! (`control_api`) and fault injection (`fault_injection`), and the firewall filter menus
+//! (`filter`). `support` holds the HTTPS client that
 //! trusts only the simulator's CA and the raw-socket helpers.
 //! Every test starts its own simulator on loopback port 0; none sleeps.
 
@@ -18,6 +19,7 @@ mod errors;
 mod expiry;
 mod fault_injection;
 mod fetch;
+mod filter;
 mod fixtures;
 mod robustness;
 mod scheduler;

@@ -14,6 +14,7 @@ pub mod address_list;
 pub mod execute;
 pub mod fetch;
 pub mod file;
+pub mod filter;
 pub mod group;
 pub mod identity;
 pub mod imp;
@@ -49,6 +50,8 @@ pub static ALL: &[&dyn MenuImpl] = &[
     &fetch::FETCH,
     &file::FILE,
     &log::LOG,
+    &filter::V4,
+    &filter::V6,
 ];
 
 /// A handle on a registered menu; equal when the paths are.
@@ -124,7 +127,8 @@ pub enum Target {
 /// is one of these (the menu's declaration then says whether it has it).
 const COMMANDS: &[&str] = &[
     "add", "comment", "debug", "disable", "edit", "enable", "error", "export", "find", "get",
-    "info", "move", "print", "remove", "reset", "run", "set", "unset", "warning",
+    "info", "move", "print", "remove", "reset", "reset-counters", "reset-counters-all", "run",
+    "set", "unset", "warning",
 ];
 
 /// Whether `path` is a directory that only groups menus (`/ip`, `/ip/firewall`, `/system`).
@@ -475,6 +479,19 @@ mod tests {
         add(&mut r, "/file", &[("name", "a.txt"), ("contents", "x")]);
         let info = Args::from_pairs([("message", "m")]);
         r.run(m("/log"), "info", info, &ctx()).unwrap();
+        // One filter rule per family with every property its `add` takes on this version.
+        for menu in ["/ip/firewall/filter", "/ipv6/firewall/filter"] {
+            let v6 = menu.starts_with("/ipv6");
+            let add_cmd = m(menu).spec().command("add", &r.version).unwrap();
+            let pairs: Vec<(&str, &str)> = add_cmd
+                .args
+                .iter()
+                .filter(|a| a.versions.contains(&r.version))
+                .filter(|a| !matches!(a.name, "copy-from" | "place-before"))
+                .map(|a| (a.name, filter::example_value(a.name, v6)))
+                .collect();
+            add(&mut r, menu, &pairs);
+        }
         r
     }
 
