@@ -357,6 +357,7 @@ mod tests {
             policies: Policies::ALL,
             now,
             wall_s: 1_700_000_000,
+            user: None,
         }
     }
 

@@ -126,9 +126,27 @@ pub enum Target {
 /// Command words RouterOS knows on ordinary menus; a word after a menu path is a command when it
 /// is one of these (the menu's declaration then says whether it has it).
 const COMMANDS: &[&str] = &[
-    "add", "comment", "debug", "disable", "edit", "enable", "error", "export", "find", "get",
-    "info", "move", "print", "remove", "reset", "reset-counters", "reset-counters-all", "run",
-    "set", "unset", "warning",
+    "add",
+    "comment",
+    "debug",
+    "disable",
+    "edit",
+    "enable",
+    "error",
+    "export",
+    "find",
+    "get",
+    "info",
+    "move",
+    "print",
+    "remove",
+    "reset",
+    "reset-counters",
+    "reset-counters-all",
+    "run",
+    "set",
+    "unset",
+    "warning",
 ];
 
 /// Whether `path` is a directory that only groups menus (`/ip`, `/ip/firewall`, `/system`).
