@@ -657,6 +657,80 @@ mod tests {
         assert_eq!(r.identity, "MikroTik");
     }
 
+    /// The schema's commands that the simulator runs besides the ordinary ones: `comment`, `export`,
+    /// `get number`, `add copy-from`, `expire-password`, and `get` on a singleton.
+    #[test]
+    fn comment_export_get_number_copy_from_and_expire_password() {
+        let mut r = full_router("7.23.7");
+        let v4 = m("/ip/firewall/address-list");
+        let value = |r: &mut Router, menu: &str, pairs: &[(&str, &str)]| match r.run(
+            m(menu),
+            "get",
+            Args::from_pairs(pairs.iter().copied()),
+            &ctx(),
+        ) {
+            Ok(Outcome::Value { text, .. }) => text,
+            other => panic!("{other:?}"),
+        };
+        let comment = Args::from_pairs([("numbers", "*1"), ("comment", "first")]);
+        r.run(v4, "comment", comment, &ctx()).unwrap();
+        assert_eq!(
+            value(
+                &mut r,
+                "/ip/firewall/address-list",
+                &[("number", "*1"), ("value-name", "comment")]
+            ),
+            "first"
+        );
+        assert!(matches!(
+            r.run(v4, "export", Args::default(), &ctx()),
+            Ok(Outcome::Done { rows: 0 })
+        ));
+        // A copy takes the source's values under those given.
+        let copy = Args::from_pairs([("copy-from", "*1"), ("address", "10.0.0.2")]);
+        let Ok(Outcome::Added(id)) = r.run(v4, "add", copy, &ctx()) else {
+            panic!("copy-from");
+        };
+        let id = crate::model::args::format_id(id);
+        for (key, expected) in [("list", "l"), ("comment", "first"), ("address", "10.0.0.2")] {
+            let got = value(
+                &mut r,
+                "/ip/firewall/address-list",
+                &[("number", id.as_str()), ("value-name", key)],
+            );
+            assert_eq!(got, expected, "{key}");
+        }
+        let missing = Args::from_pairs([("copy-from", "*99"), ("address", "10.0.0.3")]);
+        assert_eq!(
+            r.run(v4, "add", missing, &ctx()).unwrap_err(),
+            Failure::bad_request("no such item")
+        );
+        // A user copied by name keeps the source's group; expire-password marks it expired.
+        let copy = Args::from_pairs([("copy-from", "u"), ("name", "u2")]);
+        let Ok(Outcome::Added(uid)) = r.run(m("/user"), "add", copy, &ctx()) else {
+            panic!("user copy-from");
+        };
+        let uid = crate::model::args::format_id(uid);
+        let user = |key: &'static str| [("number", uid.clone()), ("value-name", key.to_owned())];
+        let get = |r: &mut Router, key: &'static str| {
+            let pairs = user(key);
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            value(r, "/user", &pairs)
+        };
+        assert_eq!(get(&mut r, "group"), "g");
+        let expire = Args::from_pairs([("numbers", uid.as_str())]);
+        r.run(m("/user"), "expire-password", expire, &ctx())
+            .unwrap();
+        assert_eq!(get(&mut r, "expired"), "true");
+        let set = Args::from_pairs([(".id", uid.as_str()), ("password", "new")]);
+        r.run(m("/user"), "set", set, &ctx()).unwrap();
+        assert_eq!(get(&mut r, "expired"), "false");
+        assert_eq!(
+            value(&mut r, "/system/identity", &[("value-name", "name")]),
+            "MikroTik"
+        );
+    }
+
     /// `/user` `inactivity-policy` and `inactivity-timeout` are `add`/`set` arguments from 7.16,
     /// with the values and the `1m..1d` range the schema gives.
     #[test]
