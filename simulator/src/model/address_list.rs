@@ -41,9 +41,11 @@ pub const SET_ARGS: &[Name] = &[
 ];
 
 /// Arguments of `add`: `dynamic` is an add-time flag (cli-reference, `ip/firewall/address-list`).
+/// `copy-from` is taken by the command itself (`model/run.rs`) before the entry is made.
 pub const ADD_ARGS: &[Name] = &[
     name("address"),
     name("comment"),
+    name("copy-from"),
     name("disabled"),
     name("dynamic"),
     name("list"),

@@ -7,6 +7,7 @@
 //! the end every value left on the stack must be true. The words are checked when parsed, so a
 //! malformed stack is refused before any row is read.
 
+use super::args::parse_bool;
 use super::failure::Failure;
 use super::row::Row;
 
@@ -108,7 +109,7 @@ impl Query {
         let mut stack: Vec<bool> = Vec::with_capacity(self.words.len());
         for w in &self.words {
             match w {
-                Word::Eq(k, v) => stack.push(row.get(k) == Some(v.as_str())),
+                Word::Eq(k, v) => stack.push(row.get(k).is_some_and(|x| equal(x, v))),
                 Word::Lt(k, v) => stack.push(row.get(k).is_some_and(|x| compare(x, v).is_lt())),
                 Word::Gt(k, v) => stack.push(row.get(k).is_some_and(|x| compare(x, v).is_gt())),
                 Word::Has(k) => stack.push(row.get(k).is_some()),
@@ -139,6 +140,18 @@ impl Query {
 }
 
 /// Numbers compare as numbers, everything else as text.
+/// Whether a row's value equals a filter's: exactly, or as the same boolean, since a router reads a
+/// query value with the property's type and so takes `yes`/`no` for `true`/`false` (it prints
+/// `true`/`false`, and its own completion for boolean arguments is `no, yes`: restraml
+/// `docs/7.22.3/deep-inspect.json`).
+fn equal(value: &str, wanted: &str) -> bool {
+    value == wanted
+        || matches!(
+            (parse_bool(value), parse_bool(wanted)),
+            (Some(a), Some(b)) if a == b
+        )
+}
+
 fn compare(a: &str, b: &str) -> std::cmp::Ordering {
     match (a.parse::<i64>(), b.parse::<i64>()) {
         (Ok(x), Ok(y)) => x.cmp(&y),
@@ -201,6 +214,24 @@ mod tests {
             &["list=b", "dynamic=true", "#0|"],
             [false, false, true, false],
         );
+    }
+
+    #[test]
+    fn booleans_match_as_yes_or_no() {
+        let r = row("a", "true", None, "1");
+        for (word, keeps) in [
+            ("dynamic=yes", true),
+            ("dynamic=true", true),
+            ("dynamic=no", false),
+            ("dynamic=false", false),
+            ("list=a", true),
+            ("list=yes", false),
+        ] {
+            let q = Query::parse([word]).unwrap();
+            assert_eq!(q.matches(&r), keeps, "{word}");
+        }
+        let q = Query::from_pairs([("dynamic".to_owned(), "yes".to_owned())]);
+        assert!(q.matches(&r));
     }
 
     #[test]

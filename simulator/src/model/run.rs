@@ -44,6 +44,9 @@ enum Op {
         id: u32,
         key: String,
     },
+    GetSingleton {
+        key: String,
+    },
     Add(Args),
     Set {
         ids: Vec<u32>,
@@ -51,10 +54,13 @@ enum Op {
     },
     SetSingleton(Args),
     Remove(Vec<u32>),
+    /// `export` without a file: nothing comes back over REST.
+    Export,
     Item(u32),
     Other(Args),
-    /// A write the menu lacks, naming these ids: `404` for an unknown id, else `no such command`.
-    Unimplemented(Vec<u32>),
+    /// A write the menu lacks, naming these ids: `404` for an unknown id, else `no such command or
+    /// directory (<word>)`.
+    Unimplemented(&'static str, Vec<u32>),
 }
 
 impl Call {
@@ -91,12 +97,14 @@ impl Call {
         let Some(cmd) = spec.command(command, version) else {
             // `add` and `remove` on a table that lacks them (`/ip/service`) are refused only once
             // the caller is authorized to write, as before; every other missing command is
-            // refused here.
+            // refused here. A router names the command word it cannot find, as it names an unknown
+            // path word (MikroTik manual, REST API "Errors": `no such command or directory
+            // (remove)`; the status is 400, not the manual's 406: see fixtures/README.md).
             return match command {
                 "add" if table => Ok(Call {
                     menu,
                     command: &UNIMPLEMENTED_WRITE,
-                    op: Op::Unimplemented(Vec::new()),
+                    op: Op::Unimplemented("add", Vec::new()),
                 }),
                 "remove" if table => {
                     let ids = ids_of(&mut args)?;
@@ -104,10 +112,10 @@ impl Call {
                     Ok(Call {
                         menu,
                         command: &UNIMPLEMENTED_WRITE,
-                        op: Op::Unimplemented(ids),
+                        op: Op::Unimplemented("remove", ids),
                     })
                 }
-                _ => Err(Failure::no_such_command()),
+                _ => Err(Failure::no_such_directory(command)),
             };
         };
         let op = match cmd.name {
@@ -150,8 +158,19 @@ impl Call {
                 cmd.check_args(&args, version)?;
                 Op::Remove(ids)
             }
+            "get" if singleton => {
+                let key = args
+                    .take("value-name")
+                    .ok_or_else(|| Failure::missing("value-name"))?;
+                cmd.check_args(&args, version)?;
+                Op::GetSingleton { key }
+            }
             "get" => {
-                let ids = ids_of(&mut args)?;
+                // `number` is the console's name for the one item `get` reads.
+                let ids = match args.take("number") {
+                    Some(n) => take_ids(&mut Args::from_pairs([(".id", n)]))?,
+                    None => ids_of(&mut args)?,
+                };
                 let key = args
                     .get("value-name")
                     .ok_or_else(|| Failure::missing("value-name"))?
@@ -161,6 +180,14 @@ impl Call {
                     [id] => Op::Get { id: *id, key },
                     _ => return Err(Failure::not_found()),
                 }
+            }
+            "comment" => {
+                let ids = ids_of(&mut args)?;
+                Op::Set { ids, args }
+            }
+            "export" => {
+                cmd.check_args(&args, version)?;
+                Op::Export
             }
             _ => {
                 // Over the API and REST the items a command works on are its `.id`; the console
@@ -248,6 +275,12 @@ fn take_ids(args: &mut Args) -> Result<Vec<u32>, Failure> {
         .collect()
 }
 
+/// The items a command of a menu's own names by `.id` or `numbers` (a comma list of ids): `missing
+/// =.id=` when it names none, `404` for a malformed id.
+pub fn item_ids(args: &Args) -> Result<Vec<u32>, Failure> {
+    take_ids(&mut args.clone())
+}
+
 impl Router {
     /// Runs `command` on `menu` with `args` as `ctx`'s caller: the entry point REST requests and
     /// scripts share, so that both get exactly the same answer.
@@ -285,6 +318,37 @@ impl Router {
         menu.imp().id_by_name(self, name)
     }
 
+    /// The arguments of an `add ... copy-from=<item>`: the source item's values of every argument
+    /// `add` takes, under those given. The source is an id or, in menus with names, a name; one
+    /// that is neither is `no such item` (the API's word for an unknown item).
+    fn copied(
+        &self,
+        menu: Menu,
+        add: &Command,
+        source: &str,
+        mut args: Args,
+        now: SimTime,
+    ) -> Result<Args, Failure> {
+        let id = parse_id(source)
+            .filter(|id| menu.imp().exists(self, *id))
+            .or_else(|| self.id_by_name(menu, source))
+            .ok_or_else(|| Failure::bad_request("no such item"))?;
+        let rows = self.item(menu, id, now).ok_or_else(Failure::not_found)?;
+        let row = rows.first().ok_or_else(Failure::not_found)?;
+        for arg in add
+            .args
+            .iter()
+            .filter(|a| a.versions.contains(&self.version))
+        {
+            if args.get(arg.name).is_none()
+                && let Some(value) = row.get(arg.name)
+            {
+                args.push(arg.name, value.to_owned());
+            }
+        }
+        Ok(args)
+    }
+
     /// Runs a prepared and authorized call. The caller has purged expired entries.
     pub fn execute(&mut self, call: Call, ctx: &Context) -> Result<Outcome, Failure> {
         let Call { menu, command, op } = call;
@@ -316,10 +380,22 @@ impl Router {
                     .ok_or_else(|| Failure::invalid_value("value-name"))?;
                 Ok(Outcome::Value { text, rows: 1 })
             }
-            Op::Add(args) => {
+            Op::GetSingleton { key } => {
+                let rows = imp.print(self, &super::query::Query::default(), now);
+                let text = rows
+                    .first()
+                    .and_then(|r| r.get(&key).map(str::to_owned))
+                    .ok_or_else(|| Failure::invalid_value("value-name"))?;
+                Ok(Outcome::Value { text, rows: 1 })
+            }
+            Op::Add(mut args) => {
                 command.check_args(&args, &self.version)?;
+                if let Some(source) = args.take("copy-from") {
+                    args = self.copied(menu, command, &source, args, now)?;
+                }
                 imp.add(self, &args, ctx).map(Outcome::Added)
             }
+            Op::Export => Ok(Outcome::Done { rows: 0 }),
             Op::Set { ids, args } => {
                 // An unknown id is a 404 for PATCH and for `set` alike (captures show 404 for
                 // commands naming unknown ids; see fixtures/README.md).
@@ -352,12 +428,19 @@ impl Router {
                 rows: imp.item(self, id, now).ok_or_else(Failure::not_found)?,
                 proplist: None,
             }),
-            Op::Unimplemented(ids) => match ids.iter().all(|id| imp.exists(self, *id)) {
-                true => Err(Failure::no_such_command()),
+            Op::Unimplemented(word, ids) => match ids.iter().all(|id| imp.exists(self, *id)) {
+                true => Err(Failure::no_such_directory(word)),
                 false => Err(Failure::not_found()),
             },
             Op::Other(args) => {
-                command.check_args(&args, &self.version)?;
+                // Commands on items (`unset`, `reset`) take `.id` or `numbers` besides their
+                // declared arguments; the menu reads them with [`item_ids`].
+                let mut declared = args.clone();
+                if matches!(menu.spec().shape, Shape::Table { .. }) {
+                    declared.take(".id");
+                    declared.take("numbers");
+                }
+                command.check_args(&declared, &self.version)?;
                 imp.other(self, command, args, ctx)
             }
         }

@@ -18,6 +18,9 @@ use super::users::{address_allowed, parse_allowed};
 /// The name the simulator gives its own generated certificate in `/ip/service`.
 pub const SIM_CERTIFICATE: &str = "routeros-sim";
 
+/// The TLS service that shares `www-ssl`'s port, listed from 7.22.
+pub const REVERSE_PROXY: &str = "reverse-proxy";
+
 /// One service row.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Service {
@@ -91,14 +94,16 @@ impl ListenerConfig {
     }
 }
 
-/// Arguments of `set`: the allowed addresses are `address` before 7.24 and `available-from` from
-/// 7.24 (`address` is still listed by 7.24's schema; the simulator keeps one name per version).
+/// Arguments of `set`: the allowed addresses are `address` in every version and also
+/// `available-from` from 7.24, where both name the same setting (every 7.24 beta, rc and release
+/// schema lists both; tikoci/restraml `docs/7.24*/inspect.json`). `max-sessions` is an argument from
+/// 7.16 (first in the 7.16 schema, absent from 7.15.3).
 pub const SET_ARGS: &[Name] = &[
-    name("address").until(7, 24),
+    name("address"),
     name("available-from").since(7, 24),
     name("certificate"),
     name("disabled"),
-    name("max-sessions"),
+    name("max-sessions").since(7, 16),
     name("port"),
     name("tls-version"),
 ];
@@ -120,7 +125,7 @@ impl Services {
             address: String::new(),
             disabled,
             certificate: tls.then(|| {
-                if name == "www-ssl" {
+                if name == Listener::WwwSsl.name() {
                     SIM_CERTIFICATE.to_owned()
                 } else {
                     "none".to_owned()
@@ -140,6 +145,10 @@ impl Services {
                 row(7, "api", 8728, false, false),
                 row(8, "winbox", 8291, false, false),
                 row(9, "api-ssl", 8729, false, true),
+                // Listed from 7.22 only (the menu filters it by version): a TLS service on 443
+                // beside `www-ssl`, without a certificate until one is assigned (lab contract, CHR
+                // 7.23.7; restraml `docs/7.22.3/deep-inspect.json`). Its id is not captured.
+                row(10, REVERSE_PROXY, 443, false, true),
             ],
         }
     }
@@ -169,15 +178,17 @@ impl Services {
         }
     }
 
-    /// Renders the rows. `address_key` is `address` or `available-from` (7.24); `v719` adds the
-    /// keys 7.19 introduced (`dynamic`, `max-sessions`, `proto`). The per-connection dynamic rows
-    /// that 7.19 also lists are not simulated (see `fixtures/README.md`).
+    /// Renders the static rows. `address_key` is `address` or `available-from` (7.24); `v719` adds
+    /// the keys 7.19 introduced (`dynamic`, `proto`); `max_sessions` the key 7.16 introduced;
+    /// `reverse_proxy` lists the `reverse-proxy` row (7.22).
     pub fn rows(
         &self,
         address_key: &'static str,
         v719: bool,
+        max_sessions: bool,
+        reverse_proxy: bool,
     ) -> impl Iterator<Item = (u32, Row<'_>)> {
-        self.rows.iter().map(move |s| {
+        self.listed(reverse_proxy).map(move |s| {
             let mut row = Row::with_capacity(12);
             row.push(".id", format_id(s.id));
             if address_key == "address" {
@@ -192,7 +203,7 @@ impl Services {
                 row.push("dynamic", "false");
             }
             row.push("invalid", "false");
-            if v719 {
+            if max_sessions {
                 row.push("max-sessions", s.max_sessions.to_string());
             }
             row.push("name", s.name.as_str());
@@ -206,16 +217,19 @@ impl Services {
         })
     }
 
-    /// `set` on `/ip/service`.
+    /// The static rows a router lists: `reverse-proxy` only when `reverse_proxy` (7.22 and later).
+    pub fn listed(&self, reverse_proxy: bool) -> impl Iterator<Item = &Service> {
+        self.rows
+            .iter()
+            .filter(move |s| reverse_proxy || s.name != REVERSE_PROXY)
+    }
+
+    /// `set` on `/ip/service`. `address_key` is the name the router's version gives the allowed
+    /// addresses; `address` is accepted as well on every version (7.24 lists both arguments).
     pub fn set(&mut self, id: u32, args: &Args, address_key: &str) -> Result<(), Failure> {
         refuse_unknown(args, SET_ARGS)?;
-        let other_key = if address_key == "address" {
-            "available-from"
-        } else {
-            "address"
-        };
-        if args.get(other_key).is_some() {
-            return Err(Failure::unknown_parameter(other_key));
+        if address_key == "address" && args.get("available-from").is_some() {
+            return Err(Failure::unknown_parameter("available-from"));
         }
         let pos = self
             .rows
@@ -223,9 +237,11 @@ impl Services {
             .position(|s| s.id == id)
             .ok_or_else(Failure::not_found)?;
         let mut s = self.rows[pos].clone();
-        if let Some(v) = args.get(address_key) {
-            parse_allowed(v).ok_or_else(|| Failure::invalid_value(address_key))?;
-            s.address = v.to_owned();
+        for key in ["address", "available-from"] {
+            if let Some(v) = args.get(key) {
+                parse_allowed(v).ok_or_else(|| Failure::invalid_value(key))?;
+                s.address = v.to_owned();
+            }
         }
         if let Some(v) = args.get_bool("disabled")? {
             s.disabled = v;
@@ -264,10 +280,15 @@ impl Services {
             }
             s.tls_version = Some(v.to_owned());
         }
+        // `reverse-proxy` and `www-ssl` share 443 on a real router (lab contract, CHR 7.23.7).
+        let shared = |a: &Service, b: &Service| {
+            let names = [a.name.as_str(), b.name.as_str()];
+            names.contains(&REVERSE_PROXY) && names.contains(&Listener::WwwSsl.name())
+        };
         if self
             .rows
             .iter()
-            .any(|o| o.id != id && !o.disabled && !s.disabled && o.port == s.port)
+            .any(|o| o.id != id && !o.disabled && !s.disabled && o.port == s.port && !shared(o, &s))
         {
             return Err(Failure::bad_request(
                 "failure: port already used by another service",

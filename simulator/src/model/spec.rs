@@ -149,6 +149,18 @@ pub const fn read_command(name: &'static str, args: &'static [Name]) -> Command 
 }
 
 impl Command {
+    /// Present from `major.minor` on.
+    pub const fn since(mut self, major: u32, minor: u32) -> Self {
+        self.versions.since = Some((major, minor));
+        self
+    }
+
+    /// Present before `major.minor` only.
+    pub const fn until(mut self, major: u32, minor: u32) -> Self {
+        self.versions.until = Some((major, minor));
+        self
+    }
+
     /// Answers an argument it does not take with `no such command`.
     pub const fn refusing_args_as_no_such_command(mut self) -> Self {
         self.args_refused_as_no_such_command = true;
@@ -239,12 +251,26 @@ pub const PRINT_ARGS: &[Name] = &[
     name("without-paging"),
 ];
 
-/// `get`: one field's value of one item.
-pub const GET_ARGS: &[Name] = &[name("value-name")];
+/// `get`: one field's value of one item, named by `.id`, `numbers` or `number`.
+pub const GET_ARGS: &[Name] = &[name("number"), name("value-name")];
+
+/// `export`: the menu as a script. Over REST nothing comes back without `file` (MikroTik manual,
+/// REST API: `POST /rest/export` answers `[]`); writing a file is not simulated, so `file` and the
+/// arguments that only shape the file's text are left out.
+pub const EXPORT_ARGS: &[Name] = &[
+    name("compact"),
+    name("hide-sensitive"),
+    name("show-sensitive"),
+    name("terse"),
+    name("verbose"),
+];
+
+/// `comment`: sets the comment of the items named by `numbers`.
+pub const COMMENT_ARGS: &[Name] = &[name("comment")];
 
 /// The commands of an ordinary table: `print`, `get`, `add` and `set` with their arguments,
-/// `enable`, `disable` and `remove`.
-pub const fn table_commands(add: &'static [Name], set: &'static [Name]) -> [Command; 7] {
+/// `enable`, `disable`, `remove`, `comment` and `export`.
+pub const fn table_commands(add: &'static [Name], set: &'static [Name]) -> [Command; 9] {
     [
         read_command("print", PRINT_ARGS),
         read_command("get", GET_ARGS),
@@ -253,5 +279,7 @@ pub const fn table_commands(add: &'static [Name], set: &'static [Name]) -> [Comm
         command("enable", &[]),
         command("disable", &[]),
         command("remove", &[]),
+        command("comment", COMMENT_ARGS),
+        read_command("export", EXPORT_ARGS),
     ]
 }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::args::{Args, format_id};
+use super::duration::{format_ms, parse_ms};
 use super::failure::Failure;
 use super::row::Row;
 use super::row::bool_text;
@@ -148,7 +149,25 @@ pub struct User {
     /// Comment.
     #[serde(default)]
     pub comment: Option<String>,
+    /// Whether the password must change at the next login (`expire-password`).
+    #[serde(default)]
+    pub expired: bool,
+    /// `inactivity-policy` (7.16 and later): `none`, `lockscreen` or `logout`; `None` is `none`.
+    #[serde(default)]
+    pub inactivity_policy: Option<String>,
+    /// `inactivity-timeout` in milliseconds (7.16 and later); `None` is the default, 10 minutes.
+    #[serde(default)]
+    pub inactivity_timeout_ms: Option<u64>,
 }
+
+/// The values of `inactivity-policy` (restraml `docs/7.22.3/deep-inspect.json` completion).
+const INACTIVITY_POLICIES: &[&str] = &["lockscreen", "logout", "none"];
+
+/// The bounds of `inactivity-timeout`: `1m..1d    (time interval)` in every schema from 7.16.
+const INACTIVITY_TIMEOUT_MS: std::ops::RangeInclusive<u64> = 60_000..=86_400_000;
+
+/// The default `inactivity-timeout`, as a fresh user prints it.
+const INACTIVITY_TIMEOUT_DEFAULT_MS: u64 = 600_000;
 
 /// Why a login failed; every case is a 401 on the wire, the distinction is for the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,10 +201,37 @@ pub const USER_ARGS: &[Name] = &[
     name("group"),
     name("name"),
     name("password"),
+    // From 7.16 (absent in the 7.15.3 schema, present in 7.16: tikoci/restraml
+    // `docs/7.16/inspect.json`).
+    name("inactivity-policy").since(7, 16),
+    name("inactivity-timeout").since(7, 16),
 ];
 
-/// Arguments of `add` and `set` on `/user/group`.
+/// Arguments of `add` on `/user`: those of `set` and `copy-from`, which the command itself takes
+/// (`model/run.rs`) before the user is made.
+pub const USER_ADD_ARGS: &[Name] = &[
+    name("address"),
+    name("comment"),
+    name("copy-from"),
+    name("disabled"),
+    name("group"),
+    name("name"),
+    name("password"),
+    name("inactivity-policy").since(7, 16),
+    name("inactivity-timeout").since(7, 16),
+];
+
+/// Arguments of `set` on `/user/group`.
 pub const GROUP_ARGS: &[Name] = &[name("comment"), name("name"), name("policy"), name("skin")];
+
+/// Arguments of `add` on `/user/group`: those of `set` and `copy-from`.
+pub const GROUP_ADD_ARGS: &[Name] = &[
+    name("comment"),
+    name("copy-from"),
+    name("name"),
+    name("policy"),
+    name("skin"),
+];
 
 impl Users {
     /// The built-in groups and no users.
@@ -281,11 +327,20 @@ impl Users {
             row.push("address", u.address.as_str());
             row.push_opt("comment", u.comment.as_deref().filter(|c| !c.is_empty()));
             row.push("disabled", bool_text(u.disabled));
-            row.push("expired", "false");
+            row.push("expired", bool_text(u.expired));
             row.push("group", u.group.as_str());
             if inactivity {
-                row.push("inactivity-policy", "none");
-                row.push("inactivity-timeout", "10m");
+                row.push(
+                    "inactivity-policy",
+                    u.inactivity_policy.as_deref().unwrap_or("none"),
+                );
+                row.push(
+                    "inactivity-timeout",
+                    format_ms(
+                        u.inactivity_timeout_ms
+                            .unwrap_or(INACTIVITY_TIMEOUT_DEFAULT_MS),
+                    ),
+                );
             }
             row.push("name", u.name.as_str());
             (u.id, row)
@@ -365,6 +420,7 @@ impl Users {
         }
         if let Some(v) = args.get("password") {
             u.password = v.to_owned();
+            u.expired = false;
         }
         if let Some(v) = args.get("address") {
             u.address = v.to_owned();
@@ -374,6 +430,28 @@ impl Users {
         }
         if let Some(v) = args.get("comment") {
             u.comment = (!v.is_empty()).then(|| v.to_owned());
+        }
+        if let Some(v) = args.get("inactivity-policy") {
+            if !INACTIVITY_POLICIES.contains(&v) {
+                return Err(Failure::bad_request(
+                    "input does not match any value of inactivity-policy",
+                ));
+            }
+            u.inactivity_policy = Some(v.to_owned());
+        }
+        if let Some(v) = args.get("inactivity-timeout") {
+            let ms = parse_ms(v).ok_or_else(|| {
+                Failure::bad_request("invalid time value for argument inactivity-timeout")
+            })?;
+            // The router words a time out of range with `is` and its bounds in clock form
+            // (quickchr device-mode lab, 7.22.1: `value of <arg> is out of range (00:00:10 ..
+            // 1d00:00:00)`).
+            if !INACTIVITY_TIMEOUT_MS.contains(&ms) {
+                return Err(Failure::bad_request(
+                    "value of inactivity-timeout is out of range (00:01:00 .. 1d00:00:00)",
+                ));
+            }
+            u.inactivity_timeout_ms = Some(ms);
         }
         Ok(())
     }
@@ -391,6 +469,9 @@ impl Users {
             address: String::new(),
             disabled: false,
             comment: None,
+            expired: false,
+            inactivity_policy: None,
+            inactivity_timeout_ms: None,
         };
         Self::apply_user(&mut u, args)?;
         self.check_user_fields(&u, None)?;

@@ -14,9 +14,19 @@
 //! | REST on the plain `www` service | 7.9 and later |
 //! | firewall filter rules take `tos` and no longer `hw-offload` | 7.21 and later |
 //!
-//! Declared with their menus: `/user` rows with `inactivity-policy`, `inactivity-timeout` (7.16 and
-//! later); `/ip/service` rows with `dynamic`, `max-sessions`, `proto` (7.19 and later); the
-//! service's allowed addresses called `available-from` (7.24 and later) rather than `address`.
+//! Declared with their menus, each at the first version whose schema shows it (tikoci/restraml
+//! `docs/<version>/inspect.json`, `/console/inspect` of a real CHR for every published 7.9 to 7.24
+//! release; `fixtures/routeros/menus.json` holds twelve of them):
+//!
+//! | switch | first version | evidence |
+//! |---|---|---|
+//! | `/user` `inactivity-policy`, `inactivity-timeout` (fields and `add`/`set` arguments) | 7.16 | absent in 7.15.3, present in 7.16 |
+//! | `/ip/service` `max-sessions` (field and `set` argument) | 7.16 | absent in 7.15.3, present in 7.16 |
+//! | `/ip/service` `unset` | gone from 7.17 | last in 7.16.2 |
+//! | `/ip/service` rows with `dynamic`, `proto`, and the per-connection dynamic rows | 7.19 | row keys are not in the schema; 7.19 changelog and the 7.19.1 capture (`fixtures/routeros/ip-service-www-ssl-7.19.1.json`) |
+//! | `/system/identity` `reset` | 7.21 | absent in 7.20.8, present in 7.21 |
+//! | `/ip/service` static `reverse-proxy` row | 7.22 | its name first in the 7.22.3 `numbers` completion, not in 7.21.5 |
+//! | `/ip/service` allowed addresses printed as `available-from`; `set available-from` | 7.24 | first in 7.24beta1; `address` stays an argument in every 7.24 build |
 //!
 //! A `.proplist` in a `POST .../print` body returns only the keys listed, without `.id` unless
 //! asked for, on every version (MikroTik manual, REST API page).
@@ -67,6 +77,13 @@ impl Version {
     /// table asks here when it checks a property.
     pub fn filter_has_tos(&self) -> bool {
         self.at_least(7, 21)
+    }
+
+    /// `/ip/service` lists a static `reverse-proxy` service (7.22 and later): its name is first in
+    /// the 7.22.3 schema's `numbers` completion, not in 7.21.5's (restraml
+    /// `docs/*/deep-inspect.json`).
+    pub fn reverse_proxy_service(&self) -> bool {
+        self.at_least(7, 22)
     }
 
     /// The value of `version` in `/system/resource`, such as `7.23.7 (long-term)`.
@@ -183,5 +200,8 @@ mod tests {
         assert!(!v("7.1").proplist_keeps_id());
         assert!(v("7.23.7").proplist_keeps_id());
         assert!(!v("7.8").rest_on_www());
+        assert!(v("7.9").rest_on_www());
+        assert!(!v("7.21.5").reverse_proxy_service());
+        assert!(v("7.22").reverse_proxy_service());
     }
 }

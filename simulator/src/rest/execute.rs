@@ -89,7 +89,7 @@ fn execute(
     let outcome = router.execute(call, &ctx)?;
     let item_id = match (&outcome, form) {
         (Outcome::Added(id), Form::Created { .. }) => Some(*id),
-        (_, Form::Patched { id }) => Some(*id),
+        (_, Form::Patched { id, .. }) => Some(*id),
         _ => None,
     };
     let item = match item_id {
@@ -99,6 +99,13 @@ fn execute(
     drop(router);
     if touches_listeners {
         shared.publish_services();
+    }
+    if let Form::Patched {
+        applied_then_refused: Some(detail),
+        ..
+    } = form
+    {
+        return Err(Failure::bad_request(*detail));
     }
     Ok(Executed {
         outcome,

@@ -250,6 +250,14 @@ async fn disabled_users_and_users_from_elsewhere_are_401() {
     s.call("PATCH", "/rest/user/agent", Some(json!({"disabled":"no"})))
         .await;
     check(&s, agent, "GET", V4, None, 200, None).await;
+    // A password changed by PATCH is answered 400 and applied all the same (lab contract, CHR
+    // 7.23.7): the old password no longer logs in, the new one does.
+    let r = s
+        .call("PATCH", "/rest/user/agent", Some(json!({"password":"pw2"})))
+        .await;
+    r.assert_error(400, Some(simulator::rest::request::PASSWORD_PATCH_DETAIL));
+    check(&s, agent, "GET", V4, None, 401, None).await;
+    check(&s, Some(("agent", "pw2")), "GET", V4, None, 200, None).await;
     // Allowed address elsewhere, then here (the tests connect from 127.0.0.1).
     let here = Some(("here", "pw"));
     for (address, status) in [

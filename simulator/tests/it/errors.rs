@@ -109,12 +109,43 @@ async fn unknown_paths_and_misused_commands() {
             400,
             Some("no such command"),
         ),
+        // A PATCH needs an id in the URL (laravel-mikrotik notes, 7.10.2; FreeSDN, CHR 7.21.3).
         (
             "PATCH",
             "/rest/ip/firewall/address-list",
             Some(json!({"comment":"x"})),
             400,
-            Some("no such command"),
+            Some("missing or invalid resource identifier"),
+        ),
+        // A command the menu lacks is named like an unknown path word, with 400 (fixtures/README.md).
+        (
+            "POST",
+            "/rest/user/group/disable",
+            Some(json!({"numbers":"*1"})),
+            400,
+            Some("no such command or directory (disable)"),
+        ),
+        (
+            "POST",
+            "/rest/user/group/expire-password",
+            Some(json!({})),
+            400,
+            Some("no such command or directory (expire-password)"),
+        ),
+        (
+            "POST",
+            "/rest/ip/firewall/address-list/move",
+            Some(json!({})),
+            400,
+            Some("no such command or directory (move)"),
+        ),
+        // A word where an id is wanted, on a menu whose items have no name.
+        (
+            "GET",
+            "/rest/ip/firewall/address-list/blocked",
+            None,
+            400,
+            Some("no such command prefix"),
         ),
         (
             "GET",

@@ -441,7 +441,13 @@ async fn user_row_7_9_era() {
 #[tokio::test]
 async fn ip_service_print() {
     let s = start().await;
-    let sim = s.rows("/rest/ip/service").await;
+    // The capture is from 7.19, before the `reverse-proxy` service of 7.22 and later.
+    let sim: Vec<Value> = s
+        .rows("/rest/ip/service")
+        .await
+        .into_iter()
+        .filter(|r| r["name"] != "reverse-proxy")
+        .collect();
     let real = fixture("ip-service-print.json");
     let real: Vec<&Value> = real
         .as_array()

@@ -250,6 +250,9 @@ async fn durations_are_read_and_shown_in_router_form() {
         ("1w2d3h4m5s", "1w2d3h4m5s"),
         ("1s500ms", "1s500ms"),
         ("35w3d13h13m56s", "35w3d13h13m56s"),
+        // Days glued to the clock form, as a router prints its bounds (`1d00:00:00`).
+        ("1d00:00:00", "1d"),
+        ("2d11:00:12", "2d11h12s"),
     ];
     for (n, (input, shown)) in cases.iter().enumerate() {
         let got = written_then_read(&s, n as u32, "timeout", json!(input)).await;
@@ -276,6 +279,47 @@ async fn durations_are_read_and_shown_in_router_form() {
     }
     // Nothing refused was stored.
     assert_eq!(s.rows(V4).await.len(), cases.len());
+}
+
+/// JSON number tokens in octal (leading zero) and hexadecimal (`0x`) are read as the manual says;
+/// the same digits in a string are decimal.
+#[tokio::test]
+async fn json_numbers_in_octal_and_hex() {
+    let s = start().await;
+    s.sim.clock().freeze();
+    let ct = Some("application/json");
+    for (n, (timeout, shown)) in [("010", "8s"), ("0x3C", "1m"), ("\"010\"", "10s")]
+        .into_iter()
+        .enumerate()
+    {
+        let body = format!(r#"{{"list":"radix","address":"10.8.0.{n}","timeout":{timeout}}}"#);
+        let r = s
+            .oneshot_raw(Some(crate::support::ADMIN), "PUT", V4, ct, body.as_bytes())
+            .await;
+        assert_eq!(r.status, 201, "{timeout}: {}", r.text);
+        assert_eq!(r.json()["timeout"], shown, "{timeout}");
+    }
+}
+
+/// Filters take `yes`/`no` for the `true`/`false` a router prints.
+#[tokio::test]
+async fn filters_take_yes_and_no_for_booleans() {
+    let s = start().await;
+    s.put(V4, json!({"list":"b","address":"10.7.0.1"})).await;
+    s.put(
+        V4,
+        json!({"list":"b","address":"10.7.0.2","disabled":"yes"}),
+    )
+    .await;
+    for (filter, n) in [
+        ("disabled=yes", 1),
+        ("disabled=true", 1),
+        ("disabled=no", 1),
+        ("dynamic=no", 2),
+    ] {
+        let rows = s.rows(&format!("{V4}?list=b&{filter}")).await;
+        assert_eq!(rows.len(), n, "{filter}");
+    }
 }
 
 /// `creation-time` as the router shows the simulator's wall clock at `wall_ms`.

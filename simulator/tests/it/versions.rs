@@ -127,7 +127,10 @@ async fn user_and_service_keys_follow_the_version() {
             user_keys(
                 ".id,address,comment,disabled,expired,group,inactivity-policy,inactivity-timeout,name",
             ),
-            user_keys(".id,address,certificate,disabled,invalid,name,port,tls-version,vrf"),
+            // `max-sessions` is in the schema from 7.16 (tikoci/restraml `docs/7.16/inspect.json`).
+            user_keys(
+                ".id,address,certificate,disabled,invalid,max-sessions,name,port,tls-version,vrf",
+            ),
         ),
         (
             "7.9",

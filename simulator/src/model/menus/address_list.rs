@@ -28,7 +28,7 @@ const FIELDS: &[Name] = &[
     name("timeout"),
 ];
 
-const COMMANDS: [Command; 7] = table_commands(ADD_ARGS, SET_ARGS);
+const COMMANDS: [Command; 9] = table_commands(ADD_ARGS, SET_ARGS);
 
 static V4_SPEC: Spec = Spec {
     path: "/ip/firewall/address-list",

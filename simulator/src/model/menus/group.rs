@@ -8,7 +8,7 @@ use crate::model::failure::Failure;
 use crate::model::outcome::{Context, Rows};
 use crate::model::query::Query;
 use crate::model::spec::{Command, Name, Shape, Spec, name, table_commands};
-use crate::model::users::GROUP_ARGS;
+use crate::model::users::{GROUP_ADD_ARGS, GROUP_ARGS};
 
 /// Fields of a group row (`fixtures/routeros/user-group-print.json`).
 const FIELDS: &[Name] = &[
@@ -19,10 +19,22 @@ const FIELDS: &[Name] = &[
     name("skin"),
 ];
 
-/// `enable` and `disable` are not commands of a real router's `/user/group`
-/// (fixtures/routeros/menus.json); they are kept because the simulator has always answered them as a
-/// `set` of `disabled`, which groups refuse.
-const COMMANDS: [Command; 7] = table_commands(GROUP_ARGS, GROUP_ARGS);
+/// A real router's `/user/group` has no `enable` or `disable` (fixtures/routeros/menus.json, every
+/// version), so they are answered like any command the menu lacks.
+const COMMANDS: [Command; 7] = {
+    let [
+        print,
+        get,
+        add,
+        set,
+        _enable,
+        _disable,
+        remove,
+        comment,
+        export,
+    ] = table_commands(GROUP_ADD_ARGS, GROUP_ARGS);
+    [print, get, add, set, remove, comment, export]
+};
 
 /// The menu's declaration.
 pub static SPEC: Spec = Spec {

@@ -5,19 +5,28 @@ use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
-use crate::model::outcome::Rows;
+use crate::model::outcome::{Context, Outcome, Rows};
 use crate::model::query::Query;
 use crate::model::row::Row;
-use crate::model::spec::{PRINT_ARGS, Shape, Spec, command, name, read_command};
+use crate::model::spec::{
+    Command, EXPORT_ARGS, PRINT_ARGS, Shape, Spec, command, name, read_command,
+};
 
-/// The menu's declaration (`fixtures/routeros/system-identity.json`).
+/// The name a router has until someone sets one, and again after `reset`.
+pub const DEFAULT_NAME: &str = "MikroTik";
+
+/// The menu's declaration (`fixtures/routeros/system-identity.json`). `reset` exists from 7.21: the
+/// first schema that lists it is 7.21 (tikoci/restraml `docs/7.21/inspect.json`; 7.20.8 has none).
 pub static SPEC: Spec = Spec {
     path: "/system/identity",
     shape: Shape::Singleton,
     fields: &[name("name")],
     commands: &[
         read_command("print", PRINT_ARGS),
+        read_command("export", EXPORT_ARGS),
+        read_command("get", &[name("value-name")]),
         command("set", &[name("name")]),
+        command("reset", &[name("name")]).since(7, 21),
     ],
     write_policies: &[],
 };
@@ -48,5 +57,23 @@ impl MenuImpl for IdentityMenu {
             router.identity = name.to_owned();
         }
         Ok(())
+    }
+
+    /// `reset`: the name goes back to the default, whether or not `name` is given (it names the
+    /// setting to reset, the only one there is).
+    fn other(
+        &self,
+        router: &mut Router,
+        command: &'static Command,
+        _args: Args,
+        _ctx: &Context,
+    ) -> Result<Outcome, Failure> {
+        match command.name {
+            "reset" => {
+                router.identity = DEFAULT_NAME.to_owned();
+                Ok(Outcome::Done { rows: 1 })
+            }
+            _ => Err(Failure::no_such_command()),
+        }
     }
 }

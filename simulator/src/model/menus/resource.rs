@@ -7,7 +7,7 @@ use crate::model::args::Args;
 use crate::model::failure::Failure;
 use crate::model::outcome::Rows;
 use crate::model::query::Query;
-use crate::model::spec::{Name, PRINT_ARGS, Shape, Spec, command, name, read_command};
+use crate::model::spec::{EXPORT_ARGS, Name, PRINT_ARGS, Shape, Spec, command, name, read_command};
 
 /// Fields (ROUTEROS-REST.md section 3; `fixtures/routeros/system-resource.json`).
 const FIELDS: &[Name] = &[
@@ -38,6 +38,8 @@ pub static SPEC: Spec = Spec {
     fields: FIELDS,
     commands: &[
         read_command("print", PRINT_ARGS),
+        read_command("export", EXPORT_ARGS),
+        read_command("get", &[name("value-name")]),
         command("set", &[]).refusing_args_as_no_such_command(),
     ],
     write_policies: &[],

@@ -5,10 +5,11 @@ use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
-use crate::model::outcome::{Context, Rows};
+use crate::model::outcome::{Context, Outcome, Rows};
 use crate::model::query::Query;
-use crate::model::spec::{Command, Name, Shape, Spec, name, table_commands};
-use crate::model::users::USER_ARGS;
+use crate::model::run::item_ids;
+use crate::model::spec::{Command, Name, Shape, Spec, command, name, table_commands};
+use crate::model::users::{USER_ADD_ARGS, USER_ARGS};
 
 /// Fields of a user row. `inactivity-policy` and `inactivity-timeout` arrived in 7.16 (the 7.16.2
 /// schema adds them as arguments; `fixtures/routeros/user-print.json` shows them). `password` is
@@ -26,7 +27,33 @@ const FIELDS: &[Name] = &[
     name("name"),
 ];
 
-const COMMANDS: [Command; 7] = table_commands(USER_ARGS, USER_ARGS);
+/// The ordinary table commands and `expire-password`, which marks users `expired` until their
+/// password changes.
+const COMMANDS: [Command; 10] = {
+    let [
+        print,
+        get,
+        add,
+        set,
+        enable,
+        disable,
+        remove,
+        comment,
+        export,
+    ] = table_commands(USER_ADD_ARGS, USER_ARGS);
+    [
+        print,
+        get,
+        add,
+        set,
+        enable,
+        disable,
+        remove,
+        comment,
+        export,
+        command("expire-password", &[]),
+    ]
+};
 
 /// The menu's declaration.
 pub static SPEC: Spec = Spec {
@@ -81,5 +108,31 @@ impl MenuImpl for UserMenu {
 
     fn remove(&self, router: &mut Router, id: u32) -> Result<(), Failure> {
         router.users.remove_user(id)
+    }
+
+    /// `expire-password`: the users named must set a new password at their next login.
+    fn other(
+        &self,
+        router: &mut Router,
+        command: &'static Command,
+        args: Args,
+        _ctx: &Context,
+    ) -> Result<Outcome, Failure> {
+        if command.name != "expire-password" {
+            return Err(Failure::no_such_command());
+        }
+        let ids = item_ids(&args)?;
+        if !ids.iter().all(|id| self.exists(router, *id)) {
+            return Err(Failure::not_found());
+        }
+        for u in router
+            .users
+            .users
+            .iter_mut()
+            .filter(|u| ids.contains(&u.id))
+        {
+            u.expired = true;
+        }
+        Ok(Outcome::Done { rows: ids.len() })
     }
 }
