@@ -43,7 +43,7 @@ const ARGS: &[Name] = &[
     name("start-time"),
 ];
 
-const COMMANDS: [Command; 7] = table_commands(ARGS, ARGS);
+const COMMANDS: [Command; 9] = table_commands(ARGS, ARGS);
 
 /// The menu's declaration.
 pub static SPEC: Spec = Spec {
