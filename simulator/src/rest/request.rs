@@ -110,6 +110,11 @@ pub fn understand(
         Ok(Operation { call: call?, form })
     };
     match (req.method(), target) {
+        // `/rest/execute`, `/rest/tool/fetch`, `/rest/import` are commands, not menus: a GET of one
+        // is a GET of a command path, answered `no such command` (ROUTEROS-REST.md section 5).
+        (&Method::GET, Target::Menu(menu)) if menu.spec().shape == Shape::Commands => {
+            Err(Failure::no_such_command().into())
+        }
         (&Method::GET, Target::Menu(menu)) => {
             let mut pairs = Vec::new();
             let mut proplist = None;
