@@ -46,6 +46,12 @@ pub struct Limits {
     /// policies are remembered only when the memory expires.
     #[serde(with = "millis")]
     pub login_cache: Duration,
+    /// Time a client has to finish the TLS handshake, to send a request's head once it starts, and
+    /// to send the body its head announced; past it the connection is closed without an answer, so
+    /// that a silent client cannot keep a `max-sessions` slot (router: not published; 10 s, a common
+    /// web-server default).
+    #[serde(with = "millis")]
+    pub read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +62,7 @@ impl Default for Limits {
             request_cost: Duration::ZERO,
             row_cost: Duration::ZERO,
             login_cache: Duration::ZERO,
+            read_timeout: Duration::from_secs(10),
         }
     }
 }

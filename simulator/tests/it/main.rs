@@ -18,6 +18,7 @@ mod errors;
 mod expiry;
 mod fault_injection;
 mod fixtures;
+mod hardening;
 mod robustness;
 mod services;
 mod sessions;

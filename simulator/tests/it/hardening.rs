@@ -1,0 +1,93 @@
+//! Hostile and careless clients: the listener stays available to a real client whatever others do.
+//!
+//! Every `max-sessions` slot of a service (20 by default) is a connection. A client that sends a
+//! request's head and then nothing must not keep its slot: a request without valid credentials is
+//! answered before its body is read, and a body that does not arrive within the read timeout ends
+//! the connection. The timeouts are made short through [`Limits`], so these tests wait at most a
+//! fraction of a second for the server to give up; every other wait is bounded by [`BOUND`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::{ADMIN, BOUND, Sim, basic, https_client, start_with};
+use simulator::{Limits, Simulator};
+
+/// The default `max-sessions` of `www` and `www-ssl`.
+const MAX_SESSIONS: usize = 20;
+
+/// Opens `n` plain-HTTP connections that each send a POST head announcing ten bytes of body, and
+/// no body.
+async fn stalled(addr: SocketAddr, n: usize, credentials: bool) -> Vec<TcpStream> {
+    let auth = if credentials {
+        format!("Authorization: {}\r\n", basic(ADMIN.0, ADMIN.1))
+    } else {
+        String::new()
+    };
+    let head = format!(
+        "POST /rest/ip/firewall/address-list/add HTTP/1.1\r\nHost: localhost\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: 10\r\n\r\n"
+    );
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(head.as_bytes()).await.expect("send the head");
+        out.push(s);
+    }
+    out
+}
+
+/// Reads until the server ends the connection (close or reset); fails the test past [`BOUND`].
+async fn ended_by_server(mut s: TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(BOUND, s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server kept a stalled connection open");
+    buf
+}
+
+/// A real request on a fresh connection.
+async fn identity(s: &Sim) -> u16 {
+    let addr = s.sim.http_addr().expect("www");
+    let client = https_client(s.sim.ca_pem());
+    let r = tokio::time::timeout(
+        BOUND,
+        client
+            .get(format!("http://{addr}/rest/system/identity"))
+            .header("authorization", basic(ADMIN.0, ADMIN.1))
+            .send(),
+    )
+    .await
+    .expect("an answer within the bound")
+    .expect("the real client is served");
+    r.status().as_u16()
+}
+
+#[tokio::test]
+async fn clients_without_credentials_are_answered_before_their_body_and_free_their_slot() {
+    let s = start_with(Simulator::builder()).await;
+    let addr = s.sim.http_addr().expect("www");
+    let conns = stalled(addr, MAX_SESSIONS + 5, false).await;
+    for c in conns.into_iter().take(MAX_SESSIONS) {
+        let reply = ended_by_server(c).await;
+        let text = String::from_utf8_lossy(&reply);
+        assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    }
+    assert_eq!(identity(&s).await, 200);
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_ends_the_connection_within_the_read_timeout() {
+    let s = start_with(Simulator::builder().limits(Limits {
+        read_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    }))
+    .await;
+    let addr = s.sim.http_addr().expect("www");
+    let conns = stalled(addr, MAX_SESSIONS, true).await;
+    for c in conns {
+        ended_by_server(c).await;
+    }
+    assert_eq!(identity(&s).await, 200);
+}
