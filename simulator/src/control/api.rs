@@ -105,7 +105,7 @@ async fn authorize(State(ctx): State<Ctx>, req: Request, next: Next) -> Response
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|t| t.trim() == &**token);
+            .is_some_and(|t| token_matches(t.trim(), token));
         if !ok {
             return Refusal {
                 status: 401,
@@ -115,6 +115,13 @@ async fn authorize(State(ctx): State<Ctx>, req: Request, next: Next) -> Response
         }
     }
     next.run(req).await
+}
+
+/// Whether `presented` is the token, in time that does not depend on where they differ: a client
+/// timing the answers cannot learn the token a byte at a time. (Only the length can be learned.)
+fn token_matches(presented: &str, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    presented.as_bytes().ct_eq(token.as_bytes()).into()
 }
 
 async fn health(State(ctx): State<Ctx>) -> Json<Health> {

@@ -91,3 +91,58 @@ async fn a_body_that_does_not_arrive_ends_the_connection_within_the_read_timeout
     }
     assert_eq!(identity(&s).await, 200);
 }
+
+#[tokio::test]
+async fn the_control_api_stays_on_loopback_when_the_services_bind_elsewhere() {
+    // 127.0.0.2 stands for "another address": it is loopback on Linux, so the test stays local.
+    let other = std::net::IpAddr::from([127, 0, 0, 2]);
+    let sim = Simulator::builder()
+        .bind(other)
+        .start()
+        .await
+        .expect("the simulator starts");
+    assert_eq!(sim.https_addr().ip(), other);
+    let control = sim.control_url().expect("a control API");
+    assert!(control.starts_with("http://127.0.0.1:"), "{control}");
+}
+
+#[tokio::test]
+async fn a_control_api_beyond_loopback_needs_a_token() {
+    let refused = Simulator::builder()
+        .control_bind(std::net::IpAddr::from([0, 0, 0, 0]))
+        .start()
+        .await;
+    let message = refused.expect_err("no token, no control API beyond loopback").to_string();
+    assert!(message.contains("control-token-file"), "{message}");
+    let refused = Simulator::builder()
+        .control_bind(std::net::IpAddr::from([0, 0, 0, 0]))
+        .control_token(Some(String::new()))
+        .start()
+        .await;
+    assert!(refused.is_err(), "an empty token is no token");
+}
+
+#[tokio::test]
+async fn the_control_token_is_checked_whole() {
+    let sim = Simulator::builder()
+        .control_token(Some("s3cret-token".into()))
+        .start()
+        .await
+        .expect("the simulator starts");
+    let url = format!("{}/clock", sim.control_url().expect("a control API"));
+    let client = https_client(sim.ca_pem());
+    for (token, want) in [
+        ("s3cret-token", 200),
+        ("s3cret-toke", 401),
+        ("s3cret-token2", 401),
+        ("", 401),
+    ] {
+        let r = client
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the control API answers");
+        assert_eq!(r.status().as_u16(), want, "{token:?}");
+    }
+}
