@@ -23,6 +23,10 @@ use crate::model::users::Policies;
 use crate::seed::{LivePorts, Seed, Snapshot};
 use crate::tls::{Authority, TlsState};
 
+/// The longest reboot downtime the simulator accepts: a day is far beyond any real reboot, and a
+/// bound keeps a typo (or `u64::MAX`) from closing the listeners for good.
+pub const MAX_DOWNTIME: Duration = Duration::from_secs(24 * 3600);
+
 /// How the router paces requests (ROUTEROS-REST.md section 6).
 ///
 /// The defaults are as fast as the machine allows while keeping the real router's ordering and
@@ -92,6 +96,15 @@ mod millis {
     }
 }
 
+/// The reboot in progress, if any.
+#[derive(Debug, Default)]
+struct Downtime {
+    /// Bumped by every reboot and reset; a wake-up of an older generation does nothing.
+    generation: u64,
+    /// When the listeners open again.
+    until: Option<tokio::time::Instant>,
+}
+
 /// State shared by all listeners, connections and requests.
 #[derive(Debug)]
 pub struct Shared {
@@ -123,6 +136,9 @@ pub struct Shared {
     availability: watch::Sender<u64>,
     /// The router is rebooting: listeners are closed.
     down: AtomicBool,
+    /// When the current downtime ends, and which reboot set it: only the task of the latest reboot
+    /// brings the router back, so overlapping reboots compose into one downtime.
+    downtime: Mutex<Downtime>,
     /// Remembered logins: policies and when they were remembered (see [`Limits::login_cache`]).
     sessions_cache: Mutex<HashMap<String, (Policies, crate::clock::SimTime)>>,
 }
@@ -148,6 +164,7 @@ impl Shared {
             ports,
             availability: watch::Sender::new(0),
             down: AtomicBool::new(false),
+            downtime: Mutex::new(Downtime::default()),
             sessions_cache: Mutex::new(HashMap::new()),
             router: Mutex::new(router),
             clock,
@@ -298,14 +315,28 @@ impl Shared {
         self.publish_services();
     }
 
-    /// Returns the router to its seed.
+    /// Returns the router to its seed. A downtime in progress ends: a reset always leaves a router
+    /// that answers.
     pub fn reset(&self) -> Result<(), String> {
         let seed = self.seed.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        self.load_seed(seed)
+        let now = self.clock.now();
+        let router = seed.build(now, self.clock.wall_ms(now).div_euclid(1000), self.ports)?;
+        self.replace_router(router);
+        self.end_downtime();
+        Ok(())
     }
 
     /// Makes `seed` the router's state and the state `reset` returns to.
+    ///
+    /// A seed without an enabled user is refused: the router it makes could never be reached
+    /// through REST again, and `state reset` would return to it.
     pub fn load_seed(&self, seed: Seed) -> Result<(), String> {
+        if !seed.users.iter().any(|u| !u.disabled) {
+            return Err("the seed has no enabled user, so no client could log in to the router it \
+                 makes; add one (`[[user]]` with a name, password and group, as in \
+                 fixtures/seeds/vendor-guide.toml)"
+                .into());
+        }
         let now = self.clock.now();
         let router = seed.build(now, self.clock.wall_ms(now).div_euclid(1000), self.ports)?;
         *self.seed.lock().unwrap_or_else(|e| e.into_inner()) = seed;
@@ -334,27 +365,60 @@ impl Shared {
     }
 
     /// A reboot: dynamic entries vanish, open connections drop, the listeners stay closed for
-    /// `downtime`, and `uptime` counts from when the router is back.
+    /// `downtime` (at most [`MAX_DOWNTIME`]), and `uptime` counts from when the router is back.
+    ///
+    /// Reboots compose: one during another's downtime keeps the listeners closed until the later of
+    /// the two ends, and the router comes back once, then. A reboot without downtime is a restart
+    /// that ends any downtime in progress.
     pub fn reboot(self: &Arc<Self>, downtime: Duration) {
+        let downtime = downtime.min(MAX_DOWNTIME);
         let now = self.clock.now();
         self.router().reboot(now);
         self.forget_sessions();
-        if !downtime.is_zero() {
-            self.down.store(true, Ordering::SeqCst);
-            self.availability_changed();
-        }
-        self.drop_connections();
         if downtime.is_zero() {
+            self.end_downtime();
+            self.drop_connections();
             return;
         }
+        let (generation, until) = {
+            let mut d = self.downtime.lock().unwrap_or_else(|e| e.into_inner());
+            let end = tokio::time::Instant::now() + downtime;
+            let until = d.until.map_or(end, |u| u.max(end));
+            d.generation += 1;
+            d.until = Some(until);
+            (d.generation, until)
+        };
+        self.down.store(true, Ordering::SeqCst);
+        self.availability_changed();
+        self.drop_connections();
         let me = self.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(downtime).await;
+            tokio::time::sleep_until(until).await;
+            {
+                let mut d = me.downtime.lock().unwrap_or_else(|e| e.into_inner());
+                if d.generation != generation {
+                    // A later reboot or a reset took over this downtime.
+                    return;
+                }
+                d.until = None;
+            }
             let now = me.clock.now();
             me.router().booted_at = now;
             me.down.store(false, Ordering::SeqCst);
             me.availability_changed();
         });
+    }
+
+    /// Opens the listeners now, whatever reboot closed them.
+    fn end_downtime(&self) {
+        {
+            let mut d = self.downtime.lock().unwrap_or_else(|e| e.into_inner());
+            d.generation += 1;
+            d.until = None;
+        }
+        if self.down.swap(false, Ordering::SeqCst) {
+            self.availability_changed();
+        }
     }
 
     /// Serves a new certificate from the same CA from the next handshake on; returns its SHA-256.

@@ -162,7 +162,7 @@ async fn resume(State(ctx): State<Ctx>) -> Json<ClockReading> {
 
 async fn advance(State(ctx): State<Ctx>, Body(body): Body<Advance>) -> ApiResult<ClockReading> {
     let by = body.by.to_duration("by").map_err(Refusal::bad)?;
-    Ok(Json(ctx.local.advance_clock(by)))
+    ctx.local.advance_clock(by).map(Json)
 }
 
 async fn reboot(State(ctx): State<Ctx>, Body(body): Body<Reboot>) -> ApiResult<Rebooted> {
@@ -172,7 +172,7 @@ async fn reboot(State(ctx): State<Ctx>, Body(body): Body<Reboot>) -> ApiResult<R
         .transpose()
         .map_err(Refusal::bad)?
         .unwrap_or_default();
-    Ok(Json(ctx.local.reboot(downtime)))
+    ctx.local.reboot(downtime).map(Json)
 }
 
 async fn journal(State(ctx): State<Ctx>, Query(filter): Query<JournalFilter>) -> Json<JournalPage> {

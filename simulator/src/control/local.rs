@@ -101,16 +101,24 @@ impl Local {
         self.shared.clock.resume()
     }
 
-    pub(crate) fn advance_clock(&self, by: Duration) -> ClockReading {
-        self.shared.clock.advance(by)
+    pub(crate) fn advance_clock(&self, by: Duration) -> Result<ClockReading, Refusal> {
+        self.shared.clock.check_advance(by).map_err(Refusal::bad)?;
+        Ok(self.shared.clock.advance(by))
     }
 
-    pub(crate) fn reboot(&self, downtime: Duration) -> Rebooted {
+    pub(crate) fn reboot(&self, downtime: Duration) -> Result<Rebooted, Refusal> {
+        if downtime > crate::shared::MAX_DOWNTIME {
+            return Err(Refusal::bad(format!(
+                "a reboot's downtime is at most {}h (asked {}s)",
+                crate::shared::MAX_DOWNTIME.as_secs() / 3600,
+                downtime.as_secs()
+            )));
+        }
         self.shared.reboot(downtime);
-        Rebooted {
+        Ok(Rebooted {
             downtime_ms: downtime.as_millis() as u64,
             rebooting: true,
-        }
+        })
     }
 
     pub(crate) fn journal(&self, filter: &JournalFilter) -> JournalPage {

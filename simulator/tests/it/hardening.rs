@@ -146,3 +146,77 @@ async fn the_control_token_is_checked_whole() {
         assert_eq!(r.status().as_u16(), want, "{token:?}");
     }
 }
+
+/// Lets the simulator's spawned tasks run on the paused clock.
+async fn settle() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reboot_during_a_reboot_extends_the_downtime_and_the_router_comes_back_once() {
+    let sim = Simulator::builder().start().await.expect("starts");
+    let shared = sim.shared().clone();
+    sim.reboot_with_downtime(Duration::from_secs(10));
+    tokio::time::advance(Duration::from_secs(5)).await;
+    sim.reboot_with_downtime(Duration::from_secs(10));
+    let second_boot = sim.with_router(|r| r.booted_at);
+    // The first reboot's end passes: the router stays down until the second one's.
+    tokio::time::advance(Duration::from_secs(9)).await;
+    settle().await;
+    assert!(shared.is_down(), "the first reboot's end opened the listeners");
+    tokio::time::advance(Duration::from_secs(2)).await;
+    settle().await;
+    assert!(!shared.is_down());
+    let back = sim.with_router(|r| r.booted_at);
+    assert!(back > second_boot);
+    // No later phantom reboot resets the uptime.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    settle().await;
+    assert_eq!(sim.with_router(|r| r.booted_at), back);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_downtime_ends_with_a_reset_or_a_restart() {
+    let sim = Simulator::builder().start().await.expect("starts");
+    let shared = sim.shared().clone();
+    sim.reboot_with_downtime(Duration::from_secs(3600));
+    settle().await;
+    assert!(shared.is_down());
+    sim.reset().expect("reset");
+    assert!(!shared.is_down(), "state reset leaves a router that answers");
+    tokio::time::advance(Duration::from_secs(3601)).await;
+    settle().await;
+    assert!(!shared.is_down());
+    sim.reboot_with_downtime(Duration::from_secs(3600));
+    settle().await;
+    assert!(shared.is_down());
+    sim.reboot();
+    assert!(!shared.is_down(), "a reboot without downtime is a restart");
+}
+
+#[tokio::test]
+async fn downtimes_clock_moves_and_empty_seeds_are_refused_with_a_reason() {
+    use simulator::control::Control;
+    let sim = Simulator::builder().start().await.expect("starts");
+    let before = sim.clock().now();
+    let e = sim
+        .advance_clock(Duration::from_millis(u64::MAX))
+        .await
+        .expect_err("u64::MAX is refused");
+    assert!(e.to_string().contains("at most"), "{e}");
+    assert!(sim.clock().now() < before + 60_000, "the clock did not move");
+    let e = Control::reboot(&sim, Duration::from_millis(u64::MAX))
+        .await
+        .expect_err("u64::MAX is refused");
+    assert!(e.to_string().contains("downtime is at most"), "{e}");
+    assert!(!sim.shared().is_down());
+    let e = Control::load_seed(&sim, simulator::Seed::default())
+        .await
+        .expect_err("a seed without users is refused");
+    assert!(e.to_string().contains("no enabled user"), "{e}");
+    sim.reset().expect("reset");
+    let admins = sim.with_router(|r| r.users.users.iter().filter(|u| u.name == "admin").count());
+    assert_eq!(admins, 1, "the router keeps a user to log in with");
+}
