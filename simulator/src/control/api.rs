@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -69,6 +69,44 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
+/// A path parameter whose rejection is the control API's error body, not axum's plain text.
+struct Path<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for Path<T>
+{
+    type Rejection = Refusal;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| Refusal::bad(format!("the path is not valid: {}", e.body_text())))
+    }
+}
+
+/// A query string whose rejection is the control API's error body, not axum's plain text.
+struct Query<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for Query<T>
+{
+    type Rejection = Refusal;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| Refusal::bad(format!("the query is not valid: {}", e.body_text())))
+    }
+}
+
 /// The control API's routes over one simulator's operations.
 pub(crate) fn app(local: Local, token: Option<String>) -> Router {
     let ctx = Ctx {
@@ -94,6 +132,13 @@ pub(crate) fn app(local: Local, token: Option<String>) -> Router {
         .route("/tls/rotate", post(rotate))
         .route("/limits", get(get_limits).put(put_limits))
         .fallback(|| async { Refusal::bad("no such control endpoint; see docs/control-api.md") })
+        .method_not_allowed_fallback(|| async {
+            Refusal {
+                status: 405,
+                message: "this control endpoint does not take that method; see docs/control-api.md"
+                    .into(),
+            }
+        })
         .layer(middleware::from_fn_with_state(ctx.clone(), authorize))
         .with_state(ctx)
 }

@@ -220,3 +220,39 @@ async fn downtimes_clock_moves_and_empty_seeds_are_refused_with_a_reason() {
     let admins = sim.with_router(|r| r.users.users.iter().filter(|u| u.name == "admin").count());
     assert_eq!(admins, 1, "the router keeps a user to log in with");
 }
+
+#[tokio::test]
+async fn every_control_api_error_is_the_documented_json_shape() {
+    let sim = Simulator::builder().start().await.expect("starts");
+    let base = sim.control_url().expect("a control API");
+    let client = https_client(sim.ca_pem());
+    for (method, path, body, want) in [
+        ("DELETE", "/faults/abc", None, 400),
+        ("GET", "/journal?since=abc", None, 400),
+        ("GET", "/journal?nope=1", None, 400),
+        ("PATCH", "/clock", None, 405),
+        ("GET", "/no/such/endpoint", None, 400),
+        ("POST", "/clock/advance", Some("{not json"), 400),
+        ("POST", "/reboot", Some(r#"{"downtime": "100000w"}"#), 400),
+        ("DELETE", "/faults/99", None, 404),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = client.request(method, format!("{base}{path}"));
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let r = req.send().await.expect("an answer");
+        assert_eq!(r.status().as_u16(), want, "{path}");
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(ct.starts_with("application/json"), "{path}: {ct}");
+        let v: serde_json::Value = r.json().await.expect("JSON");
+        let keys: Vec<&String> = v.as_object().expect("an object").keys().collect();
+        assert_eq!(keys, ["error"], "{path}: {v}");
+        assert!(!v["error"].as_str().unwrap().is_empty(), "{path}");
+    }
+}
