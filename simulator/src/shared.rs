@@ -56,6 +56,9 @@ pub struct Limits {
     /// web-server default).
     #[serde(with = "millis")]
     pub read_timeout: Duration,
+    /// Bytes the request journal may hold before its oldest entries are dropped (default 64 MiB;
+    /// user names and paths are kept up to 1 KiB each).
+    pub journal_bytes: usize,
 }
 
 impl Default for Limits {
@@ -67,6 +70,7 @@ impl Default for Limits {
             row_cost: Duration::ZERO,
             login_cache: Duration::ZERO,
             read_timeout: Duration::from_secs(10),
+            journal_bytes: crate::journal::DEFAULT_BYTES,
         }
     }
 }
@@ -91,8 +95,11 @@ mod millis {
         s.serialize_u64(d.as_millis() as u64)
     }
 
+    /// Milliseconds, or RouterOS duration text such as `"1m"` or `"500ms"`.
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        <u64 as serde::Deserialize>::deserialize(d).map(Duration::from_millis)
+        let span = <crate::control::types::Span as serde::Deserialize>::deserialize(d)?;
+        span.to_duration("a duration")
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -159,7 +166,7 @@ impl Shared {
         let services = watch::Sender::new(router.services.clone());
         Self {
             faults: Faults::default(),
-            journal: Journal::default(),
+            journal: Journal::with_capacity_bytes(limits.journal_bytes),
             seed: Mutex::new(seed),
             ports,
             availability: watch::Sender::new(0),
@@ -192,6 +199,7 @@ impl Shared {
 
     /// Replaces the limits.
     pub fn set_limits(&self, limits: Limits) {
+        self.journal.set_max_bytes(limits.journal_bytes);
         *self.limits.write().unwrap_or_else(|e| e.into_inner()) = limits;
     }
 
@@ -431,5 +439,25 @@ impl Shared {
     /// Whether the router is in a reboot's downtime.
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_take_durations_as_milliseconds_or_text() {
+        let l: Limits = serde_json::from_str(
+            r#"{"request_cost":"120ms","row_cost":1,"session_limit":"1m","journal_bytes":1024}"#,
+        )
+        .expect("parses");
+        assert_eq!(l.request_cost, Duration::from_millis(120));
+        assert_eq!(l.row_cost, Duration::from_millis(1));
+        assert_eq!(l.session_limit, Duration::from_secs(60));
+        assert_eq!(l.journal_bytes, 1024);
+        assert_eq!(l.read_timeout, Limits::default().read_timeout);
+        let e = serde_json::from_str::<Limits>(r#"{"row_cost":"soon"}"#).expect_err("refused");
+        assert!(e.to_string().contains("RouterOS duration"), "{e}");
     }
 }

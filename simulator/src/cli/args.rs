@@ -84,8 +84,17 @@ pub enum Command {
     },
     /// Show or set the router performance profile.
     Limits {
-        /// Replace the profile with this JSON (fields: session_limit, serialize_per_user, request_cost, row_cost; times in ms).
-        #[arg(long)]
+        /// Change the profile: JSON with any of these fields (the others keep their defaults).
+        /// Durations are milliseconds or RouterOS text such as "1m" or "500ms".
+        ///   session_limit       a command running longer is `400 Session closed` (default 60s)
+        ///   serialize_per_user  run one user's requests one at a time (default true)
+        ///   request_cost        time added to every request (default 0)
+        ///   row_cost            time added per row read or written (default 0)
+        ///   login_cache         how long a user's policies are remembered (default 0)
+        ///   read_timeout        time for a handshake, a request's head and its body (default 10s)
+        ///   journal_bytes       bytes the journal holds before dropping the oldest (default 64 MiB)
+        /// Example: --set '{"request_cost":"120ms","row_cost":"1ms","session_limit":"60s"}'
+        #[arg(long, verbatim_doc_comment)]
         set: Option<String>,
         #[command(flatten)]
         control: ControlArgs,
@@ -169,6 +178,9 @@ pub struct Serve {
     /// with --realistic).
     #[arg(long, value_name = "SECONDS")]
     pub login_cache: Option<u64>,
+    /// Bytes the request journal holds before its oldest entries are dropped (default 64 MiB).
+    #[arg(long, value_name = "BYTES", env = "ROUTEROS_SIM_JOURNAL_BYTES")]
+    pub journal_bytes: Option<usize>,
     /// Seconds after which a command is cut off with `400 Session closed` (router: 60).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub session_limit: u64,

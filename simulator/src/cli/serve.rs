@@ -92,6 +92,9 @@ pub(super) async fn serve(cli: Serve) -> Result<(), CliError> {
         Limits::default()
     };
     limits.session_limit = Duration::from_secs(cli.session_limit.max(1));
+    if let Some(b) = cli.journal_bytes {
+        limits.journal_bytes = b;
+    }
     if let Some(s) = cli.login_cache {
         limits.login_cache = Duration::from_secs(s);
     }
