@@ -31,7 +31,7 @@ pub(super) async fn control(cmd: Command) -> Result<(), CliError> {
                 StateOp::Snapshot { file } => {
                     let state = c.snapshot().await?;
                     write_json(&file, &state)?;
-                    println!("saved to {}", file.display());
+                    print::out(&format!("saved to {}\n", file.display()));
                 }
                 StateOp::Restore { file } => {
                     let text =

@@ -13,6 +13,7 @@
 
 mod address_list;
 mod auth;
+mod binary;
 mod control_api;
 mod errors;
 mod expiry;
