@@ -19,6 +19,7 @@ mod errors;
 mod expiry;
 mod fault_injection;
 mod fixtures;
+mod fuzz;
 mod hardening;
 mod robustness;
 mod services;
