@@ -151,7 +151,8 @@ struct Inner {
 impl Inner {
     /// Drops the oldest entries until both bounds hold.
     fn trim(&mut self) {
-        while self.entries.len() > CAPACITY || (self.bytes > self.max_bytes && !self.entries.is_empty())
+        while self.entries.len() > CAPACITY
+            || (self.bytes > self.max_bytes && !self.entries.is_empty())
         {
             if let Some(old) = self.entries.pop_front() {
                 self.bytes = self.bytes.saturating_sub(cost(&old));

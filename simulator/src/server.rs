@@ -363,24 +363,23 @@ async fn respond(
         return refused.response;
     }
     let read_timeout = shared.limits().read_timeout;
-    let body = match tokio::time::timeout(read_timeout, Limited::new(body, MAX_BODY).collect())
-        .await
-    {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => {
-            let e = ErrorReply::from(Failure::bad_request("Failed to parse json"));
-            record(Some(e.status.as_u16()), presented.clone());
-            return e.response();
-        }
-        // A body that does not arrive in time ends the connection without an answer, as a web
-        // server that gives up on a client does: it must not keep a `max-sessions` slot.
-        Err(_) => {
-            tracing::debug!(%peer, "request body not received in time: connection closed");
-            record(None, presented.clone());
-            ctl.reset();
-            return std::future::pending().await;
-        }
-    };
+    let body =
+        match tokio::time::timeout(read_timeout, Limited::new(body, MAX_BODY).collect()).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(_)) => {
+                let e = ErrorReply::from(Failure::bad_request("Failed to parse json"));
+                record(Some(e.status.as_u16()), presented.clone());
+                return e.response();
+            }
+            // A body that does not arrive in time ends the connection without an answer, as a web
+            // server that gives up on a client does: it must not keep a `max-sessions` slot.
+            Err(_) => {
+                tracing::debug!(%peer, "request body not received in time: connection closed");
+                record(None, presented.clone());
+                ctl.reset();
+                return std::future::pending().await;
+            }
+        };
 
     match hit.as_ref().map(|h| (&h.action, h.delay)) {
         Some((Action::Status { status, detail }, _)) => {

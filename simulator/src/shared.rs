@@ -340,10 +340,12 @@ impl Shared {
     /// through REST again, and `state reset` would return to it.
     pub fn load_seed(&self, seed: Seed) -> Result<(), String> {
         if !seed.users.iter().any(|u| !u.disabled) {
-            return Err("the seed has no enabled user, so no client could log in to the router it \
+            return Err(
+                "the seed has no enabled user, so no client could log in to the router it \
                  makes; add one (`[[user]]` with a name, password and group, as in \
                  fixtures/seeds/vendor-guide.toml)"
-                .into());
+                    .into(),
+            );
         }
         let now = self.clock.now();
         let router = seed.build(now, self.clock.wall_ms(now).div_euclid(1000), self.ports)?;

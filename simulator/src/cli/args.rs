@@ -149,11 +149,7 @@ pub struct Serve {
     #[arg(long, default_value = crate::DEFAULT_PASSWORD, env = "ROUTEROS_SIM_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: String,
     /// Read the `admin` user's password from this file (its first line).
-    #[arg(
-        long,
-        env = "ROUTEROS_SIM_ADMIN_PASSWORD_FILE",
-        value_name = "FILE"
-    )]
+    #[arg(long, env = "ROUTEROS_SIM_ADMIN_PASSWORD_FILE", value_name = "FILE")]
     pub admin_password_file: Option<PathBuf>,
     /// Where to write the CA certificate (PEM) that clients should trust [default: a new private directory <temp dir>/routeros-sim-XXXXXX/ca.pem, removed at exit; the path is printed at start].
     #[arg(long, env = "ROUTEROS_SIM_CA_OUT")]
@@ -352,7 +348,10 @@ pub enum TlsOp {
 
 /// A secret given directly or as a file: the file's first line, without its line ending. An empty
 /// or unreadable file is an error naming the file, never a silent empty secret.
-pub fn secret(direct: Option<&str>, file: Option<&std::path::Path>) -> Result<Option<String>, String> {
+pub fn secret(
+    direct: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<String>, String> {
     let Some(path) = file else {
         return Ok(direct.map(str::to_owned));
     };

@@ -18,7 +18,9 @@ use crate::{JournalPage, Simulator};
 /// success, as `cat` or `ls` do; other write errors are ignored (there is nowhere to report them).
 pub(super) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
         std::process::exit(0);
@@ -109,7 +111,9 @@ pub(super) fn journal(page: &JournalPage) {
 fn journal_table(page: &JournalPage) -> String {
     use std::fmt::Write;
     let dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
-    let header = ["seq", "client", "user", "method", "path", "status", "ms", "fault"];
+    let header = [
+        "seq", "client", "user", "method", "path", "status", "ms", "fault",
+    ];
     let mut rows: Vec<[String; 8]> = vec![header.map(str::to_owned)];
     for e in &page.entries {
         rows.push([
@@ -166,11 +170,14 @@ mod tests {
 
     #[tokio::test]
     async fn the_banner_shows_the_seeds_users_and_a_curl_that_logs_in() {
-        let seed: crate::Seed = toml::from_str(
-            "[[user]]\nname = \"ops\"\npassword = \"pw1\"\ngroup = \"full\"\n",
-        )
-        .expect("a seed");
-        let sim = Simulator::builder().seed(seed).start().await.expect("starts");
+        let seed: crate::Seed =
+            toml::from_str("[[user]]\nname = \"ops\"\npassword = \"pw1\"\ngroup = \"full\"\n")
+                .expect("a seed");
+        let sim = Simulator::builder()
+            .seed(seed)
+            .start()
+            .await
+            .expect("starts");
         let text = banner_text(&sim, Path::new("/x/ca.pem"));
         assert!(text.contains("ops / pw1"), "{text}");
         assert!(!text.contains("admin / admin"), "{text}");

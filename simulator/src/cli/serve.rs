@@ -103,10 +103,12 @@ pub(super) async fn serve(cli: Serve) -> Result<(), CliError> {
         cli.control_token_file.as_deref(),
     )
     .map_err(CliError::Input)?;
-    let admin_password =
-        super::args::secret(Some(&cli.admin_password), cli.admin_password_file.as_deref())
-            .map_err(CliError::Input)?
-            .unwrap_or_default();
+    let admin_password = super::args::secret(
+        Some(&cli.admin_password),
+        cli.admin_password_file.as_deref(),
+    )
+    .map_err(CliError::Input)?
+    .unwrap_or_default();
     let mut builder = Simulator::builder()
         .version(cli.routeros_version)
         .bind(cli.bind)

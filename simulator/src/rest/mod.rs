@@ -69,7 +69,7 @@ fn admit(
     headers: &header::HeaderMap,
     peer: SocketAddr,
     listener: Listener,
-) -> Result<Admitted, Outcome> {
+) -> Result<Admitted, Box<Outcome>> {
     let rest_path = match path.strip_prefix("/rest") {
         Some(p) if p.is_empty() || p.starts_with('/') => Some(p.to_owned()),
         _ => None,
@@ -92,10 +92,10 @@ fn admit(
         )
     };
     let Some(rest_path) = rest_path.filter(|_| rest_served) else {
-        return Err(Outcome {
+        return Err(Box::new(Outcome {
             response: reply::webfig(path),
             user: None,
-        });
+        }));
     };
     let refuse = |e: ErrorReply, user: Option<String>| Outcome {
         response: e.response(),
@@ -105,16 +105,16 @@ fn admit(
         Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::POST => {}
         // OPTIONS is 503 on a real router; HEAD and anything else 501 (ROUTEROS-REST.md section 5).
         Method::OPTIONS => {
-            return Err(refuse(
+            return Err(Box::new(refuse(
                 ErrorReply::with_status(StatusCode::SERVICE_UNAVAILABLE, None),
                 None,
-            ));
+            )));
         }
         _ => {
-            return Err(refuse(
+            return Err(Box::new(refuse(
                 ErrorReply::with_status(StatusCode::NOT_IMPLEMENTED, None),
                 None,
-            ));
+            )));
         }
     }
     match auth::admit(shared, credentials.map(|(n, _)| n), login) {
@@ -131,7 +131,7 @@ fn admit(
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, auth::challenge());
             }
-            Err(out)
+            Err(Box::new(out))
         }
     }
 }
@@ -156,6 +156,7 @@ pub fn refusal_before_body(
         listener,
     )
     .err()
+    .map(|out| *out)
 }
 
 /// Answers one request that arrived on `listener` from `peer`.
@@ -179,7 +180,7 @@ pub async fn handle(
         listener,
     ) {
         Ok(a) => a,
-        Err(out) => return out,
+        Err(out) => return *out,
     };
     let refuse = |e: ErrorReply, user: Option<String>| Outcome {
         response: e.response(),

@@ -76,7 +76,11 @@ fn mutated(base: &'static [&'static str]) -> impl Strategy<Value = String> {
         .prop_map(|(base, edits)| {
             let mut chars: Vec<char> = base.chars().collect();
             for (at, op, c) in edits {
-                let i = if chars.is_empty() { 0 } else { at.index(chars.len()) };
+                let i = if chars.is_empty() {
+                    0
+                } else {
+                    at.index(chars.len())
+                };
                 match op {
                     0 if !chars.is_empty() => chars[i] = c,
                     1 => chars.insert(i, c),
@@ -101,7 +105,11 @@ fn target(paths: &'static [&'static str]) -> impl Strategy<Value = String> {
                 .chars()
                 .map(|c| if c.is_ascii_graphic() { c } else { '_' })
                 .collect();
-            let path = if path.starts_with('/') { path } else { format!("/{path}") };
+            let path = if path.starts_with('/') {
+                path
+            } else {
+                format!("/{path}")
+            };
             match query {
                 Some(q) => format!("{path}?{q}"),
                 None => path,
@@ -236,7 +244,13 @@ fn random_control_requests_get_a_control_shaped_answer() {
         sim.clock().resume();
     });
     let health = rt.block_on(async {
-        client.get(format!("{base}/health")).send().await.expect("answers").status().as_u16()
+        client
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .expect("answers")
+            .status()
+            .as_u16()
     });
     assert_eq!(health, 200);
 }

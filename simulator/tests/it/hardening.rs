@@ -112,7 +112,9 @@ async fn a_control_api_beyond_loopback_needs_a_token() {
         .control_bind(std::net::IpAddr::from([0, 0, 0, 0]))
         .start()
         .await;
-    let message = refused.expect_err("no token, no control API beyond loopback").to_string();
+    let message = refused
+        .expect_err("no token, no control API beyond loopback")
+        .to_string();
     assert!(message.contains("control-token-file"), "{message}");
     let refused = Simulator::builder()
         .control_bind(std::net::IpAddr::from([0, 0, 0, 0]))
@@ -165,7 +167,10 @@ async fn a_reboot_during_a_reboot_extends_the_downtime_and_the_router_comes_back
     // The first reboot's end passes: the router stays down until the second one's.
     tokio::time::advance(Duration::from_secs(9)).await;
     settle().await;
-    assert!(shared.is_down(), "the first reboot's end opened the listeners");
+    assert!(
+        shared.is_down(),
+        "the first reboot's end opened the listeners"
+    );
     tokio::time::advance(Duration::from_secs(2)).await;
     settle().await;
     assert!(!shared.is_down());
@@ -185,7 +190,10 @@ async fn a_long_downtime_ends_with_a_reset_or_a_restart() {
     settle().await;
     assert!(shared.is_down());
     sim.reset().expect("reset");
-    assert!(!shared.is_down(), "state reset leaves a router that answers");
+    assert!(
+        !shared.is_down(),
+        "state reset leaves a router that answers"
+    );
     tokio::time::advance(Duration::from_secs(3601)).await;
     settle().await;
     assert!(!shared.is_down());
@@ -206,7 +214,10 @@ async fn downtimes_clock_moves_and_empty_seeds_are_refused_with_a_reason() {
         .await
         .expect_err("u64::MAX is refused");
     assert!(e.to_string().contains("at most"), "{e}");
-    assert!(sim.clock().now() < before + 60_000, "the clock did not move");
+    assert!(
+        sim.clock().now() < before + 60_000,
+        "the clock did not move"
+    );
     let e = Control::reboot(&sim, Duration::from_millis(u64::MAX))
         .await
         .expect_err("u64::MAX is refused");
