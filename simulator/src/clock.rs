@@ -45,6 +45,12 @@ pub struct ClockReading {
     pub frozen: bool,
 }
 
+/// The largest single move of the clock: ten years, beyond any RouterOS timeout (35w3d13:13:56).
+pub const MAX_ADVANCE: Duration = Duration::from_secs(10 * 366 * 86_400);
+
+/// The clock's end: a thousand years of simulated time, far from any integer's limit.
+pub const MAX_TIME_MS: SimTime = 1000 * 366 * 86_400_000;
+
 impl Default for Clock {
     fn default() -> Self {
         Self::new()
@@ -94,15 +100,37 @@ impl Clock {
 
     /// Unix milliseconds that the router shows at simulated time `t`.
     pub fn wall_ms(&self, t: SimTime) -> i64 {
-        self.wall_at_zero_ms + t as i64
+        self.wall_at_zero_ms
+            .saturating_add(i64::try_from(t).unwrap_or(i64::MAX))
     }
 
-    /// Moves the clock forward (frozen or not).
+    /// Whether moving the clock by `by` stays within its bounds; a sentence saying why not.
+    pub fn check_advance(&self, by: Duration) -> Result<(), String> {
+        if by > MAX_ADVANCE {
+            return Err(format!(
+                "a clock move is at most {} days (asked {} days); move it in steps",
+                MAX_ADVANCE.as_secs() / 86_400,
+                by.as_secs() / 86_400
+            ));
+        }
+        let by = by.as_millis() as u64;
+        if self.now().saturating_add(by) > MAX_TIME_MS {
+            return Err(format!(
+                "the clock would pass {} days since start, its end; reset or restart the simulator",
+                MAX_TIME_MS / 86_400_000
+            ));
+        }
+        Ok(())
+    }
+
+    /// Moves the clock forward (frozen or not), by at most [`MAX_ADVANCE`] at a time; the clock
+    /// stops at [`MAX_TIME_MS`] rather than wrap.
     pub fn advance(&self, by: Duration) -> ClockReading {
+        let by = u64::try_from(by.min(MAX_ADVANCE).as_millis()).unwrap_or(u64::MAX);
         let mut s = self.state();
         let now = Self::read(&s);
         s.anchor = Instant::now();
-        s.virtual_at_anchor = now + by.as_millis() as u64;
+        s.virtual_at_anchor = now.saturating_add(by).min(MAX_TIME_MS);
         drop(s);
         self.reading()
     }

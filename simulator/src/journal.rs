@@ -2,8 +2,11 @@
 //!
 //! Tests use it to assert how a client behaved ("the grant cost exactly one request", "no request
 //! touched `/user`"). Entries are numbered; a *mark* is the number the next entry will get, so
-//! "since a mark" means "what happened after this point". The journal keeps the newest
-//! [`CAPACITY`] entries so a long run cannot exhaust memory; `dropped` says how many fell off.
+//! "since a mark" means "what happened after this point". The journal keeps the newest entries
+//! within two bounds so a long run cannot exhaust memory: at most [`CAPACITY`] entries, and at most
+//! a number of bytes ([`DEFAULT_BYTES`] unless `Limits::journal_bytes` says otherwise); the oldest
+//! go first and `dropped` says how many fell off. What it keeps of a request's user name and path
+//! is cut at [`FIELD_LIMIT`] bytes (ending in `…`), so one huge query or name cannot fill it.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -16,6 +19,36 @@ use crate::model::services::Listener;
 
 /// Entries kept before the oldest are dropped.
 pub const CAPACITY: usize = 200_000;
+
+/// Bytes the journal holds by default before the oldest entries are dropped (64 MiB).
+pub const DEFAULT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most the journal keeps of a user name or a path with its query.
+pub const FIELD_LIMIT: usize = 1024;
+
+/// `text` cut to at most [`FIELD_LIMIT`] bytes at a character boundary, marked with `…`.
+fn truncated(mut text: String) -> String {
+    if text.len() > FIELD_LIMIT {
+        let mut end = FIELD_LIMIT - '…'.len_utf8();
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+        text.shrink_to_fit();
+    }
+    text
+}
+
+/// What an entry costs in memory, roughly: the struct and its strings.
+fn cost(e: &JournalEntry) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+    std::mem::size_of::<JournalEntry>()
+        + text(&e.user)
+        + text(&e.method)
+        + text(&e.path)
+        + text(&e.fault)
+}
 
 /// One request, or one connection that a fault ended before any request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,9 +126,15 @@ pub struct JournalPage {
 }
 
 /// The journal.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Journal {
     inner: Mutex<Inner>,
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Journal::with_capacity_bytes(DEFAULT_BYTES)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -103,6 +142,24 @@ struct Inner {
     next_seq: u64,
     entries: VecDeque<JournalEntry>,
     dropped: u64,
+    /// What the entries cost ([`cost`]).
+    bytes: usize,
+    /// The most they may cost.
+    max_bytes: usize,
+}
+
+impl Inner {
+    /// Drops the oldest entries until both bounds hold.
+    fn trim(&mut self) {
+        while self.entries.len() > CAPACITY
+            || (self.bytes > self.max_bytes && !self.entries.is_empty())
+        {
+            if let Some(old) = self.entries.pop_front() {
+                self.bytes = self.bytes.saturating_sub(cost(&old));
+                self.dropped += 1;
+            }
+        }
+    }
 }
 
 impl Journal {
@@ -110,17 +167,40 @@ impl Journal {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Appends an entry; its `seq` is assigned here.
+    /// An empty journal that holds at most `max_bytes` (see [`cost`]).
+    pub fn with_capacity_bytes(max_bytes: usize) -> Journal {
+        Journal {
+            inner: Mutex::new(Inner {
+                max_bytes,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// Changes the byte bound; the oldest entries go at once if they no longer fit.
+    pub fn set_max_bytes(&self, max_bytes: usize) {
+        let mut j = self.inner();
+        j.max_bytes = max_bytes;
+        j.trim();
+    }
+
+    /// What the kept entries cost, roughly, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.inner().bytes
+    }
+
+    /// Appends an entry, its user name and path cut to [`FIELD_LIMIT`]; its `seq` is assigned here.
     pub fn record(&self, mut entry: JournalEntry) {
+        entry.user = entry.user.map(truncated);
+        entry.path = entry.path.map(truncated);
+        let size = cost(&entry);
         let mut j = self.inner();
         j.next_seq = j.next_seq.max(1);
         entry.seq = j.next_seq;
         j.next_seq += 1;
-        if j.entries.len() >= CAPACITY {
-            j.entries.pop_front();
-            j.dropped += 1;
-        }
         j.entries.push_back(entry);
+        j.bytes += size;
+        j.trim();
     }
 
     /// The mark of the next entry.
@@ -144,15 +224,42 @@ impl Journal {
     }
 
     /// Forgets every entry (numbering goes on, so old marks stay meaningful).
+    /// The memory goes back too (the queue's buffer is released, not only emptied).
     pub fn clear(&self) {
         let mut j = self.inner();
-        j.entries.clear();
+        j.entries = VecDeque::new();
+        j.bytes = 0;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_fields_are_cut_and_the_byte_bound_drops_the_oldest() {
+        let j = Journal::with_capacity_bytes(200 * 1024);
+        let huge = "q".repeat(60_000);
+        for i in 0..1000 {
+            let mut e = entry("GET", &format!("/rest/x?{i}{huge}"), &huge, 200);
+            e.fault = None;
+            j.record(e);
+        }
+        let page = j.query(&JournalFilter::default());
+        let last = page.entries.last().expect("the newest is kept");
+        assert_eq!(last.seq, 1000);
+        assert!(last.path.as_ref().unwrap().len() <= FIELD_LIMIT);
+        assert!(last.path.as_ref().unwrap().ends_with('…'));
+        assert!(last.user.as_ref().unwrap().len() <= FIELD_LIMIT);
+        assert!(j.bytes() <= 200 * 1024, "{}", j.bytes());
+        assert_eq!(page.dropped as usize + page.entries.len(), 1000);
+        assert!(page.dropped > 0);
+        j.set_max_bytes(0);
+        assert!(j.query(&JournalFilter::default()).entries.is_empty());
+        // A multi-byte character at the cut is not split.
+        let cut = truncated("é".repeat(FIELD_LIMIT));
+        assert!(cut.len() <= FIELD_LIMIT && cut.ends_with('…'));
+    }
 
     fn entry(method: &str, path: &str, user: &str, status: u16) -> JournalEntry {
         JournalEntry {

@@ -86,6 +86,11 @@ pub enum StartError {
     /// The certificate could not be made or loaded.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// The control API would listen beyond loopback without a token.
+    #[error(
+        "the control API would listen on {0} without a token: anyone who reaches it can read every password and change the router; set --control-token-file (or ROUTEROS_SIM_TOKEN), or keep --control-bind on loopback"
+    )]
+    ControlWithoutToken(IpAddr),
     /// The seed (or a user or group given to the builder) was refused by the router's own rules.
     #[error("the seed was refused: {0}")]
     Seed(String),
@@ -107,6 +112,7 @@ pub struct SimulatorBuilder {
     users: Vec<(String, String, String)>,
     seed: Option<Seed>,
     control_port: Option<u16>,
+    control_bind: IpAddr,
     control_token: Option<String>,
 }
 
@@ -126,6 +132,7 @@ impl Default for SimulatorBuilder {
             users: Vec::new(),
             seed: None,
             control_port: Some(0),
+            control_bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             control_token: None,
         }
     }
@@ -138,7 +145,8 @@ impl SimulatorBuilder {
         self
     }
 
-    /// The address to listen on (default `127.0.0.1`).
+    /// The address the router's services listen on (default `127.0.0.1`). The control API stays on
+    /// [`SimulatorBuilder::control_bind`]'s address whatever this is.
     pub fn bind(mut self, ip: IpAddr) -> Self {
         self.bind = ip;
         self
@@ -212,7 +220,15 @@ impl SimulatorBuilder {
         self
     }
 
-    /// Require `Authorization: Bearer <token>` on the control API.
+    /// The address of the control API (default `127.0.0.1`, whatever [`SimulatorBuilder::bind`]
+    /// says). An address beyond loopback needs a [`SimulatorBuilder::control_token`]: the control
+    /// API hands out every user's password.
+    pub fn control_bind(mut self, ip: IpAddr) -> Self {
+        self.control_bind = ip;
+        self
+    }
+
+    /// Require `Authorization: Bearer <token>` on the control API (compared in constant time).
     pub fn control_token(mut self, token: Option<String>) -> Self {
         self.control_token = token;
         self
@@ -252,6 +268,10 @@ impl SimulatorBuilder {
 
     /// Binds the listeners and starts serving.
     pub async fn start(self) -> Result<Simulator, StartError> {
+        let token = self.control_token.as_ref().filter(|t| !t.is_empty());
+        if self.control_port.is_some() && !self.control_bind.is_loopback() && token.is_none() {
+            return Err(StartError::ControlWithoutToken(self.control_bind));
+        }
         let bind = |port: u16| async move {
             let addr = SocketAddr::new(self.bind, port);
             TcpListener::bind(addr)
@@ -308,12 +328,15 @@ impl SimulatorBuilder {
         );
         let mut control_addr = None;
         if let Some(port) = self.control_port {
-            let addr = SocketAddr::new(self.bind, port);
+            let addr = SocketAddr::new(self.control_bind, port);
             let listener = TcpListener::bind(addr)
                 .await
                 .map_err(|source| StartError::Bind { addr, source })?;
             control_addr = listener.local_addr().ok();
-            let app = control::api::app(local.clone(), self.control_token.clone());
+            let app = control::api::app(
+                local.clone(),
+                self.control_token.clone().filter(|t| !t.is_empty()),
+            );
             let mut stop = shutdown_rx.clone();
             tokio::spawn(async move {
                 let result = axum::serve(listener, app)
@@ -531,8 +554,15 @@ impl Simulator {
     }
 
     /// Moves the simulator's clock forward and runs the scheduler entries that became due,
-    /// each at the time it was due.
+    /// each at the time it was due. The control API's move (`Control::advance_clock`) refuses an
+    /// out-of-range move with an error; this test convenience treats it as a bug in the test.
+    ///
+    /// # Panics
+    /// When `by` is beyond the longest clock move the simulator accepts.
     pub async fn advance_clock(&self, by: Duration) {
+        if let Err(e) = self.shared.clock.check_advance(by) {
+            panic!("advance_clock: {e}");
+        }
         self.shared.clock.advance(by);
         scripting::schedule::catch_up(&self.shared).await;
     }

@@ -7,6 +7,7 @@
 //! running simulator and print its JSON answers. Everything is in the library
 //! ([`simulator::cli`]); this file parses, sets up logging and turns the result into an exit status.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,6 +20,8 @@ async fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, and never with NO_COLOR set (no-color.org).
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,

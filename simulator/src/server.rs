@@ -44,12 +44,6 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 /// How long a stall holds a connection before giving up on it (a reboot or shutdown ends it sooner).
 const STALL_LIMIT: Duration = Duration::from_secs(3600);
 
-/// Time a client has to complete the TLS handshake, and to send a request's head once it starts.
-/// Without these, silent or slow clients would hold `max-sessions` slots forever. [likely]: a router's
-/// exact values are not published; these are common web-server defaults (see fixtures/README.md).
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// A keep-alive connection that moves no byte and has no request in flight for this long is
 /// closed. [likely], as above.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -226,7 +220,10 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
                     None => shared.tls.config(),
                 };
                 let handshake = tokio_rustls::TlsAcceptor::from(config).accept(stream);
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+                // Without this bound, silent clients would hold `max-sessions` slots forever.
+                // [likely]: a router's exact values are not published; the default is a common
+                // web-server value (see `Limits::read_timeout` and fixtures/README.md).
+                match tokio::time::timeout(shared.limits().read_timeout, handshake)
                     .await
                     .unwrap_or_else(|_| {
                         Err(std::io::Error::new(
@@ -296,6 +293,7 @@ async fn serve_http<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let read_timeout = shared.limits().read_timeout;
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
         let ctl = ctl.clone();
@@ -303,7 +301,7 @@ async fn serve_http<S>(
     });
     let result = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(read_timeout)
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
         .await;
@@ -351,14 +349,37 @@ async fn respond(
         })
     };
 
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            let e = ErrorReply::from(Failure::bad_request("Failed to parse json"));
-            record(Some(e.status.as_u16()), presented.clone());
-            return e.response();
-        }
-    };
+    // A request that would be refused whatever its body says is answered before the body is read:
+    // a client without credentials can neither make the server wait for a body nor make it hold
+    // one. hyper then closes the connection (the body was not read), which frees its session slot.
+    // With a fault in place the operator's rule decides, as before.
+    if hit.is_none()
+        && let Some(refused) = rest::refusal_before_body(shared, &parts, peer, kind)
+    {
+        record(
+            Some(refused.response.status().as_u16()),
+            refused.user.clone(),
+        );
+        return refused.response;
+    }
+    let read_timeout = shared.limits().read_timeout;
+    let body =
+        match tokio::time::timeout(read_timeout, Limited::new(body, MAX_BODY).collect()).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(_)) => {
+                let e = ErrorReply::from(Failure::bad_request("Failed to parse json"));
+                record(Some(e.status.as_u16()), presented.clone());
+                return e.response();
+            }
+            // A body that does not arrive in time ends the connection without an answer, as a web
+            // server that gives up on a client does: it must not keep a `max-sessions` slot.
+            Err(_) => {
+                tracing::debug!(%peer, "request body not received in time: connection closed");
+                record(None, presented.clone());
+                ctl.reset();
+                return std::future::pending().await;
+            }
+        };
 
     match hit.as_ref().map(|h| (&h.action, h.delay)) {
         Some((Action::Status { status, detail }, _)) => {

@@ -23,6 +23,10 @@ use crate::model::users::Policies;
 use crate::seed::{LivePorts, Seed, Snapshot};
 use crate::tls::{Authority, TlsState};
 
+/// The longest reboot downtime the simulator accepts: a day is far beyond any real reboot, and a
+/// bound keeps a typo (or `u64::MAX`) from closing the listeners for good.
+pub const MAX_DOWNTIME: Duration = Duration::from_secs(24 * 3600);
+
 /// How the router paces requests (ROUTEROS-REST.md section 6).
 ///
 /// The defaults are as fast as the machine allows while keeping the real router's ordering and
@@ -53,6 +57,15 @@ pub struct Limits {
     /// Modelled time a `/tool/fetch` costs besides its real transfer (router-speed profile).
     #[serde(with = "millis")]
     pub fetch_cost: Duration,
+    /// Time a client has to finish the TLS handshake, to send a request's head once it starts, and
+    /// to send the body its head announced; past it the connection is closed without an answer, so
+    /// that a silent client cannot keep a `max-sessions` slot (router: not published; 10 s, a common
+    /// web-server default).
+    #[serde(with = "millis")]
+    pub read_timeout: Duration,
+    /// Bytes the request journal may hold before its oldest entries are dropped (default 64 MiB;
+    /// user names and paths are kept up to 1 KiB each).
+    pub journal_bytes: usize,
 }
 
 impl Default for Limits {
@@ -65,6 +78,8 @@ impl Default for Limits {
             login_cache: Duration::ZERO,
             script_command_cost: Duration::ZERO,
             fetch_cost: Duration::ZERO,
+            read_timeout: Duration::from_secs(10),
+            journal_bytes: crate::journal::DEFAULT_BYTES,
         }
     }
 }
@@ -114,9 +129,21 @@ mod millis {
         s.serialize_u64(d.as_millis() as u64)
     }
 
+    /// Milliseconds, or RouterOS duration text such as `"1m"` or `"500ms"`.
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        <u64 as serde::Deserialize>::deserialize(d).map(Duration::from_millis)
+        let span = <crate::control::types::Span as serde::Deserialize>::deserialize(d)?;
+        span.to_duration("a duration")
+            .map_err(serde::de::Error::custom)
     }
+}
+
+/// The reboot in progress, if any.
+#[derive(Debug, Default)]
+struct Downtime {
+    /// Bumped by every reboot and reset; a wake-up of an older generation does nothing.
+    generation: u64,
+    /// When the listeners open again.
+    until: Option<tokio::time::Instant>,
 }
 
 /// State shared by all listeners, connections and requests.
@@ -150,6 +177,9 @@ pub struct Shared {
     availability: watch::Sender<u64>,
     /// The router is rebooting: listeners are closed.
     down: AtomicBool,
+    /// When the current downtime ends, and which reboot set it: only the task of the latest reboot
+    /// brings the router back, so overlapping reboots compose into one downtime.
+    downtime: Mutex<Downtime>,
     /// Remembered logins: policies and when they were remembered (see [`Limits::login_cache`]).
     sessions_cache: Mutex<HashMap<String, (Policies, crate::clock::SimTime)>>,
     /// Background jobs, globals and the scheduler's catch-up.
@@ -172,11 +202,12 @@ impl Shared {
         let services = watch::Sender::new(router.services.clone());
         Self {
             faults: Faults::default(),
-            journal: Journal::default(),
+            journal: Journal::with_capacity_bytes(limits.journal_bytes),
             seed: Mutex::new(seed),
             ports,
             availability: watch::Sender::new(0),
             down: AtomicBool::new(false),
+            downtime: Mutex::new(Downtime::default()),
             sessions_cache: Mutex::new(HashMap::new()),
             scripting: crate::scripting::Runtime::default(),
             router: Mutex::new(router),
@@ -205,6 +236,7 @@ impl Shared {
 
     /// Replaces the limits.
     pub fn set_limits(&self, limits: Limits) {
+        self.journal.set_max_bytes(limits.journal_bytes);
         *self.limits.write().unwrap_or_else(|e| e.into_inner()) = limits;
     }
 
@@ -328,14 +360,30 @@ impl Shared {
         self.publish_services();
     }
 
-    /// Returns the router to its seed.
+    /// Returns the router to its seed. A downtime in progress ends: a reset always leaves a router
+    /// that answers.
     pub fn reset(&self) -> Result<(), String> {
         let seed = self.seed.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        self.load_seed(seed)
+        let now = self.clock.now();
+        let router = seed.build(now, self.clock.wall_ms(now).div_euclid(1000), self.ports)?;
+        self.replace_router(router);
+        self.end_downtime();
+        Ok(())
     }
 
     /// Makes `seed` the router's state and the state `reset` returns to.
+    ///
+    /// A seed without an enabled user is refused: the router it makes could never be reached
+    /// through REST again, and `state reset` would return to it.
     pub fn load_seed(&self, seed: Seed) -> Result<(), String> {
+        if !seed.users.iter().any(|u| !u.disabled) {
+            return Err(
+                "the seed has no enabled user, so no client could log in to the router it \
+                 makes; add one (`[[user]]` with a name, password and group, as in \
+                 fixtures/seeds/vendor-guide.toml)"
+                    .into(),
+            );
+        }
         let now = self.clock.now();
         let router = seed.build(now, self.clock.wall_ms(now).div_euclid(1000), self.ports)?;
         *self.seed.lock().unwrap_or_else(|e| e.into_inner()) = seed;
@@ -364,27 +412,60 @@ impl Shared {
     }
 
     /// A reboot: dynamic entries vanish, open connections drop, the listeners stay closed for
-    /// `downtime`, and `uptime` counts from when the router is back.
+    /// `downtime` (at most [`MAX_DOWNTIME`]), and `uptime` counts from when the router is back.
+    ///
+    /// Reboots compose: one during another's downtime keeps the listeners closed until the later of
+    /// the two ends, and the router comes back once, then. A reboot without downtime is a restart
+    /// that ends any downtime in progress.
     pub fn reboot(self: &Arc<Self>, downtime: Duration) {
+        let downtime = downtime.min(MAX_DOWNTIME);
         let now = self.clock.now();
         self.router().reboot(now);
         self.forget_sessions();
-        if !downtime.is_zero() {
-            self.down.store(true, Ordering::SeqCst);
-            self.availability_changed();
-        }
-        self.drop_connections();
         if downtime.is_zero() {
+            self.end_downtime();
+            self.drop_connections();
             return;
         }
+        let (generation, until) = {
+            let mut d = self.downtime.lock().unwrap_or_else(|e| e.into_inner());
+            let end = tokio::time::Instant::now() + downtime;
+            let until = d.until.map_or(end, |u| u.max(end));
+            d.generation += 1;
+            d.until = Some(until);
+            (d.generation, until)
+        };
+        self.down.store(true, Ordering::SeqCst);
+        self.availability_changed();
+        self.drop_connections();
         let me = self.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(downtime).await;
+            tokio::time::sleep_until(until).await;
+            {
+                let mut d = me.downtime.lock().unwrap_or_else(|e| e.into_inner());
+                if d.generation != generation {
+                    // A later reboot or a reset took over this downtime.
+                    return;
+                }
+                d.until = None;
+            }
             let now = me.clock.now();
             me.router().booted_at = now;
             me.down.store(false, Ordering::SeqCst);
             me.availability_changed();
         });
+    }
+
+    /// Opens the listeners now, whatever reboot closed them.
+    fn end_downtime(&self) {
+        {
+            let mut d = self.downtime.lock().unwrap_or_else(|e| e.into_inner());
+            d.generation += 1;
+            d.until = None;
+        }
+        if self.down.swap(false, Ordering::SeqCst) {
+            self.availability_changed();
+        }
     }
 
     /// Serves a new certificate from the same CA from the next handshake on; returns its SHA-256.
@@ -397,5 +478,25 @@ impl Shared {
     /// Whether the router is in a reboot's downtime.
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_take_durations_as_milliseconds_or_text() {
+        let l: Limits = serde_json::from_str(
+            r#"{"request_cost":"120ms","row_cost":1,"session_limit":"1m","journal_bytes":1024}"#,
+        )
+        .expect("parses");
+        assert_eq!(l.request_cost, Duration::from_millis(120));
+        assert_eq!(l.row_cost, Duration::from_millis(1));
+        assert_eq!(l.session_limit, Duration::from_secs(60));
+        assert_eq!(l.journal_bytes, 1024);
+        assert_eq!(l.read_timeout, Limits::default().read_timeout);
+        let e = serde_json::from_str::<Limits>(r#"{"row_cost":"soon"}"#).expect_err("refused");
+        assert!(e.to_string().contains("RouterOS duration"), "{e}");
     }
 }

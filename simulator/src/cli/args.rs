@@ -92,8 +92,17 @@ pub enum Command {
     },
     /// Show or set the router performance profile.
     Limits {
-        /// Replace the profile with this JSON (fields: session_limit, serialize_per_user, request_cost, row_cost; times in ms).
-        #[arg(long)]
+        /// Change the profile: JSON with any of these fields (the others keep their defaults).
+        /// Durations are milliseconds or RouterOS text such as "1m" or "500ms".
+        ///   session_limit       a command running longer is `400 Session closed` (default 60s)
+        ///   serialize_per_user  run one user's requests one at a time (default true)
+        ///   request_cost        time added to every request (default 0)
+        ///   row_cost            time added per row read or written (default 0)
+        ///   login_cache         how long a user's policies are remembered (default 0)
+        ///   read_timeout        time for a handshake, a request's head and its body (default 10s)
+        ///   journal_bytes       bytes the journal holds before dropping the oldest (default 64 MiB)
+        /// Example: --set '{"request_cost":"120ms","row_cost":"1ms","session_limit":"60s"}'
+        #[arg(long, verbatim_doc_comment)]
         set: Option<String>,
         #[command(flatten)]
         control: ControlArgs,
@@ -102,9 +111,13 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct Serve {
-    /// Address to listen on (all three listeners).
+    /// Address the router's services (`www`, `www-ssl`) listen on.
     #[arg(long, default_value = "127.0.0.1", env = "ROUTEROS_SIM_BIND")]
     pub bind: IpAddr,
+    /// Address the control API listens on. It stays on loopback whatever --bind says; an address
+    /// beyond loopback requires a control token.
+    #[arg(long, default_value = "127.0.0.1", env = "ROUTEROS_SIM_CONTROL_BIND")]
+    pub control_bind: IpAddr,
     /// Port of the HTTPS service (`www-ssl`); 0 picks a free port.
     #[arg(long, default_value_t = 7443, env = "ROUTEROS_SIM_HTTPS_PORT")]
     pub https_port: u16,
@@ -117,9 +130,18 @@ pub struct Serve {
     /// Port of the control API; 0 picks a free port.
     #[arg(long, default_value_t = 7090, env = "ROUTEROS_SIM_CONTROL_PORT")]
     pub control_port: u16,
-    /// Require `Authorization: Bearer <token>` on the control API.
+    /// Require `Authorization: Bearer <token>` on the control API. Prefer the environment variable
+    /// or --control-token-file: a flag's value shows in `ps`.
     #[arg(long, env = "ROUTEROS_SIM_TOKEN", hide_env_values = true)]
     pub control_token: Option<String>,
+    /// Read the control token from this file (its first line).
+    #[arg(
+        long,
+        env = "ROUTEROS_SIM_TOKEN_FILE",
+        conflicts_with = "control_token",
+        value_name = "FILE"
+    )]
+    pub control_token_file: Option<PathBuf>,
     /// Seed file (TOML or JSON) describing users, groups, services and list entries.
     #[arg(long, env = "ROUTEROS_SIM_SEED")]
     pub seed: Option<PathBuf>,
@@ -130,10 +152,14 @@ pub struct Serve {
         env = "ROUTEROS_SIM_VERSION"
     )]
     pub routeros_version: Version,
-    /// Password of the `admin` user (when no seed is given).
+    /// Password of the `admin` user (when no seed is given). Prefer the environment variable or
+    /// --admin-password-file: a flag's value shows in `ps`.
     #[arg(long, default_value = crate::DEFAULT_PASSWORD, env = "ROUTEROS_SIM_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: String,
-    /// Where to write the CA certificate (PEM) that clients should trust [default: <temp dir>/routeros-sim/ca.pem].
+    /// Read the `admin` user's password from this file (its first line).
+    #[arg(long, env = "ROUTEROS_SIM_ADMIN_PASSWORD_FILE", value_name = "FILE")]
+    pub admin_password_file: Option<PathBuf>,
+    /// Where to write the CA certificate (PEM) that clients should trust [default: a new private directory <temp dir>/routeros-sim-XXXXXX/ca.pem, removed at exit; the path is printed at start].
     #[arg(long, env = "ROUTEROS_SIM_CA_OUT")]
     pub ca_out: Option<PathBuf>,
     /// Extra DNS name or IP address for the generated certificate (repeatable).
@@ -156,6 +182,9 @@ pub struct Serve {
     /// with --realistic).
     #[arg(long, value_name = "SECONDS")]
     pub login_cache: Option<u64>,
+    /// Bytes the request journal holds before its oldest entries are dropped (default 64 MiB).
+    #[arg(long, value_name = "BYTES", env = "ROUTEROS_SIM_JOURNAL_BYTES")]
+    pub journal_bytes: Option<usize>,
     /// Seconds after which a command is cut off with `400 Session closed` (router: 60).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub session_limit: u64,
@@ -171,7 +200,8 @@ pub struct ControlArgs {
         global = true
     )]
     pub control: String,
-    /// Bearer token of the control API.
+    /// Bearer token of the control API (prefer the environment variable or --token-file: a flag's
+    /// value shows in `ps`).
     #[arg(
         long,
         env = "ROUTEROS_SIM_TOKEN",
@@ -179,6 +209,14 @@ pub struct ControlArgs {
         global = true
     )]
     pub token: Option<String>,
+    /// Read the control API's bearer token from this file (its first line).
+    #[arg(
+        long,
+        env = "ROUTEROS_SIM_TOKEN_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,4 +352,53 @@ pub enum TlsOp {
     Show,
     /// Serve a new certificate from the same CA.
     Rotate,
+}
+
+/// A secret given directly or as a file: the file's first line, without its line ending. An empty
+/// or unreadable file is an error naming the file, never a silent empty secret.
+pub fn secret(
+    direct: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<String>, String> {
+    let Some(path) = file else {
+        return Ok(direct.map(str::to_owned));
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the secret file {}: {e}", path.display()))?;
+    let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if line.is_empty() {
+        return Err(format!(
+            "the secret file {} is empty; write the secret on its first line",
+            path.display()
+        ));
+    }
+    Ok(Some(line.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_come_from_the_first_line_of_a_file() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let file = dir.path().join("token");
+        std::fs::write(&file, "from-file\r\nsecond line\n").expect("write");
+        assert_eq!(
+            secret(Some("flag"), Some(&file)),
+            Ok(Some("from-file".to_owned()))
+        );
+        assert_eq!(secret(Some("flag"), None), Ok(Some("flag".to_owned())));
+        std::fs::write(&file, "\n").expect("write");
+        let empty = secret(None, Some(&file)).expect_err("an empty file is refused");
+        assert!(empty.contains("is empty"), "{empty}");
+        let missing = secret(None, Some(&dir.path().join("none"))).expect_err("a missing file");
+        assert!(missing.contains("cannot read"), "{missing}");
+    }
+
+    #[test]
+    fn the_control_api_binds_loopback_whatever_the_services_bind() {
+        let cli = Cli::try_parse_from(["routeros-sim", "--bind", "0.0.0.0"]).expect("parses");
+        assert_eq!(cli.serve.control_bind, IpAddr::from([127, 0, 0, 1]));
+    }
 }

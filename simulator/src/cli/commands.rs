@@ -32,7 +32,7 @@ pub(super) async fn control(cmd: Command) -> Result<(), CliError> {
                 StateOp::Snapshot { file } => {
                     let state = c.snapshot().await?;
                     write_json(&file, &state)?;
-                    println!("saved to {}", file.display());
+                    print::out(&format!("saved to {}\n", file.display()));
                 }
                 StateOp::Restore { file } => {
                     let text =
@@ -121,7 +121,9 @@ pub(super) async fn control(cmd: Command) -> Result<(), CliError> {
 }
 
 fn client(args: &ControlArgs) -> Result<ControlClient, CliError> {
-    Ok(ControlClient::new(&args.control, args.token.clone())?)
+    let token = super::args::secret(args.token.as_deref(), args.token_file.as_deref())
+        .map_err(CliError::Input)?;
+    Ok(ControlClient::new(&args.control, token)?)
 }
 
 /// A duration flag: milliseconds when it is a bare number, else a RouterOS duration (`1h30m`).

@@ -3,90 +3,163 @@
 //!
 //! Replies are printed through [`serde_json::Value`], whose keys come out sorted, so the output is
 //! the same whatever order a type declares its fields in.
+//!
+//! Everything goes through [`out`], which stops quietly when the reader has gone (`| head`):
+//! `println!` would panic on the broken pipe.
 
+use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::{JournalPage, Simulator};
 
+/// Writes `text` to standard output. A reader that closed the pipe ends the program quietly with
+/// success, as `cat` or `ls` do; other write errors are ignored (there is nowhere to report them).
+pub(super) fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
+/// `count` and the noun, singular or plural ("1 entry", "2 entries").
+pub(super) fn plural(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// Prints a control reply as pretty JSON with sorted keys.
 pub(super) fn json<T: Serialize>(reply: &T) {
     let text = serde_json::to_value(reply)
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_default();
-    println!("{text}");
+    out(&format!("{text}\n"));
 }
 
-/// Prints where a started simulator listens, its user, and a `curl` command that works as printed.
+/// Prints where a started simulator listens, the users of the seed it loaded, and a `curl`
+/// command that works as printed (when there is a user to log in with).
 pub(super) fn banner(sim: &Simulator, ca_path: &Path) {
-    let (user, pw) = sim.with_router(|r| {
-        let u = r
+    out(&banner_text(sim, ca_path));
+}
+
+fn banner_text(sim: &Simulator, ca_path: &Path) -> String {
+    use std::fmt::Write;
+    let (version, users) = sim.with_router(|r| {
+        let users: Vec<(String, String)> = r
             .users
             .users
             .iter()
-            .find(|u| u.name == crate::DEFAULT_USER)
-            .or(r.users.users.first());
-        u.map(|u| (u.name.clone(), u.password.clone()))
-            .unwrap_or_default()
+            .filter(|u| !u.disabled)
+            .map(|u| (u.name.clone(), u.password.clone()))
+            .collect();
+        (r.version.resource_string(), users)
     });
-    println!(
-        "RouterOS simulator (RouterOS {}) is running.",
-        sim.with_router(|r| r.version.resource_string())
-    );
-    println!("  www-ssl   {}/rest", sim.https_url());
+    let mut t = String::new();
+    let _ = writeln!(t, "RouterOS simulator (RouterOS {version}) is running.");
+    let _ = writeln!(t, "  www-ssl   {}/rest", sim.https_url());
     if let Some(http) = sim.http_url() {
-        println!("  www       {http}/rest");
+        let _ = writeln!(t, "  www       {http}/rest");
     }
     if let Some(c) = sim.control_url() {
-        println!("  control   {c}   (routeros-sim --help lists the control subcommands)");
+        let _ = writeln!(
+            t,
+            "  control   {c}   (routeros-sim --help lists the control subcommands)"
+        );
     }
-    println!("  CA        {}", ca_path.display());
-    println!("  user      {user} / {pw}");
-    println!();
-    println!("Try:");
-    println!(
-        "  curl --cacert {} -u {user}:{pw} {}/rest/system/resource",
-        ca_path.display(),
-        sim.https_url()
-    );
-    println!();
-    println!("Press Ctrl-C to stop.");
+    let _ = writeln!(t, "  CA        {}", ca_path.display());
+    if users.is_empty() {
+        let _ = writeln!(
+            t,
+            "  users     none enabled: load a seed with a user (routeros-sim state load FILE)"
+        );
+    }
+    for (i, (name, password)) in users.iter().enumerate() {
+        let label = if i == 0 { "users" } else { "" };
+        let _ = writeln!(t, "  {label:<9} {name} / {password}");
+    }
+    // The first user in the seed's order, preferring the default administrator.
+    let first = users
+        .iter()
+        .find(|(n, _)| n == crate::DEFAULT_USER)
+        .or(users.first());
+    if let Some((user, pw)) = first {
+        let _ = writeln!(t);
+        let _ = writeln!(t, "Try:");
+        let _ = writeln!(
+            t,
+            "  curl --cacert {} -u '{user}:{pw}' {}/rest/system/resource",
+            ca_path.display(),
+            sim.https_url()
+        );
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(t, "Press Ctrl-C to stop.");
+    t
 }
 
 /// Prints a journal page as a table, one request a line.
 pub(super) fn journal(page: &JournalPage) {
-    print!("{}", journal_table(page));
+    out(&journal_table(page));
 }
 
+/// The journal as a table whose columns are as wide as their widest cell, so they line up whatever
+/// the paths and user names are (the journal keeps at most 1 KiB of each).
 fn journal_table(page: &JournalPage) -> String {
     use std::fmt::Write;
     let dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:>6}  {:<21}  {:<12}  {:<6}  {:<44}  {:>6}  {:>6}  fault",
-        "seq", "client", "user", "method", "path", "status", "ms"
-    );
+    let header = [
+        "seq", "client", "user", "method", "path", "status", "ms", "fault",
+    ];
+    let mut rows: Vec<[String; 8]> = vec![header.map(str::to_owned)];
     for e in &page.entries {
-        let status = e.status.map_or("-".to_owned(), |s| s.to_string());
-        let _ = writeln!(
-            out,
-            "{:>6}  {:<21}  {:<12}  {:<6}  {:<44}  {:>6}  {:>6}  {}",
-            e.seq,
+        rows.push([
+            e.seq.to_string(),
             e.client.to_string(),
             dash(e.user.as_deref()),
             dash(e.method.as_deref()),
             dash(e.path.as_deref()),
-            status,
-            e.duration_ms,
+            e.status.map_or("-".to_owned(), |s| s.to_string()),
+            e.duration_ms.to_string(),
             dash(e.fault.as_deref()),
-        );
+        ]);
+    }
+    let mut widths = [0usize; 8];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    // Numbers are right-aligned, text left-aligned; the last column is not padded.
+    let right = [true, false, false, false, false, true, true, false];
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = widths[i] - cell.chars().count();
+            if right[i] {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            } else if i + 1 < row.len() {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let _ = writeln!(
         out,
         "next mark: {}   dropped: {}",
-        page.next_mark, page.dropped
+        page.next_mark,
+        plural(page.dropped, "entry", "entries")
     );
     out
 }
@@ -94,6 +167,30 @@ fn journal_table(page: &JournalPage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_banner_shows_the_seeds_users_and_a_curl_that_logs_in() {
+        let seed: crate::Seed =
+            toml::from_str("[[user]]\nname = \"ops\"\npassword = \"pw1\"\ngroup = \"full\"\n")
+                .expect("a seed");
+        let sim = Simulator::builder()
+            .seed(seed)
+            .start()
+            .await
+            .expect("starts");
+        let text = banner_text(&sim, Path::new("/x/ca.pem"));
+        assert!(text.contains("ops / pw1"), "{text}");
+        assert!(!text.contains("admin / admin"), "{text}");
+        assert!(text.contains("-u 'ops:pw1'"), "{text}");
+        let sim = Simulator::builder()
+            .admin_password(None)
+            .start()
+            .await
+            .expect("starts");
+        let text = banner_text(&sim, Path::new("/x/ca.pem"));
+        assert!(text.contains("none enabled"), "{text}");
+        assert!(!text.contains("curl"), "{text}");
+    }
     use crate::{JournalEntry, Listener};
 
     #[test]
@@ -150,6 +247,11 @@ mod tests {
                 "1)"
             ]
         );
-        assert_eq!(lines[3], "next mark: 3   dropped: 0");
+        assert_eq!(lines[3], "next mark: 3   dropped: 0 entries");
+        // Every column starts at the same offset on every line.
+        let at = |line: &str, cell: &str| line.find(cell).expect("a cell");
+        assert_eq!(at(lines[0], "path"), at(lines[1], "/rest/system/identity"));
+        assert_eq!(at(lines[0], "fault"), at(lines[2], "reset (rule 1)"));
+        assert_eq!(plural(1, "entry", "entries"), "1 entry");
     }
 }

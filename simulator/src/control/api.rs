@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -70,6 +70,44 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
+/// A path parameter whose rejection is the control API's error body, not axum's plain text.
+struct Path<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for Path<T>
+{
+    type Rejection = Refusal;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| Refusal::bad(format!("the path is not valid: {}", e.body_text())))
+    }
+}
+
+/// A query string whose rejection is the control API's error body, not axum's plain text.
+struct Query<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for Query<T>
+{
+    type Rejection = Refusal;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| Refusal::bad(format!("the query is not valid: {}", e.body_text())))
+    }
+}
+
 /// The control API's routes over one simulator's operations.
 pub(crate) fn app(local: Local, token: Option<String>) -> Router {
     let ctx = Ctx {
@@ -96,6 +134,13 @@ pub(crate) fn app(local: Local, token: Option<String>) -> Router {
         .route("/limits", get(get_limits).put(put_limits))
         .route("/verdict", post(verdict))
         .fallback(|| async { Refusal::bad("no such control endpoint; see docs/control-api.md") })
+        .method_not_allowed_fallback(|| async {
+            Refusal {
+                status: 405,
+                message: "this control endpoint does not take that method; see docs/control-api.md"
+                    .into(),
+            }
+        })
         .layer(middleware::from_fn_with_state(ctx.clone(), authorize))
         .with_state(ctx)
 }
@@ -107,7 +152,7 @@ async fn authorize(State(ctx): State<Ctx>, req: Request, next: Next) -> Response
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|t| t.trim() == &**token);
+            .is_some_and(|t| token_matches(t.trim(), token));
         if !ok {
             return Refusal {
                 status: 401,
@@ -117,6 +162,13 @@ async fn authorize(State(ctx): State<Ctx>, req: Request, next: Next) -> Response
         }
     }
     next.run(req).await
+}
+
+/// Whether `presented` is the token, in time that does not depend on where they differ: a client
+/// timing the answers cannot learn the token a byte at a time. (Only the length can be learned.)
+fn token_matches(presented: &str, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    presented.as_bytes().ct_eq(token.as_bytes()).into()
 }
 
 async fn health(State(ctx): State<Ctx>) -> Json<Health> {
@@ -157,7 +209,7 @@ async fn resume(State(ctx): State<Ctx>) -> Json<ClockReading> {
 
 async fn advance(State(ctx): State<Ctx>, Body(body): Body<Advance>) -> ApiResult<ClockReading> {
     let by = body.by.to_duration("by").map_err(Refusal::bad)?;
-    Ok(Json(ctx.local.advance_clock(by)))
+    ctx.local.advance_clock(by).map(Json)
 }
 
 async fn reboot(State(ctx): State<Ctx>, Body(body): Body<Reboot>) -> ApiResult<Rebooted> {
@@ -167,7 +219,7 @@ async fn reboot(State(ctx): State<Ctx>, Body(body): Body<Reboot>) -> ApiResult<R
         .transpose()
         .map_err(Refusal::bad)?
         .unwrap_or_default();
-    Ok(Json(ctx.local.reboot(downtime)))
+    ctx.local.reboot(downtime).map(Json)
 }
 
 async fn journal(State(ctx): State<Ctx>, Query(filter): Query<JournalFilter>) -> Json<JournalPage> {

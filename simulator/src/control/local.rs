@@ -101,7 +101,8 @@ impl Local {
         self.shared.clock.resume()
     }
 
-    pub(crate) fn advance_clock(&self, by: Duration) -> ClockReading {
+    pub(crate) fn advance_clock(&self, by: Duration) -> Result<ClockReading, Refusal> {
+        self.shared.clock.check_advance(by).map_err(Refusal::bad)?;
         let reading = self.shared.clock.advance(by);
         // Scheduler entries that became due run now, each at its own time; the next REST
         // request waits for them.
@@ -109,15 +110,22 @@ impl Local {
             let shared = self.shared.clone();
             handle.spawn(async move { crate::scripting::schedule::catch_up(&shared).await });
         }
-        reading
+        Ok(reading)
     }
 
-    pub(crate) fn reboot(&self, downtime: Duration) -> Rebooted {
+    pub(crate) fn reboot(&self, downtime: Duration) -> Result<Rebooted, Refusal> {
+        if downtime > crate::shared::MAX_DOWNTIME {
+            return Err(Refusal::bad(format!(
+                "a reboot's downtime is at most {}h (asked {}s)",
+                crate::shared::MAX_DOWNTIME.as_secs() / 3600,
+                downtime.as_secs()
+            )));
+        }
         self.shared.reboot(downtime);
-        Rebooted {
+        Ok(Rebooted {
             downtime_ms: downtime.as_millis() as u64,
             rebooting: true,
-        }
+        })
     }
 
     pub(crate) fn journal(&self, filter: &JournalFilter) -> JournalPage {

@@ -195,10 +195,10 @@ impl Control for Simulator {
         ready(Ok(self.local.resume_clock()))
     }
     fn advance_clock(&self, by: Duration) -> ControlFuture<'_, ClockReading> {
-        ready(Ok(self.local.advance_clock(by)))
+        ready(self.local.advance_clock(by))
     }
     fn reboot(&self, downtime: Duration) -> ControlFuture<'_, Rebooted> {
-        ready(Ok(self.local.reboot(downtime)))
+        ready(self.local.reboot(downtime))
     }
     fn journal<'a>(&'a self, filter: &'a JournalFilter) -> ControlFuture<'a, JournalPage> {
         ready(Ok(self.local.journal(filter)))

@@ -51,21 +51,32 @@ pub struct Outcome {
     pub user: Option<String>,
 }
 
-/// Answers one request that arrived on `listener` from `peer`.
-pub async fn handle(
-    shared: &Arc<Shared>,
-    req: Request<Bytes>,
+/// A request admitted to the REST API: its path below `/rest`, the user, their policies and the
+/// version facts read with the login.
+struct Admitted {
+    rest_path: String,
+    name: String,
+    policies: crate::model::users::Policies,
+    facts: Facts,
+}
+
+/// Everything [`handle`] decides before it needs the body: whether this is a REST request at all,
+/// whether its method is served, and who is asking. Answered `Err` with the reply to send.
+fn admit(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    headers: &header::HeaderMap,
     peer: SocketAddr,
     listener: Listener,
-) -> Outcome {
-    let path = req.uri().path().to_owned();
+) -> Result<Admitted, Box<Outcome>> {
     let rest_path = match path.strip_prefix("/rest") {
         Some(p) if p.is_empty() || p.starts_with('/') => Some(p.to_owned()),
         _ => None,
     };
     // The login, whether this service serves REST, and the version are read under one short hold
     // of the lock (a path naming an item, `/rest/user/admin`, takes it once more to find the id).
-    let credentials = auth::basic_credentials(req.headers());
+    let credentials = auth::basic_credentials(headers);
     let (rest_served, login, facts) = {
         let router = shared.router();
         let login = credentials
@@ -81,34 +92,38 @@ pub async fn handle(
         )
     };
     let Some(rest_path) = rest_path.filter(|_| rest_served) else {
-        return Outcome {
-            response: reply::webfig(&path),
+        return Err(Box::new(Outcome {
+            response: reply::webfig(path),
             user: None,
-        };
+        }));
     };
     let refuse = |e: ErrorReply, user: Option<String>| Outcome {
         response: e.response(),
         user,
     };
-    match req.method() {
-        &Method::GET | &Method::PUT | &Method::PATCH | &Method::DELETE | &Method::POST => {}
+    match *method {
+        Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::POST => {}
         // OPTIONS is 503 on a real router; HEAD and anything else 501 (ROUTEROS-REST.md section 5).
-        &Method::OPTIONS => {
-            return refuse(
+        Method::OPTIONS => {
+            return Err(Box::new(refuse(
                 ErrorReply::with_status(StatusCode::SERVICE_UNAVAILABLE, None),
                 None,
-            );
+            )));
         }
         _ => {
-            return refuse(
+            return Err(Box::new(refuse(
                 ErrorReply::with_status(StatusCode::NOT_IMPLEMENTED, None),
                 None,
-            );
+            )));
         }
     }
-
-    let (name, policies) = match auth::admit(shared, credentials.map(|(n, _)| n), login) {
-        Ok(admitted) => admitted,
+    match auth::admit(shared, credentials.map(|(n, _)| n), login) {
+        Ok((name, policies)) => Ok(Admitted {
+            rest_path,
+            name,
+            policies,
+            facts,
+        }),
         Err(refused) => {
             let mut out = refuse(refused.error, refused.user);
             if refused.challenge {
@@ -116,8 +131,60 @@ pub async fn handle(
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, auth::challenge());
             }
-            return out;
+            Err(Box::new(out))
         }
+    }
+}
+
+/// The answer to a request that [`handle`] refuses whatever its body says (not REST, a method
+/// REST does not serve, no valid credentials), or `None` when the body is needed.
+///
+/// The server asks this before it reads a body, so that a client without credentials cannot make
+/// it wait for (or hold memory for) a body it would refuse anyway.
+pub fn refusal_before_body(
+    shared: &Shared,
+    head: &http::request::Parts,
+    peer: SocketAddr,
+    listener: Listener,
+) -> Option<Outcome> {
+    admit(
+        shared,
+        &head.method,
+        head.uri.path(),
+        &head.headers,
+        peer,
+        listener,
+    )
+    .err()
+    .map(|out| *out)
+}
+
+/// Answers one request that arrived on `listener` from `peer`.
+pub async fn handle(
+    shared: &Arc<Shared>,
+    req: Request<Bytes>,
+    peer: SocketAddr,
+    listener: Listener,
+) -> Outcome {
+    let Admitted {
+        rest_path,
+        name,
+        policies,
+        facts,
+    } = match admit(
+        shared,
+        req.method(),
+        req.uri().path(),
+        req.headers(),
+        peer,
+        listener,
+    ) {
+        Ok(a) => a,
+        Err(out) => return *out,
+    };
+    let refuse = |e: ErrorReply, user: Option<String>| Outcome {
+        response: e.response(),
+        user,
     };
     let op = match request::understand(&req, &rest_path, shared, listener, &facts) {
         Ok(op) => op,

@@ -14,6 +14,7 @@
 
 mod address_list;
 mod auth;
+mod binary;
 mod control_api;
 mod errors;
 mod expiry;
@@ -21,6 +22,8 @@ mod fault_injection;
 mod fetch;
 mod filter;
 mod fixtures;
+mod fuzz;
+mod hardening;
 mod robustness;
 mod scheduler;
 mod scripting;
