@@ -435,8 +435,19 @@ async fn the_daemon_logs_its_control_address_and_each_failure_once() {
         .unwrap();
     let before = text().len();
     // The next periodic reconcile (the interval is 1m) fails after its retries; the one after it
-    // is 2 s later, past this sleep.
-    tokio::time::sleep(Duration::from_secs(61)).await;
+    // is 2 s later. The paused clock moves in small steps: one long sleep would let Tokio jump
+    // past the daemon's real socket exchanges with the simulator before they are answered.
+    // Bounded: at most 200 s of the paused clock.
+    for _ in 0..20_000 {
+        if text()[before..].contains("208011") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A second print of the same failure would come at once; the next failure only 2 s later.
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let after = text()[before..].to_owned();
     assert_eq!(after.matches("208011").count(), 1, "{after}");
     assert!(after.contains("gave up after 4 attempts"), "{after}");
