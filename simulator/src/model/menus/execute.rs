@@ -6,12 +6,10 @@
 //! CHR: tikoci/quickchr `src/lib/exec.ts`; tikoci/routeros-skills `async-commands-rest.md`).
 
 use super::imp::MenuImpl;
-use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
-use crate::model::outcome::{Context, Outcome, Rows};
-use crate::model::query::Query;
+use crate::model::outcome::{Context, Outcome};
 use crate::model::scripting::Work;
 use crate::model::spec::{Command, Shape, Spec, name, read_command};
 
@@ -42,10 +40,6 @@ pub static EXECUTE: ExecuteMenu = ExecuteMenu;
 impl MenuImpl for ExecuteMenu {
     fn spec(&self) -> &'static Spec {
         &SPEC
-    }
-
-    fn print(&self, _router: &Router, _query: &Query, _now: SimTime) -> Rows {
-        Rows::Owned(Vec::new())
     }
 
     fn other(

@@ -3,12 +3,10 @@
 //! (`crate::scripting::fetch`) with the router's lock released.
 
 use super::imp::MenuImpl;
-use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
-use crate::model::outcome::{Context, Outcome, Rows};
-use crate::model::query::Query;
+use crate::model::outcome::{Context, Outcome};
 use crate::model::scripting::{ScriptSettings, Work};
 use crate::model::spec::{Command, Shape, Spec, name, read_command};
 
@@ -54,10 +52,6 @@ pub static FETCH: FetchMenu = FetchMenu;
 impl MenuImpl for FetchMenu {
     fn spec(&self) -> &'static Spec {
         &SPEC
-    }
-
-    fn print(&self, _router: &Router, _query: &Query, _now: SimTime) -> Rows {
-        Rows::Owned(Vec::new())
     }
 
     fn other(

@@ -18,8 +18,11 @@ pub trait MenuImpl: Sync + 'static {
     /// The declaration: path, shape, fields, commands and arguments.
     fn spec(&self) -> &'static Spec;
 
-    /// The rows a `print` shows, in id order, those `query` keeps only.
-    fn print(&self, router: &Router, query: &Query, now: SimTime) -> Rows;
+    /// The rows a `print` shows, in id order, those `query` keeps only. Menus of
+    /// `Shape::Commands` (`/execute`, `/import`, `/tool/fetch`) have no rows and keep this default.
+    fn print(&self, _router: &Router, _query: &Query, _now: SimTime) -> Rows {
+        Rows::Owned(Vec::new())
+    }
 
     /// How many rows `query` keeps (`print count-only`).
     fn count(&self, router: &Router, query: &Query, now: SimTime) -> usize {

@@ -3,12 +3,10 @@
 //! runtime's.
 
 use super::imp::MenuImpl;
-use crate::clock::SimTime;
 use crate::model::Router;
 use crate::model::args::Args;
 use crate::model::failure::Failure;
-use crate::model::outcome::{Context, Outcome, Rows};
-use crate::model::query::Query;
+use crate::model::outcome::{Context, Outcome};
 use crate::model::scripting::{Files, Work};
 use crate::model::spec::{Command, Shape, Spec, command, name};
 
@@ -35,10 +33,6 @@ pub static IMPORT: ImportMenu = ImportMenu;
 impl MenuImpl for ImportMenu {
     fn spec(&self) -> &'static Spec {
         &SPEC
-    }
-
-    fn print(&self, _router: &Router, _query: &Query, _now: SimTime) -> Rows {
-        Rows::Owned(Vec::new())
     }
 
     fn other(
