@@ -1270,6 +1270,12 @@ mod tests {
         ];
         add(&mut r, "/system/scheduler", &schedule);
         add(&mut r, "/file", &[("name", "a.txt"), ("contents", "x")]);
+        // One open REST connection, listed as a dynamic service row from 7.19.
+        r.connections.open(
+            crate::model::services::Listener::WwwSsl,
+            "127.0.0.1:443".parse().unwrap(),
+            "127.0.0.1:50000".parse().unwrap(),
+        );
         let info = Args::from_pairs([("message", "m")]);
         r.run(m("/log"), "info", info, &ctx()).unwrap();
         // One filter rule per family with every property its `add` takes on this version.
