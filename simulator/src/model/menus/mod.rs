@@ -19,6 +19,7 @@ pub mod group;
 pub mod identity;
 pub mod imp;
 pub mod import;
+pub mod inspect;
 pub mod log;
 pub mod resource;
 pub mod scheduler;
@@ -52,6 +53,7 @@ pub static ALL: &[&dyn MenuImpl] = &[
     &log::LOG,
     &filter::V4,
     &filter::V6,
+    &inspect::INSPECT,
 ];
 
 /// A handle on a registered menu; equal when the paths are.
@@ -1036,7 +1038,7 @@ mod tests {
                     for (arg, range) in info["args"].as_object().unwrap() {
                         // `print`'s `proplist` is `.proplist` over REST; fetch's is its own.
                         let word = match arg.as_str() {
-                            "proplist" if cmd == "print" => ".proplist",
+                            "proplist" if declared.takes(".proplist", v) => ".proplist",
                             other => other,
                         };
                         let ids = matches!(word, "numbers" | "number")
