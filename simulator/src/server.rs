@@ -129,6 +129,25 @@ impl Drop for SessionGuard<'_> {
     }
 }
 
+/// A connection's dynamic `/ip/service` row, removed when the connection ends.
+struct ListedConnection<'a> {
+    shared: &'a Shared,
+    id: u32,
+}
+
+impl<'a> ListedConnection<'a> {
+    fn new(shared: &'a Shared, kind: Listener, local: SocketAddr, peer: SocketAddr) -> Self {
+        let id = shared.router().connections.open(kind, local, peer);
+        Self { shared, id }
+    }
+}
+
+impl Drop for ListedConnection<'_> {
+    fn drop(&mut self) {
+        self.shared.router().connections.close(self.id);
+    }
+}
+
 /// A journal record for a connection that a fault ended before any request.
 fn connection_event(shared: &Shared, kind: Listener, peer: SocketAddr, hit: &Hit) {
     let now = shared.clock.now();
@@ -166,6 +185,11 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
         return reset(stream);
     }
     let _guard = SessionGuard(counter);
+    // Listed as a dynamic `/ip/service` row (7.19 and later) while it is open.
+    let _listed = stream
+        .local_addr()
+        .ok()
+        .map(|local| ListedConnection::new(&shared, kind, local, peer));
     let mut epoch = shared.watch_epoch();
     epoch.mark_unchanged();
 

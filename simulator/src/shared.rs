@@ -433,8 +433,13 @@ impl Shared {
     }
 
     /// Replaces the router, keeping listeners in step.
-    fn replace_router(&self, router: Router) {
-        *self.router() = router;
+    fn replace_router(&self, mut router: Router) {
+        {
+            // Open connections are sockets, not state: they stay listed until they close.
+            let mut current = self.router();
+            router.connections = std::mem::take(&mut current.connections);
+            *current = router;
+        }
         self.forget_sessions();
         self.publish_services();
     }

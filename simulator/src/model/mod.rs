@@ -38,7 +38,7 @@ use std::collections::HashMap;
 
 use address::Family;
 use address_list::AddressList;
-use services::Services;
+use services::{Connections, Services};
 use system::Resource;
 use users::Users;
 use version::Version;
@@ -60,6 +60,10 @@ pub struct Router {
     pub users: Users,
     /// Services.
     pub services: Services,
+    /// The open REST connections, which 7.19 and later list as dynamic `/ip/service` rows. They
+    /// belong to the sockets, not to the configuration: a state reset or restore keeps them
+    /// (`Shared::replace_router`), and each leaves when its socket closes.
+    pub connections: Connections,
     /// `/ip/firewall/address-list`.
     pub v4: AddressList,
     /// `/ipv6/firewall/address-list`.
@@ -88,6 +92,7 @@ impl Router {
             booted_at: 0,
             users: Users::builtin(),
             services: Services::defaults(80, 443, true),
+            connections: Connections::default(),
             v4: AddressList::new(Family::V4),
             v6: AddressList::new(Family::V6),
             menu_state: MenuState::default(),

@@ -96,6 +96,11 @@ impl Query {
         Ok(Self { words: out })
     }
 
+    /// Also requires `key` to equal `value` (the words left on the stack are and-ed).
+    pub fn and_eq(&mut self, key: &str, value: &str) {
+        self.words.push(Word::Eq(key.to_owned(), value.to_owned()));
+    }
+
     /// Whether the filter is empty (keeps every row).
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()

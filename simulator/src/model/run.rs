@@ -122,7 +122,7 @@ impl Call {
             "print" => {
                 cmd.check_args(&args, version)?;
                 Op::Print {
-                    query: args.query().clone(),
+                    query: print_selection(&args, cmd, version),
                     // A print's `.proplist` returns exactly the keys listed (MikroTik manual).
                     proplist: args.get(".proplist").map(|p| Proplist::new([p], false)),
                     count_only: args.get("count-only").is_some(),
@@ -258,6 +258,25 @@ impl Call {
             false => Err(Failure::not_enough_permissions()),
         }
     }
+}
+
+/// The rows a `print` keeps: its query, and the firewall's row-selecting flags (schema: the filter
+/// menus' `print` takes `chain=<name>`, and on IPv4 `static` and `dynamic`), which select as the
+/// query words `chain=<name>`, `dynamic=false` and `dynamic=true` would. `all` and `stats` only
+/// change the console's columns: a REST row has every field.
+fn print_selection(args: &Args, cmd: &Command, version: &Version) -> Query {
+    let mut query = args.query().clone();
+    if cmd.takes("chain", version)
+        && let Some(chain) = args.get("chain")
+    {
+        query.and_eq("chain", chain);
+    }
+    for (flag, dynamic) in [("static", "false"), ("dynamic", "true")] {
+        if cmd.takes(flag, version) && args.get(flag).is_some() {
+            query.and_eq("dynamic", dynamic);
+        }
+    }
+    query
 }
 
 /// The stand-in for `add` and `remove` on a table that lacks them: a write, refused once authorized.

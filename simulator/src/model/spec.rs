@@ -241,15 +241,21 @@ impl Spec {
 /// The arguments every menu's `print` takes over REST. `.proplist` is the REST spelling of the
 /// console's `proplist`; `.query` is the API query stack; the other flags are accepted and change
 /// nothing in a REST reply.
-pub const PRINT_ARGS: &[Name] = &[
-    name(".proplist"),
-    name(".query"),
-    name("count-only"),
-    name("detail"),
-    name("show-ids"),
-    name("terse"),
-    name("without-paging"),
+pub const PRINT_ARGS: &[Name] = &names::<0, PRINT_ARGS_LEN>(PRINT_WORDS, []);
+
+/// The words of [`PRINT_ARGS`], for menus whose `print` takes more ([`names`]).
+pub const PRINT_WORDS: &[&str] = &[
+    ".proplist",
+    ".query",
+    "count-only",
+    "detail",
+    "show-ids",
+    "terse",
+    "without-paging",
 ];
+
+/// How many words [`PRINT_WORDS`] has.
+pub const PRINT_ARGS_LEN: usize = PRINT_WORDS.len();
 
 /// `get`: one field's value of one item, named by `.id`, `numbers` or `number`.
 pub const GET_ARGS: &[Name] = &[name("number"), name("value-name")];

@@ -21,7 +21,8 @@ use rustls::{CertificateError, DigitallySignedStruct};
 
 use crate::model::args::Args;
 use crate::model::failure::Failure;
-use crate::model::row::Row;
+use crate::model::outcome::{Outcome, Rows};
+use crate::model::row::{Proplist, Row};
 use crate::model::scripting::{Certificates, FILE_SIZE_LIMIT, Files};
 use crate::model::version::Version;
 use crate::script::{Array, Value};
@@ -75,6 +76,18 @@ impl Fetched {
         row.push("status", "finished");
         row.push("total", kib(self.total).to_string());
         row
+    }
+
+    /// The REST reply: one row, cut to the fields `proplist` names (7.19 on, schema; the
+    /// completion lists `code, data, downloaded, duration, http-headers, status, total, uploaded`).
+    /// `once` and `without-paging` shape the console's progress lines only: REST answers once, when
+    /// the command finishes (ROUTEROS-REST.md §1).
+    pub fn rest_outcome(&self, args: &Args) -> Outcome {
+        Outcome::Rows {
+            rows: Rows::Owned(vec![self.rest_row()]),
+            proplist: args.get("proplist").map(|p| Proplist::new([p], false)),
+            examined: 0,
+        }
     }
 
     /// What a script gets: with `as-value`, an array `{data=...; downloaded=N; duration=...;
@@ -151,6 +164,15 @@ pub async fn fetch(
         .to_ascii_uppercase();
     let method = reqwest::Method::from_bytes(method.as_bytes())
         .map_err(|_| failure("input does not match any value of http-method"))?;
+    // The schema prints no range for the count (7.18 on); the simulator's own bound is 100.
+    let redirects = match args.get("http-max-redirect-count") {
+        None => reqwest::redirect::Policy::limited(2),
+        Some(n) => match n.trim().parse::<usize>() {
+            Ok(0) => reqwest::redirect::Policy::none(),
+            Ok(n) if n <= 100 => reqwest::redirect::Policy::limited(n),
+            _ => return Err(Failure::invalid_value("http-max-redirect-count")),
+        },
+    };
     let trusted = shared
         .router()
         .state_ref::<Certificates>()
@@ -162,7 +184,7 @@ pub async fn fetch(
         .connect_timeout(idle)
         .read_timeout(idle)
         // Redirects are followed up to `http-max-redirect-count`, default 2 (MikroTik manual).
-        .redirect(reqwest::redirect::Policy::limited(2))
+        .redirect(redirects)
         .user_agent(format!(
             "RouterOS {}.{}.{}",
             version.numbers.0, version.numbers.1, version.numbers.2

@@ -327,6 +327,19 @@ pub fn perform_blocking(
                 RunError::Refused(f) => f,
                 RunError::Script(e) => ModelFailure::bad_request(e.to_string()),
             }),
+        // `dry-run` reports what a real import would stop at without running anything [likely:
+        // the manual says only that it checks the file; the error text is the import's own].
+        Work::Import {
+            source,
+            dry_run: true,
+            ..
+        } => {
+            let catalog = RegistryCatalog::new(shared.router().version.clone());
+            match crate::script::parse(&source, &catalog, &Limits::default()) {
+                Ok(_) => Ok((Outcome::Done { rows: 0 }, Duration::ZERO)),
+                Err(e) => Err(ModelFailure::bad_request(format!("Script Error: {e}"))),
+            }
+        }
         Work::Import { source, .. } => match run_source(shared, handle, &source, caller, opts) {
             Ok(ran) => Ok((Outcome::Done { rows: 0 }, ran.cost)),
             // `Script Error: bad command name this (line 1 column 1)` is what `:onerror` sees of
@@ -337,11 +350,7 @@ pub fn perform_blocking(
             let version = shared.router().version.clone();
             let result = handle.block_on(fetch::fetch(shared, &args, &version))?;
             Ok((
-                Outcome::Rows {
-                    rows: Rows::Owned(vec![result.rest_row()]),
-                    proplist: None,
-                    examined: 0,
-                },
+                result.rest_outcome(&args),
                 opts.outstanding(shared.limits().fetch_cost)?,
             ))
         }

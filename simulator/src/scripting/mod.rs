@@ -28,7 +28,7 @@ use tokio::sync::watch;
 use crate::meter::Meter;
 use crate::model::args::format_id;
 use crate::model::failure::Failure;
-use crate::model::outcome::{Outcome, Rows};
+use crate::model::outcome::Outcome;
 use crate::model::scripting::{Log, Scripts, Work};
 use crate::model::users::Policies;
 use crate::script::{Globals, ScriptError};
@@ -128,14 +128,7 @@ pub async fn perform(
             let version = shared.router().version.clone();
             let result = fetch::fetch(shared, &args, &version).await?;
             let cost = shared.limits().fetch_cost;
-            Ok((
-                Outcome::Rows {
-                    rows: Rows::Owned(vec![result.rest_row()]),
-                    proplist: None,
-                    examined: 0,
-                },
-                cost,
-            ))
+            Ok((result.rest_outcome(&args), cost))
         }
         other => {
             let shared2 = shared.clone();

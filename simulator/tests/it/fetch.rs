@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use simulator::{Action, FaultGuard, FaultRule};
+use simulator::{Action, FaultGuard, FaultRule, Simulator};
 
-use crate::support::{Sim, free_port, start};
+use crate::support::{Sim, free_port, start, start_with};
 
 const LIST: &str = "/rest/ip/firewall/address-list";
 
@@ -367,4 +367,86 @@ async fn import_runs_a_file_and_stops_at_the_first_error() {
             .status,
         204
     );
+}
+
+/// `proplist` (7.19 on) cuts the reply to the fields it names; `http-max-redirect-count` (7.18
+/// on) is a count; `once` and `without-paging` change nothing in a REST reply. Before 7.19,
+/// `proplist` is an unknown parameter (schema).
+#[tokio::test]
+async fn fetch_proplist_by_version() {
+    let router = start().await;
+    let server = start().await;
+    let _feed = feed(&server, "/feed.txt", "10.20.0.1\n");
+    let url = format!("{}/feed.txt", server.sim.https_url());
+    let r = fetch(
+        &router,
+        json!({"url": url, "output": "user", "proplist": "status,data", "once": "",
+               "without-paging": "", "http-max-redirect-count": "0"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json(),
+        json!([{"data": "10.20.0.1\n", "status": "finished"}])
+    );
+    fetch(
+        &router,
+        json!({"url": url, "output": "user", "http-max-redirect-count": "many"}),
+    )
+    .await
+    .assert_error(
+        400,
+        Some("invalid value for argument http-max-redirect-count"),
+    );
+    let old = start_with(Simulator::builder().version("7.18.2".parse().unwrap())).await;
+    fetch(
+        &old,
+        json!({"url": url, "output": "user", "proplist": "status"}),
+    )
+    .await
+    .assert_error(400, Some("unknown parameter proplist"));
+}
+
+/// `/import dry-run` (7.16 on) parses the file and runs nothing: a good file changes nothing, a
+/// bad one is refused with the import's own error text.
+#[tokio::test]
+async fn import_dry_run_parses_and_runs_nothing() {
+    let router = start().await;
+    for (name, contents) in [
+        (
+            "good.rsc",
+            "/ip firewall address-list\nadd list=d address=10.41.0.1\n",
+        ),
+        (
+            "bad.rsc",
+            "/ip firewall address-list\nadd list=d address=10.41.0.2 }\n",
+        ),
+    ] {
+        let r = router
+            .call(
+                "PUT",
+                "/rest/file",
+                Some(json!({"name": name, "contents": contents})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let dry = |file: &str| json!({"file-name": file, "dry-run": ""});
+    let r = router
+        .call("POST", "/rest/import", Some(dry("good.rsc")))
+        .await;
+    assert_eq!((r.status, r.text.as_str()), (200, "[]"));
+    let r = router
+        .call("POST", "/rest/import", Some(dry("bad.rsc")))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Script Error: "),
+        "{}",
+        r.text
+    );
+    assert!(router.addresses(&format!("{LIST}?list=d")).await.is_empty());
 }

@@ -8,7 +8,8 @@
 //!
 //! Not replayed, because the simulator does not model them (see `fixtures/README.md`): DNS-resolved
 //! child rows of a name entry (`address-list-print-forum-query-7.1x.json` and the children in the print
-//! fixtures), the per-connection dynamic rows of `/ip/service` on 7.19+, `last-logged-in` (shown only
+//! fixtures), the values of `/ip/service`'s per-connection rows (their keys are compared: the
+//! addresses and ports are the test's own), `last-logged-in` (shown only
 //! after a non-REST login), and the 7.19.0 bug of `error-400-configured-elsewhere-7.19.json`.
 
 use std::collections::BTreeSet;
@@ -441,20 +442,28 @@ async fn user_row_7_9_era() {
 #[tokio::test]
 async fn ip_service_print() {
     let s = start().await;
-    // The capture is from 7.19, before the `reverse-proxy` service of 7.22 and later.
-    let sim: Vec<Value> = s
-        .rows("/rest/ip/service")
-        .await
+    // The capture is from 7.19, before the `reverse-proxy` service of 7.22 and later. Its last row
+    // is the connection row of the client reading it; the simulator lists the reader's own
+    // connection the same way (its values differ: addresses and ports are the test's).
+    let rows = s.rows("/rest/ip/service").await;
+    let (sim, own): (Vec<Value>, Vec<Value>) = rows
         .into_iter()
         .filter(|r| r["name"] != "reverse-proxy")
-        .collect();
+        .partition(|r| r.get("connection").is_none());
     let real = fixture("ip-service-print.json");
-    let real: Vec<&Value> = real
+    let (real, real_own): (Vec<&Value>, Vec<&Value>) = real
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r.get("connection").is_none())
-        .collect();
+        .partition(|r| r.get("connection").is_none());
+    assert_eq!((own.len(), real_own.len()), (1, 1), "{own:?}");
+    compare_row(
+        "ip-service connection row",
+        real_own[0],
+        &own[0],
+        &[],
+        &["connection", "disabled", "dynamic", "invalid", "proto"],
+    );
     assert_eq!(sim.len(), real.len());
     for (r, m) in real.iter().zip(&sim) {
         let name = r["name"].as_str().unwrap();
@@ -493,7 +502,9 @@ async fn ip_service_print() {
 #[tokio::test]
 async fn ip_service_www_ssl_7_19() {
     let s = start_with(Simulator::builder().version("7.19.1".parse::<Version>().unwrap())).await;
-    let sim = s.rows("/rest/ip/service?name=www-ssl").await;
+    // The capture's own query: without `dynamic=no` the reader's connection row (also named
+    // `www-ssl`) comes back too, as on the router it was taken from.
+    let sim = s.rows("/rest/ip/service?name=www-ssl&dynamic=no").await;
     let real = fixture("ip-service-www-ssl-7.19.1.json");
     assert_eq!(sim.len(), 1);
     compare_row(

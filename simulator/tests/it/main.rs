@@ -24,6 +24,7 @@ mod filter;
 mod fixtures;
 mod fuzz;
 mod hardening;
+mod inspect;
 mod modelled;
 mod robustness;
 mod scheduler;

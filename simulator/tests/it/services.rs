@@ -421,3 +421,99 @@ async fn serves_ipv6_loopback() {
             .all(|e| e.client.ip() == "::1".parse::<std::net::IpAddr>().unwrap())
     );
 }
+
+/// From 7.19 a router lists one dynamic `/ip/service` row per open REST connection, the caller's
+/// own included (lab contract, CHR 7.23.7): `connection`, `local` (address), `remote` (address and
+/// port), no `address`, `max-sessions` or `vrf`; ids from a counter that only grows; gone when the
+/// connection closes. 7.18 lists none.
+#[tokio::test]
+async fn open_connections_are_dynamic_service_rows_from_7_19() {
+    let s = start().await;
+    let https = s.sim.https_addr();
+    // A connection that sends nothing: listed from the moment it is accepted.
+    let idle = TcpStream::connect(https).await.unwrap();
+    let idle_addr = idle.local_addr().unwrap();
+    let rows = s.rows("/rest/ip/service?dynamic=true").await;
+    let mine = rows
+        .iter()
+        .find(|r| r["remote"] == idle_addr.to_string())
+        .unwrap_or_else(|| panic!("no row for {idle_addr}: {rows:?}"));
+    let keys: Vec<&str> = mine
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ".id",
+            "connection",
+            "disabled",
+            "dynamic",
+            "invalid",
+            "local",
+            "name",
+            "port",
+            "proto",
+            "remote"
+        ]
+    );
+    assert_eq!(mine["name"], "www-ssl");
+    assert_eq!(mine["port"], https.port().to_string());
+    assert_eq!(mine["local"], https.ip().to_string());
+    assert_eq!(mine["connection"], "true");
+    // The caller's own connection is there too, and static rows stay apart.
+    assert!(rows.len() >= 2, "{rows:?}");
+    assert!(
+        s.rows("/rest/ip/service?dynamic=false")
+            .await
+            .iter()
+            .all(|r| r.get("connection").is_none())
+    );
+    // The row is not writable, and a name still finds the static service.
+    let id = mine[".id"].as_str().unwrap().to_owned();
+    s.call(
+        "PATCH",
+        &format!("/rest/ip/service/{id}"),
+        Some(json!({"disabled": "yes"})),
+    )
+    .await
+    .assert_error(404, None);
+    assert_eq!(
+        s.get("/rest/ip/service/www-ssl").await.json()["dynamic"],
+        "false"
+    );
+    // A new connection gets a higher id; a closed one leaves (polled in bounded steps: the server
+    // sees the close on its own task).
+    let later = TcpStream::connect(https).await.unwrap();
+    let later_addr = later.local_addr().unwrap();
+    let id_of = |rows: &[Value], addr: SocketAddr| {
+        rows.iter()
+            .find(|r| r["remote"] == addr.to_string())
+            .map(|r| u32::from_str_radix(&r[".id"].as_str().unwrap()[1..], 16).unwrap())
+    };
+    let rows = s.rows("/rest/ip/service?dynamic=true").await;
+    assert!(id_of(&rows, later_addr) > id_of(&rows, idle_addr));
+    drop(idle);
+    let mut gone = false;
+    for _ in 0..200 {
+        let rows = s.rows("/rest/ip/service?dynamic=true").await;
+        if id_of(&rows, idle_addr).is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(gone, "the closed connection's row stays");
+    drop(later);
+    // 7.18 has no connection rows, and its rows no `dynamic` key.
+    let old = start_with(Simulator::builder().version("7.18.2".parse::<Version>().unwrap())).await;
+    let _open = TcpStream::connect(old.sim.https_addr()).await.unwrap();
+    let rows = old.rows("/rest/ip/service").await;
+    assert!(
+        rows.iter()
+            .all(|r| r.get("connection").is_none() && r.get("remote").is_none())
+    );
+    assert_eq!(rows.len(), 8, "{rows:?}");
+}

@@ -10,9 +10,10 @@ use crate::model::outcome::{Context, Outcome};
 use crate::model::scripting::{ScriptSettings, Work};
 use crate::model::spec::{Command, Shape, Spec, name, read_command};
 
-/// The implemented arguments (schema: every version has these but `idle-timeout`, 7.15 on).
-/// `address`, `host`, `port`, `src-path`, `upload`, `certificate` and the other rarely used
-/// arguments are not implemented and answered `unknown parameter`.
+/// The implemented arguments (schema: every version has these but `idle-timeout`, 7.15 on, and
+/// `proplist`, 7.19 on). The FTP, SFTP and TFTP modes' arguments, uploads, client certificates and
+/// the other arguments the schema lists are not implemented and answered `unknown parameter`; the
+/// schema walk (`model::menus::tests`) lists each with its reason.
 const COMMANDS: &[Command] = &[read_command(
     "fetch",
     &[
@@ -22,14 +23,18 @@ const COMMANDS: &[Command] = &[read_command(
         name("duration"),
         name("http-data"),
         name("http-header-field"),
+        name("http-max-redirect-count").since(7, 18),
         name("http-method"),
         name("idle-timeout").since(7, 15),
         name("keep-result"),
         name("mode"),
+        name("once"),
         name("output"),
         name("password"),
+        name("proplist").since(7, 19),
         name("url"),
         name("user"),
+        name("without-paging"),
     ],
 )];
 

@@ -26,7 +26,8 @@ use crate::model::outcome::{Context, Outcome, Rows};
 use crate::model::query::Query;
 use crate::model::row::Row;
 use crate::model::spec::{
-    Command, GET_ARGS, Name, PRINT_ARGS, Shape, Spec, command, name, names, read_command,
+    Command, EXPORT_ARGS, GET_ARGS, Name, PRINT_ARGS_LEN, PRINT_WORDS, Shape, Spec, command, name,
+    names, read_command,
 };
 use crate::model::version::Version;
 
@@ -89,12 +90,30 @@ const COMMENT_ARGS: &[Name] = &[name("numbers"), name("comment")];
 const UNSET_ARGS: &[Name] = &[name("numbers"), name("value-name")];
 const NUMBERS: &[Name] = &[name("numbers")];
 
-static V4_COMMANDS: [Command; 12] = commands(&V4_ADD, &V4_SET);
-static V6_COMMANDS: [Command; 12] = commands(&V6_ADD, &V6_SET);
+/// `print`'s own flags on the filter menus (schema): `chain=<name>` keeps one chain's rules
+/// (IPv6 from 7.15), `static` and `dynamic` (IPv4) keep the rules of that kind, `all` and `stats`
+/// change only the console's columns (`model/run.rs`, `print_selection`).
+const V4_PRINT_EXTRA: [Name; 5] = [
+    name("all"),
+    name("chain"),
+    name("dynamic"),
+    name("static"),
+    name("stats"),
+];
+const V6_PRINT_EXTRA: [Name; 2] = [name("chain").since(7, 15), name("stats")];
+static V4_PRINT: [Name; PRINT_ARGS_LEN + 5] = names(PRINT_WORDS, V4_PRINT_EXTRA);
+static V6_PRINT: [Name; PRINT_ARGS_LEN + 2] = names(PRINT_WORDS, V6_PRINT_EXTRA);
 
-const fn commands(add: &'static [Name], set: &'static [Name]) -> [Command; 12] {
+static V4_COMMANDS: [Command; 13] = commands(&V4_PRINT, &V4_ADD, &V4_SET);
+static V6_COMMANDS: [Command; 13] = commands(&V6_PRINT, &V6_ADD, &V6_SET);
+
+const fn commands(
+    print: &'static [Name],
+    add: &'static [Name],
+    set: &'static [Name],
+) -> [Command; 13] {
     [
-        read_command("print", PRINT_ARGS),
+        read_command("print", print),
         read_command("get", GET_ARGS),
         command("add", add),
         command("set", set),
@@ -106,6 +125,7 @@ const fn commands(add: &'static [Name], set: &'static [Name]) -> [Command; 12] {
         command("unset", UNSET_ARGS),
         command("reset-counters", NUMBERS),
         command("reset-counters-all", &[]),
+        read_command("export", EXPORT_ARGS),
     ]
 }
 

@@ -10,8 +10,12 @@ use crate::model::outcome::{Context, Outcome};
 use crate::model::scripting::{Files, Work};
 use crate::model::spec::{Command, Shape, Spec, command, name};
 
-/// `verbose`, `from-line` and `dry-run` are not implemented.
-const COMMANDS: &[Command] = &[command("import", &[name("file-name")])];
+/// `dry-run` (7.16 on, schema) parses the file without running it; `verbose` and `from-line`
+/// are not implemented (the schema walk in `model::menus::tests` gives the reason).
+const COMMANDS: &[Command] = &[command(
+    "import",
+    &[name("dry-run").since(7, 16), name("file-name")],
+)];
 
 /// The menu's declaration: a command at the root; importing changes configuration, so it needs
 /// `write` [likely].
@@ -53,6 +57,8 @@ impl MenuImpl for ImportMenu {
         Ok(Outcome::Deferred(Work::Import {
             name: file.name.clone(),
             source: String::from_utf8_lossy(&file.contents).into_owned(),
+            // A flag: present means on, as `as-value` is.
+            dry_run: args.get("dry-run").is_some(),
         }))
     }
 }

@@ -43,7 +43,20 @@ const ARGS: &[Name] = &[
     name("start-time"),
 ];
 
-const COMMANDS: [Command; 9] = table_commands(ARGS, ARGS);
+/// `add` also takes `copy-from` (run for every menu in `model/run.rs`).
+const ADD_ARGS: &[Name] = &[
+    name("comment"),
+    name("copy-from"),
+    name("disabled"),
+    name("interval"),
+    name("name"),
+    name("on-event"),
+    name("policy"),
+    name("start-date"),
+    name("start-time"),
+];
+
+const COMMANDS: [Command; 9] = table_commands(ADD_ARGS, ARGS);
 
 /// The menu's declaration.
 pub static SPEC: Spec = Spec {

@@ -9,8 +9,10 @@ use crate::model::failure::Failure;
 use crate::model::outcome::{Context, Outcome, Rows};
 use crate::model::query::Query;
 use crate::model::scripting::{Scripts, Work};
-use crate::model::spec::GET_ARGS;
-use crate::model::spec::{Command, Name, PRINT_ARGS, Shape, Spec, command, name, read_command};
+use crate::model::spec::{
+    COMMENT_ARGS, Command, EXPORT_ARGS, GET_ARGS, Name, PRINT_ARGS, Shape, Spec, command, name,
+    read_command,
+};
 
 /// Fields of a script row, as the 7.20-7.22 schemas list them for `print` and as a captured REST
 /// row shows them (terraform-provider-routeros `resource_system_script.go`). `comment` shows only
@@ -28,7 +30,7 @@ const FIELDS: &[Name] = &[
     name("source"),
 ];
 
-/// Arguments of `add` and `set` (`copy-from` is not implemented).
+/// Arguments of `set`; `add` also takes `copy-from` (run for every menu in `model/run.rs`).
 const ARGS: &[Name] = &[
     name("comment"),
     name("dont-require-permissions"),
@@ -38,12 +40,25 @@ const ARGS: &[Name] = &[
     name("source"),
 ];
 
+const ADD_ARGS: &[Name] = &[
+    name("comment"),
+    name("copy-from"),
+    name("dont-require-permissions"),
+    name("name"),
+    name("owner"),
+    name("policy"),
+    name("source"),
+];
+
+/// A script table has no `enable` or `disable` (schema, every version).
 const COMMANDS: &[Command] = &[
     read_command("print", PRINT_ARGS),
     read_command("get", GET_ARGS),
-    command("add", ARGS),
+    command("add", ADD_ARGS),
     command("set", ARGS),
     command("remove", &[]),
+    command("comment", COMMENT_ARGS),
+    read_command("export", EXPORT_ARGS),
     // Running a script changes nothing by itself; the commands inside need their own policies.
     read_command(
         "run",

@@ -19,19 +19,24 @@ use crate::model::version::Version;
 /// Fields of a service row. The allowed addresses are `address` before 7.24 and `available-from`
 /// from 7.24; `max-sessions` arrived in 7.16 (the first schema with the argument: tikoci/restraml
 /// `docs/7.16/inspect.json`; absent from 7.15.3); `dynamic` and `proto` in 7.19
-/// (`fixtures/routeros/ip-service-print.json`, `ip-service-www-ssl-7.19.1.json`).
+/// (`fixtures/routeros/ip-service-print.json`, `ip-service-www-ssl-7.19.1.json`), with the
+/// per-connection rows and their `connection`, `local` and `remote` (7.19 changelog; lab contract,
+/// CHR 7.23.7; `model/services.rs`, [`Connections`](crate::model::services::Connections)).
 const FIELDS: &[Name] = &[
     name(".id"),
     name("address").until(7, 24),
     name("available-from").since(7, 24),
     name("certificate"),
+    name("connection").since(7, 19),
     name("disabled"),
     name("dynamic").since(7, 19),
     name("invalid"),
+    name("local").since(7, 19),
     name("max-sessions").since(7, 16),
     name("name"),
     name("port"),
     name("proto").since(7, 19),
+    name("remote").since(7, 19),
     name("tls-version"),
     name("vrf"),
 ];
@@ -77,15 +82,20 @@ pub fn address_key(version: &Version) -> &'static str {
     }
 }
 
+/// The static rows, then (7.19 and later) one dynamic row per open REST connection.
 fn rows(router: &Router) -> impl Iterator<Item = (u32, Row<'_>)> {
     let v = &router.version;
     let (v719, max_sessions) = (
         SPEC.has_field("proto", v),
         SPEC.has_field("max-sessions", v),
     );
+    let connections = SPEC
+        .has_field("connection", v)
+        .then(|| router.connections.rows());
     router
         .services
         .rows(address_key(v), v719, max_sessions, reverse_proxy(v))
+        .chain(connections.into_iter().flatten())
 }
 
 fn reverse_proxy(version: &Version) -> bool {
@@ -105,6 +115,8 @@ impl MenuImpl for ServiceMenu {
         owned_item(rows(router), id)
     }
 
+    /// Only static rows can be written: a connection row's id answers a write with `404` as an
+    /// id that names nothing would [likely: no capture of a write to a dynamic service row].
     fn exists(&self, router: &Router, id: u32) -> bool {
         router
             .services
