@@ -92,6 +92,16 @@ impl Version {
     }
 }
 
+/// The versions a version matrix runs (`routeros-conformance --routeros-version all`): one in
+/// every stretch between two of the simulator's switches, so that every behaviour that differs by
+/// version is seen once. The twelve versions whose schema the simulator is held to
+/// (`fixtures/routeros/menus.json`), with the default long-term release in place of 7.23.3, and 7.1
+/// for the shapes before 7.2 and 7.9. A version not listed behaves as the listed one of its stretch.
+pub const MATRIX: &[&str] = &[
+    "7.1", "7.9.2", "7.10.2", "7.13.5", "7.15.3", "7.16.2", "7.18.2", "7.19.4", "7.20.8", "7.21.5",
+    "7.22.3", "7.23.7", "7.24",
+];
+
 impl Default for Version {
     /// The current long-term release.
     fn default() -> Self {
@@ -174,6 +184,26 @@ impl FromStr for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every matrix version parses, they are in order, the default is one of them, and every
+    /// switch of this module changes somewhere between two neighbours.
+    #[test]
+    fn the_matrix_spans_every_switch() {
+        let versions: Vec<Version> = MATRIX.iter().map(|v| v.parse().unwrap()).collect();
+        assert!(versions.windows(2).all(|w| w[0].numbers < w[1].numbers));
+        assert!(versions.contains(&Version::default()));
+        let switches: [fn(&Version) -> bool; 6] = [
+            Version::iso_timestamps,
+            Version::reverse_proxy_service,
+            Version::singleton_as_object,
+            Version::proplist_keeps_id,
+            Version::rest_on_www,
+            Version::filter_has_tos,
+        ];
+        for switch in switches {
+            assert!(!switch(&versions[0]) && switch(versions.last().unwrap()));
+        }
+    }
 
     fn v(s: &str) -> Version {
         s.parse().unwrap()
