@@ -83,6 +83,10 @@ pub struct Cli {
     /// `agent`), with credentials and passwords removed.
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+    /// The RouterOS version of the in-process simulator; `all`, or several separated by commas,
+    /// runs the suite once per version and prints which scenarios differ (the version matrix).
+    #[arg(long, value_name = "VERSION|all")]
+    pub routeros_version: Option<String>,
     /// Known divergences (default: the file shipped with the suite).
     #[arg(long, value_name = "FILE")]
     pub divergences: Option<PathBuf>,
@@ -187,6 +191,20 @@ impl Cli {
                 self.list_prefix
             ));
         }
+        let sim_version = match (self.routeros_version.as_deref(), &kind) {
+            (None, _) => None,
+            (Some(v), TargetKind::InProcess) => match crate::matrix::versions(v)?.as_slice() {
+                [one] => Some(one.clone()),
+                // Several versions are run one at a time by the matrix, each with its own settings.
+                _ => None,
+            },
+            (Some(_), _) => {
+                return Err(
+                    "--routeros-version chooses the in-process simulator's version: use it with                      --target sim (a running simulator follows its own `--routeros-version`)"
+                        .into(),
+                );
+            }
+        };
         let leftovers = if self.sweep_leftovers {
             Leftovers::Sweep
         } else if self.ignore_leftovers {
@@ -195,6 +213,7 @@ impl Cli {
             Leftovers::Refuse
         };
         Ok(Settings {
+            sim_version,
             kind,
             agent,
             admin,

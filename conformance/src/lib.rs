@@ -20,6 +20,7 @@ pub mod divergences;
 pub mod driver;
 pub mod exit;
 pub mod interrupts;
+pub mod matrix;
 pub mod preflight;
 pub mod report;
 pub mod rest;

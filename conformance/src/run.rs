@@ -176,8 +176,14 @@ struct Prepared {
     shared_target: Option<SharedTarget>,
 }
 
-/// Prepares, runs and finishes.
+/// Prepares, runs and finishes; with several `--routeros-version`s, once per version.
 fn run(mut cli: Cli) -> Result<(), RunError> {
+    if let Some(arg) = cli.routeros_version.clone() {
+        let versions = crate::matrix::versions(&arg).map_err(PrepareError::Settings)?;
+        if versions.len() > 1 && !cli.libtest.list {
+            return run_matrix(cli, versions);
+        }
+    }
     let listing = cli.libtest.list;
     let prepared = prepare(&mut cli, listing)?;
     let trials = trials::build(&prepared.suite, &cli.libtest);
@@ -188,6 +194,58 @@ fn run(mut cli: Cli) -> Result<(), RunError> {
     }
     finish(prepared, &conclusion, started)?;
     Ok(())
+}
+
+/// The version matrix: one whole run per version against in-process simulators of that version,
+/// with libtest's terse output, then the table of what differs ([`crate::matrix`]). The exit
+/// status is the runs' worst: a scenario that fails on any version fails the matrix.
+fn run_matrix(cli: Cli, versions: Vec<simulator::Version>) -> Result<(), RunError> {
+    if cli.target != "sim" {
+        return Err(PrepareError::Settings(
+            "--routeros-version with several versions runs in-process simulators: use --target sim"
+                .into(),
+        )
+        .into());
+    }
+    if !cli.report.is_empty() || cli.record.is_some() {
+        return Err(PrepareError::Settings(
+            "--report and --record describe one run: give them with a single --routeros-version"
+                .into(),
+        )
+        .into());
+    }
+    let started = Instant::now();
+    let (columns, failed) = matrix_columns(&cli, versions)?;
+    crate::say!("{}", crate::matrix::table(&columns).trim_end());
+    crate::say!("matrix time: {:.1}s", started.elapsed().as_secs_f64());
+    match failed {
+        0 => Ok(()),
+        n => Err(FinishError::Trials(n).into()),
+    }
+}
+
+/// Runs the suite once per version; the records of each, and how many trials failed in all.
+fn matrix_columns(
+    cli: &Cli,
+    versions: Vec<simulator::Version>,
+) -> Result<(Vec<crate::matrix::Column>, u64), RunError> {
+    let mut columns = Vec::new();
+    let mut failed = 0;
+    for version in versions {
+        let mut one = cli.clone();
+        one.routeros_version = Some(version.to_string());
+        one.libtest.quiet = true;
+        crate::say!("== RouterOS {version} ==");
+        let prepared = prepare(&mut one, false)?;
+        let trials = trials::build(&prepared.suite, &one.libtest);
+        let conclusion = libtest_mimic::run(&one.libtest, trials);
+        failed += conclusion.num_failed;
+        columns.push(crate::matrix::Column {
+            version: version.to_string(),
+            records: prepared.suite.records(),
+        });
+    }
+    Ok((columns, failed))
 }
 
 /// Everything before the first trial. When `listing`, nothing is sent anywhere and nothing printed.
@@ -305,6 +363,49 @@ fn finish(p: Prepared, conclusion: &Conclusion, started: Instant) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The matrix on a subset (two versions, one scenario that differs and one that does not):
+    /// the whole of `--routeros-version all` takes minutes and is not run by `cargo test`.
+    #[test]
+    fn the_matrix_shows_what_differs_by_version() {
+        use clap::Parser;
+        // The inner runs' libtest lines go to a file, so that this test's output has one verdict.
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("matrix.log");
+        let cli = Cli::try_parse_from([
+            "routeros-conformance",
+            "--routeros-version",
+            "7.18.2,7.23.7",
+            "--test-threads",
+            "1",
+            "--logfile",
+            log.to_str().unwrap(),
+            "wire::resource_is_a_bare_object_of_strings",
+        ])
+        .unwrap();
+        let versions = crate::matrix::versions("7.18.2,7.23.7").unwrap();
+        let (columns, failed) = matrix_columns(&cli, versions).unwrap();
+        // Before 7.19 `/system/resource` is a one-element array, which the scenario refuses.
+        assert_eq!(failed, 1);
+        let table = crate::matrix::table(&columns);
+        assert!(
+            table.contains("wire::resource_is_a_bare_object_of_strings  FAIL     pass"),
+            "{table}"
+        );
+        let with_reports = Cli::try_parse_from([
+            "routeros-conformance",
+            "--routeros-version",
+            "all",
+            "--report",
+            "json",
+            "/tmp/x.json",
+        ])
+        .unwrap();
+        assert!(matches!(
+            run(with_reports),
+            Err(RunError::Prepare(PrepareError::Settings(_)))
+        ));
+    }
 
     #[test]
     fn closed_pipe_panics_are_recognised() {

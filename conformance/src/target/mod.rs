@@ -57,7 +57,11 @@ fn control_client(control: &str, token: Option<&str>) -> Result<ControlClient, F
 pub async fn connect(settings: &Settings, shared_ca: Option<&str>) -> Result<Live, Failure> {
     match &settings.kind {
         TargetKind::InProcess => {
-            let sim = Simulator::builder()
+            let mut builder = Simulator::builder();
+            if let Some(v) = &settings.sim_version {
+                builder = builder.version(v.clone());
+            }
+            let sim = builder
                 .group(SIM_AGENT_GROUP.0, SIM_AGENT_GROUP.1)
                 .user(SIM_AGENT.0, SIM_AGENT.1, SIM_AGENT_GROUP.0)
                 .start()

@@ -125,6 +125,9 @@ pub struct Settings {
     pub control_token: Option<String>,
     /// What to do with an earlier run's rows.
     pub leftovers: Leftovers,
+    /// The RouterOS version the in-process simulator follows (`--routeros-version`; its default
+    /// when `None`).
+    pub sim_version: Option<simulator::Version>,
     /// The run's stop switch (Ctrl-C, SIGTERM): see [`crate::stop`].
     pub stop: std::sync::Arc<crate::stop::Stop>,
 }

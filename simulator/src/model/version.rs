@@ -4,19 +4,23 @@
 //! menu's fields or arguments are declared with the menu (`model/menus/*.rs`, `.since(7, 16)`); the
 //! others are a method here, so that no other code compares version numbers itself:
 //!
-//! | shape | versions |
-//! |---|---|
-//! | `creation-time` as `mmm/dd/yyyy HH:MM:SS` | before 7.10 |
-//! | `creation-time` as `YYYY-MM-DD HH:MM:SS` | 7.10 and later |
-//! | singleton menus (`/system/resource`, `/system/identity`) as a one-element array | before 7.19 |
-//! | singleton menus as a bare object | 7.19 and later |
-//! | `.proplist` leaves `.id` out unless asked for | before 7.2 (7.1-era) |
-//! | REST on the plain `www` service | 7.9 and later |
-//! | firewall filter rules take `tos` and no longer `hw-offload` | 7.21 and later |
+//! | shape | versions | evidence |
+//! |---|---|---|
+//! | `creation-time` as `mmm/dd/yyyy HH:MM:SS` | before 7.10 | captures (ROUTEROS-REST.md §3); not in any schema |
+//! | `creation-time` as `YYYY-MM-DD HH:MM:SS` | 7.10 and later | the same |
+//! | singleton menus (`/system/resource`, `/system/identity`) as a one-element array | before 7.19 | the 7.1beta4 manual example; no capture between it and 7.19.4 [unknown boundary] |
+//! | singleton menus as a bare object | 7.19 and later | 7.19.4, 7.22.1 and 7.23.7 captures |
+//! | `.proplist` leaves `.id` out unless asked for | before 7.2 (7.1-era) | the 7.1-era manual example [likely boundary] |
+//! | REST on the plain `www` service | 7.9 and later | MikroTik manual, REST API |
+//! | firewall filter rules take `tos` and no longer `hw-offload` | 7.21 and later | `hw-offload` last in 7.20.8, `tos` first in 7.21 (restraml dumps) |
+//! | the static `reverse-proxy` service row | 7.22 and later | `/ip/reverse-proxy` first in 7.22rc4; the row's name in the 7.22.3, not the 7.21.5, deep dump |
 //!
 //! Declared with their menus, each at the first version whose schema shows it (tikoci/restraml
 //! `docs/<version>/inspect.json`, `/console/inspect` of a real CHR for every published 7.9 to 7.24
-//! release; `fixtures/routeros/menus.json` holds twelve of them):
+//! build; `fixtures/routeros/menus.json` holds twelve of them, `fixtures/routeros/boundaries.json`
+//! the last build before and the first after every change, which
+//! `model::menus::tests::declared_switches_sit_at_the_first_build_that_shows_them` holds each
+//! declaration to):
 //!
 //! | switch | first version | evidence |
 //! |---|---|---|
@@ -27,6 +31,14 @@
 //! | `/system/identity` `reset` | 7.21 | absent in 7.20.8, present in 7.21 |
 //! | `/ip/service` static `reverse-proxy` row | 7.22 | its name first in the 7.22.3 `numbers` completion, not in 7.21.5 |
 //! | `/ip/service` allowed addresses printed as `available-from`; `set available-from` | 7.24 | first in 7.24beta1; `address` stays an argument in every 7.24 build |
+//! | `/file set name` | 7.13 | absent in 7.12.2, present in 7.13.5 |
+//! | `/ipv6/firewall/filter print chain` | 7.14 | absent in 7.13.5, present in 7.14.3 |
+//! | `/tool/fetch idle-timeout`, `/system/script run use-script-permissions`, `/console/inspect proplist` | 7.15 | absent in 7.14.3, present in 7.15 |
+//! | `/import dry-run` | 7.16 | absent in 7.15.3, present in 7.16 |
+//! | `/file add copy-from` | gone from 7.18 | last in 7.17.1 |
+//! | `/tool/fetch http-max-redirect-count` | 7.18 | absent in 7.17.1, present in 7.18 |
+//! | `/tool/fetch proplist` | 7.19 | absent in 7.18.2, present in 7.19 |
+//! | `/file copy` | 7.23 | absent in 7.22.3, present in 7.23beta2 |
 //!
 //! A `.proplist` in a `POST .../print` body returns only the keys listed, without `.id` unless
 //! asked for, on every version (MikroTik manual, REST API page).
@@ -91,6 +103,16 @@ impl Version {
         format!("{self} ({})", self.channel)
     }
 }
+
+/// The versions a version matrix runs (`routeros-conformance --routeros-version all`): one in
+/// every stretch between two of the simulator's switches, so that every behaviour that differs by
+/// version is seen once. The twelve versions whose schema the simulator is held to
+/// (`fixtures/routeros/menus.json`), with the default long-term release in place of 7.23.3, and 7.1
+/// for the shapes before 7.2 and 7.9. A version not listed behaves as the listed one of its stretch.
+pub const MATRIX: &[&str] = &[
+    "7.1", "7.9.2", "7.10.2", "7.13.5", "7.15.3", "7.16.2", "7.18.2", "7.19.4", "7.20.8", "7.21.5",
+    "7.22.3", "7.23.7", "7.24",
+];
 
 impl Default for Version {
     /// The current long-term release.
@@ -174,6 +196,26 @@ impl FromStr for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every matrix version parses, they are in order, the default is one of them, and every
+    /// switch of this module changes somewhere between two neighbours.
+    #[test]
+    fn the_matrix_spans_every_switch() {
+        let versions: Vec<Version> = MATRIX.iter().map(|v| v.parse().unwrap()).collect();
+        assert!(versions.windows(2).all(|w| w[0].numbers < w[1].numbers));
+        assert!(versions.contains(&Version::default()));
+        let switches: [fn(&Version) -> bool; 6] = [
+            Version::iso_timestamps,
+            Version::reverse_proxy_service,
+            Version::singleton_as_object,
+            Version::proplist_keeps_id,
+            Version::rest_on_www,
+            Version::filter_has_tos,
+        ];
+        for switch in switches {
+            assert!(!switch(&versions[0]) && switch(versions.last().unwrap()));
+        }
+    }
 
     fn v(s: &str) -> Version {
         s.parse().unwrap()

@@ -28,13 +28,14 @@ const FIELDS: &[Name] = &[
 const COMMANDS: &[Command] = &[
     read_command("print", PRINT_ARGS),
     read_command("get", GET_ARGS),
-    // `add` creates files from 7.9 on, and copies one (`copy-from`) until 7.16; `type=directory`
-    // (7.15) is not implemented.
+    // `add` creates files from 7.9 on, and copies one (`copy-from`) until 7.17 (last in 7.17.1,
+    // gone in 7.18: restraml dumps, `fixtures/routeros/boundaries.json`); `type=directory` (7.15)
+    // is not implemented.
     command(
         "add",
         &[
             name("contents"),
-            name("copy-from").until(7, 17),
+            name("copy-from").until(7, 18),
             name("name"),
         ],
     ),

@@ -91,7 +91,8 @@ const UNSET_ARGS: &[Name] = &[name("numbers"), name("value-name")];
 const NUMBERS: &[Name] = &[name("numbers")];
 
 /// `print`'s own flags on the filter menus (schema): `chain=<name>` keeps one chain's rules
-/// (IPv6 from 7.15), `static` and `dynamic` (IPv4) keep the rules of that kind, `all` and `stats`
+/// (IPv6 from 7.14: first in the 7.14.3 dump, absent from 7.13.5), `static` and `dynamic` (IPv4)
+/// keep the rules of that kind, `all` and `stats`
 /// change only the console's columns (`model/run.rs`, `print_selection`).
 const V4_PRINT_EXTRA: [Name; 5] = [
     name("all"),
@@ -100,7 +101,7 @@ const V4_PRINT_EXTRA: [Name; 5] = [
     name("static"),
     name("stats"),
 ];
-const V6_PRINT_EXTRA: [Name; 2] = [name("chain").since(7, 15), name("stats")];
+const V6_PRINT_EXTRA: [Name; 2] = [name("chain").since(7, 14), name("stats")];
 static V4_PRINT: [Name; PRINT_ARGS_LEN + 5] = names(PRINT_WORDS, V4_PRINT_EXTRA);
 static V6_PRINT: [Name; PRINT_ARGS_LEN + 2] = names(PRINT_WORDS, V6_PRINT_EXTRA);
 

@@ -100,7 +100,7 @@ pub struct Node {
     /// An argument's value description (`syntax`), when the simulator knows it.
     pub desc: Option<&'static str>,
     /// An argument's offered values (`completion`).
-    pub completion: &'static [&'static str],
+    pub completion: Vec<&'static str>,
 }
 
 impl Node {
@@ -109,7 +109,7 @@ impl Node {
             kind,
             children: BTreeMap::new(),
             desc: None,
-            completion: &[],
+            completion: Vec::new(),
         }
     }
 }
@@ -231,7 +231,18 @@ fn add_args(node: &mut Node, menu: Menu, cmd: &Command, version: &Version) {
 fn argument(menu: Menu, cmd: &str, arg: &str, version: &Version) -> Node {
     Node {
         desc: describe(menu.path(), cmd, arg, version),
-        completion: offered(menu.path(), arg),
+        completion: match (cmd, arg) {
+            // The field names a `get` reads and a `print` lists: the menu's declared fields on
+            // this version (the 7.21.5 and 7.22.3 deep dumps offer a row's field names here).
+            ("get", "value-name") | ("print", "proplist") => menu
+                .spec()
+                .fields
+                .iter()
+                .filter(|f| f.versions.contains(version) && f.name != ".id")
+                .map(|f| f.name)
+                .collect(),
+            _ => offered(menu.path(), arg).to_vec(),
+        },
         ..Node::new(Kind::Arg)
     }
 }
@@ -559,7 +570,11 @@ mod tests {
     /// that version with the same node type, and every description it gives is the router's. What
     /// a router has and the simulator does not run is the schema walk's business
     /// (`model::menus::tests::every_schema_command_and_argument_is_run_or_listed`).
-    pub(crate) fn compare(version: &str, walked: &BTreeMap<String, (String, Option<String>)>) {
+    pub(crate) fn compare(
+        version: &str,
+        walked: &BTreeMap<String, (String, Option<String>)>,
+        completions: &BTreeMap<String, Vec<&'static str>>,
+    ) {
         let fx = fixture();
         let versions: Vec<&str> = fx["versions"]
             .as_array()
@@ -575,6 +590,7 @@ mod tests {
         };
         let mut problems = Vec::new();
         let mut described = 0;
+        let mut compared = 0;
         for (path, (kind, desc)) in walked {
             // Directories above the menus are not in the dumps' menu trees; their kinds are
             // checked against `directory_kind`'s source by the menus below them.
@@ -602,6 +618,19 @@ mod tests {
                 .flatten()
                 .find(|r| within(r, 1, 2))
                 .map(|r| r[0].as_str().unwrap());
+            // Offered values are among what routers offer (only the 7.21.5 and 7.22.3 deep dumps
+            // have completions, so only those versions are compared).
+            if ["7.21.5", "7.22.3"].contains(&version)
+                && let Some(real) = node["completion"].as_array()
+                && let Some(offered) = completions.get(path)
+            {
+                for value in offered {
+                    if !real.iter().any(|r| r == *value) {
+                        problems.push(format!("{path}: completion {value} not offered by routers"));
+                    }
+                }
+                compared += 1;
+            }
             match (desc.as_deref(), real) {
                 (Some(d), Some(r)) if d == r => described += 1,
                 // The 7.24 dumps print no description for many arguments that kept theirs (a dump
@@ -613,6 +642,26 @@ mod tests {
         }
         assert!(problems.is_empty(), "{version}:\n{}", problems.join("\n"));
         assert!(described > 10, "{version}: only {described} descriptions");
+        if ["7.21.5", "7.22.3"].contains(&version) {
+            assert!(
+                compared > 20,
+                "{version}: only {compared} completions compared"
+            );
+        }
+    }
+
+    /// Every argument's offered values, by full path.
+    fn collect_completions(
+        node: &Node,
+        path: String,
+        out: &mut BTreeMap<String, Vec<&'static str>>,
+    ) {
+        if !node.completion.is_empty() {
+            out.insert(path.clone(), node.completion.clone());
+        }
+        for (name, child) in &node.children {
+            collect_completions(child, format!("{path}/{name}"), out);
+        }
     }
 
     #[test]
@@ -620,7 +669,10 @@ mod tests {
         let fx = fixture();
         for v in fx["versions"].as_array().unwrap() {
             let v = v.as_str().unwrap();
-            compare(v, &in_process(&v.parse().unwrap()));
+            let version: Version = v.parse().unwrap();
+            let mut completions = BTreeMap::new();
+            collect_completions(&tree(&version), String::new(), &mut completions);
+            compare(v, &in_process(&version), &completions);
         }
     }
 
@@ -692,6 +744,24 @@ mod tests {
         ]);
         let values: Vec<&str> = completion.iter().map(|r| r[0].1.as_str()).collect();
         assert_eq!(values, ["any", "only-1.2"]);
+        // `get value-name` offers the row's fields, from the menu's declaration.
+        let fields = ask(&[
+            ("request", "completion"),
+            ("path", "ip,firewall,address-list,get,value-name"),
+        ]);
+        let values: Vec<&str> = fields.iter().map(|r| r[0].1.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "address",
+                "comment",
+                "creation-time",
+                "disabled",
+                "dynamic",
+                "list",
+                "timeout"
+            ]
+        );
         let prefix = ask(&[
             ("request", "completion"),
             ("path", "ip,firewall,address-list"),

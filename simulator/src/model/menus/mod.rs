@@ -792,6 +792,63 @@ mod tests {
         }
     }
 
+    /// Every version switch a menu declares sits exactly at the first published build that shows
+    /// the change: the declaration covers the build that first has it (or last has it) and not the
+    /// one before (or after). `fixtures/routeros/boundaries.json` holds, from every restraml dump
+    /// of 7.9 to 7.24 (64 builds), each command and argument of the served menus that appears or
+    /// disappears; those the simulator does not declare at all are the schema walk's business.
+    #[test]
+    fn declared_switches_sit_at_the_first_build_that_shows_them() {
+        let fx: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../fixtures/routeros/boundaries.json"
+        ))
+        .unwrap();
+        let mut checked = 0;
+        let mut wrong = Vec::new();
+        for b in fx["boundaries"].as_array().unwrap() {
+            let Some(menu) = Menu::at(b["menu"].as_str().unwrap()) else {
+                continue;
+            };
+            let spec = menu.spec();
+            let cmd = b["command"].as_str().unwrap();
+            let Some(declared) = spec.commands.iter().find(|c| c.name == cmd) else {
+                continue;
+            };
+            let arg = b["arg"].as_str().map(|a| match a {
+                "proplist" if declared.args.iter().any(|x| x.name == ".proplist") => ".proplist",
+                other => other,
+            });
+            if arg.is_some_and(|a| !declared.args.iter().any(|x| x.name == a)) {
+                continue;
+            }
+            let has = |v: &str| {
+                let v: Version = v.parse().unwrap();
+                spec.command(cmd, &v)
+                    .is_some_and(|c| arg.is_none_or(|a| c.takes(a, &v)))
+            };
+            for (build, want) in [
+                (&b["absent"], false),
+                (&b["present"], true),
+                (&b["last"], true),
+                (&b["gone"], false),
+            ] {
+                if let Some(build) = build.as_str() {
+                    checked += 1;
+                    if has(build) != want {
+                        wrong.push(format!(
+                            "{} {cmd} {}: {build} should {}have it",
+                            spec.path,
+                            arg.unwrap_or(""),
+                            if want { "" } else { "not " }
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert!(checked >= 30, "only {checked} boundaries checked");
+    }
+
     /// The switches the schema dates (research in `fixtures/README.md`, "Version switches"): each
     /// appears in the first version that reports it and not in the one before.
     #[test]
@@ -1145,7 +1202,7 @@ mod tests {
             r.run(filter, "export", Args::default(), &ctx()),
             Ok(Outcome::Done { rows: 0 })
         ));
-        // `chain` selects on IPv6 only from 7.15 (schema).
+        // `chain` selects on IPv6 only from 7.14 (schema).
         let v6 = m("/ipv6/firewall/filter");
         let select = Args::from_pairs([("chain", "input")]);
         r.run(v6, "print", select.clone(), &ctx()).unwrap();
@@ -1180,7 +1237,7 @@ mod tests {
             panic!("get interval");
         };
         assert_eq!(text, "1m");
-        // Files: renamed from 7.13, copied from 7.23, `copy-from` until 7.16.
+        // Files: renamed from 7.13, copied from 7.23, `copy-from` until 7.17.
         let file = m("/file");
         let rename = Args::from_pairs([("numbers", "*1"), ("name", "b.txt")]);
         r.run(file, "set", rename.clone(), &ctx()).unwrap();
