@@ -184,6 +184,10 @@ pub struct Shared {
     sessions_cache: Mutex<HashMap<String, (Policies, crate::clock::SimTime)>>,
     /// Background jobs, globals and the scheduler's catch-up.
     pub scripting: crate::scripting::Runtime,
+    /// Bytes of large request bodies that may be held at once, across every connection
+    /// (`server::BODY_BYTES_IN_FLIGHT`): many clients sending large bodies wait their turn
+    /// instead of raising the resident size by one body each.
+    pub bodies: tokio::sync::Semaphore,
 }
 
 impl Shared {
@@ -220,6 +224,7 @@ impl Shared {
             names,
             sessions: [AtomicUsize::new(0), AtomicUsize::new(0)],
             epoch: watch::Sender::new(0),
+            bodies: tokio::sync::Semaphore::new(crate::server::BODY_BYTES_IN_FLIGHT),
         }
     }
 

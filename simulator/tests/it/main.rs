@@ -24,6 +24,7 @@ mod filter;
 mod fixtures;
 mod fuzz;
 mod hardening;
+mod memory;
 mod robustness;
 mod scheduler;
 mod scripting;
