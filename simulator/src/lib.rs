@@ -32,6 +32,7 @@ pub mod faults;
 pub mod firewall;
 pub mod io;
 pub mod journal;
+pub mod metrics;
 pub mod model;
 pub mod rest;
 pub mod script;

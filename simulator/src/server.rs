@@ -182,6 +182,7 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
 
     let hit = shared.faults.on_connection(kind);
     if let Some(hit) = &hit {
+        shared.metrics.fault(hit.action.name());
         connection_event(&shared, kind, peer, hit);
     }
     let tls_fault = match hit.as_ref().map(|h| &h.action) {
@@ -363,7 +364,11 @@ async fn respond(
         path: parts.uri.path(),
         user: presented.as_deref(),
     });
+    if let Some(hit) = &hit {
+        shared.metrics.fault(hit.action.name());
+    }
     let record = |status: Option<u16>, user: Option<String>| {
+        shared.metrics.request(&method, &path, status);
         shared.journal.record(JournalEntry {
             seq: 0,
             time_ms: shared.clock.wall_ms(arrived),

@@ -188,6 +188,8 @@ pub struct Shared {
     /// (`server::BODY_BYTES_IN_FLIGHT`): many clients sending large bodies wait their turn
     /// instead of raising the resident size by one body each.
     pub bodies: tokio::sync::Semaphore,
+    /// Requests, faults fired and the other figures of the control API's `GET /metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Shared {
@@ -225,6 +227,7 @@ impl Shared {
             sessions: [AtomicUsize::new(0), AtomicUsize::new(0)],
             epoch: watch::Sender::new(0),
             bodies: tokio::sync::Semaphore::new(crate::server::BODY_BYTES_IN_FLIGHT),
+            metrics: crate::metrics::Metrics::new(),
         }
     }
 
