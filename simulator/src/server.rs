@@ -398,13 +398,14 @@ async fn respond(
         return refused.response;
     }
     // A large body waits for its share of the bytes in flight before it is read, and keeps it
-    // until the reply is made, because parsing makes copies of it. A body without a length may be
-    // as large as the limit, so it asks for that much.
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    // until the reply is made, because parsing makes copies of it. A request without a body (most
+    // GETs) asks for nothing; a chunked body, whose length is unknown, may be as large as the
+    // limit, so it asks for that much.
+    let declared = http_body::Body::size_hint(&body)
+        .exact()
+        .and_then(|n| usize::try_from(n).ok());
     let claim = match declared {
+        _ if http_body::Body::is_end_stream(&body) => 0,
         Some(n) if n <= SMALL_BODY => 0,
         Some(n) => n.min(MAX_BODY),
         None => MAX_BODY,

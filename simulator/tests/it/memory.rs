@@ -134,8 +134,9 @@ async fn forty_large_bodies_are_bounded_in_flight_and_their_memory_is_returned()
         .await
         .expect("a reply");
     assert_eq!(warm.status(), 200);
-    // A debug build on a busy machine parses slowly: a generous read timeout keeps this test
-    // about memory, not about clients given up on.
+    // A debug build on a busy machine parses slowly: a generous read timeout and session limit
+    // (which also bounds the wait for a share of the bytes in flight) keep this test about memory,
+    // not about clients given up on.
     let limits_url = format!("{}/limits", sim.control);
     let mut limits: serde_json::Value = client
         .get(&limits_url)
@@ -146,6 +147,7 @@ async fn forty_large_bodies_are_bounded_in_flight_and_their_memory_is_returned()
         .await
         .expect("JSON");
     limits["read_timeout"] = serde_json::json!(120_000);
+    limits["session_limit"] = serde_json::json!(300_000);
     let set = client
         .put(&limits_url)
         .json(&limits)
