@@ -329,7 +329,17 @@ async fn rule_step(
     let (error, fails) = match client.filter_rows(family).await {
         Err(e) => (e, true),
         Ok(rows) => {
-            let check = rules::check_rules(&rows, list, family);
+            let mut check = rules::check_rules(&rows, list, family);
+            // A list without entries does not exist on the router, which marks its rule
+            // `invalid` until the first grant: read the list (only in this case) to tell.
+            if matches!(check, RuleCheck::Unknown { .. })
+                && client
+                    .rows(family, list)
+                    .await
+                    .is_ok_and(|entries| entries.is_empty())
+            {
+                check = rules::check_rules_of_empty_list(&rows, list, family);
+            }
             match judge(&check, strict) {
                 None => {
                     let ok = Step {

@@ -434,3 +434,35 @@ async fn validate_and_list_check_the_rules_unless_the_configuration_says_not_to(
     assert!(!out.text.contains("filter rules"), "{}", out.text);
     assert!(out.json.get("rules").is_none(), "{}", out.json);
 }
+
+/// Before the first grant the list has no entry, so it does not exist on the router and the rule
+/// that names it is marked `invalid`: the check reads the list, finds it empty, and judges the rule
+/// as the router will once the grant makes the list (ok, with a note), instead of "undecidable".
+#[tokio::test]
+async fn an_accept_rule_marked_invalid_only_for_an_empty_list_is_ok_with_a_note() {
+    let h = Harness::start().await;
+    let seed = format!(
+        "[[user]]\nname = \"admin\"\npassword = \"admin\"\ngroup = \"full\"\n\
+         [[filter]]\nchain = \"forward\"\nsrc-address-list = \"{list}\"\naction = \"accept\"\n\
+         [[filter]]\nchain = \"forward\"\naction = \"drop\"\n\
+         [[filter]]\nfamily = \"v6\"\nchain = \"forward\"\nsrc-address-list = \"{list6}\"\naction = \"accept\"\n",
+        list = crate::support::LIST,
+        list6 = crate::support::LIST6,
+    );
+    h.sim
+        .load_seed(simulator::Seed::parse(&seed, false).unwrap())
+        .unwrap();
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: true,
+            strict_rules: true,
+        })
+        .await;
+    assert_status(&out, exit::OK);
+    assert!(
+        out.text.contains("invalid until list") && !out.text.contains("208110"),
+        "{}",
+        out.text
+    );
+}
