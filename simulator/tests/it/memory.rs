@@ -12,6 +12,8 @@
 //! after): without the bound 20 / 370 / 318; with it 20 / 185 / 121. Swapping the allocator for
 //! mimalloc (v3 and v2, default settings) left 115 and 110 MiB resident: it returns memory only
 //! with a purge delay of zero, which needs its environment variable, so the bound is the fix.
+//! With the report's own load, forty 32 MiB bodies from 20 clients (debug build): 23 MiB before,
+//! peak 204 MiB, 24 MiB after (glibc returns blocks of 32 MiB and more to the system at once).
 
 #![cfg(target_os = "linux")]
 
