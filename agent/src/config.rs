@@ -166,6 +166,8 @@ pub struct FileConfig {
     pub request_timeout: Option<String>,
     /// See `--concurrency`.
     pub concurrency: Option<usize>,
+    /// Whether `validate` and `list` check the filter rules (default true; `validate --no-rules`).
+    pub check_rules: Option<bool>,
     /// How often the daemon reconciles (`run --interval`).
     pub interval: Option<String>,
     /// The daemon's control API address (`run --control`).
@@ -218,6 +220,9 @@ pub struct Config {
     pub control_token_file: Option<PathBuf>,
     /// The control API token from [`TOKEN_ENV`], which wins over any file.
     pub control_token: Option<Secret>,
+    /// Whether `validate` and `list` read the filter rules and check that they accept the lists
+    /// (`check_rules`, default true): false for setups that manage the rules elsewhere.
+    pub check_rules: bool,
 }
 
 /// Defaults, documented in the README.
@@ -313,6 +318,7 @@ fn scrub(message: &str) -> String {
         "widest_prefix_v4",
         "widest_prefix_v6",
         "control_token_file",
+        "check_rules",
     ];
     let mut out = String::with_capacity(message.len());
     // The first quoted word of `unknown field `...`` is the key that was not understood. It is shown
@@ -698,6 +704,7 @@ impl Config {
                 .clone()
                 .or_else(|| file.control_token_file.clone()),
             control_token: None,
+            check_rules: file.check_rules.unwrap_or(true),
         })
     }
 
@@ -891,6 +898,13 @@ mod tests {
         let file: FileConfig = toml::from_str("allow_plain_http = true").unwrap();
         let c = resolve(&args("http://192.0.2.1"), &file).unwrap();
         assert_eq!(c.warnings(), vec![PLAIN_HTTP_WARNING]);
+        assert!(c.check_rules, "the filter rule check is on by default");
+        let file: FileConfig = toml::from_str("check_rules = false").unwrap();
+        assert!(
+            !resolve(&args("https://r.example"), &file)
+                .unwrap()
+                .check_rules
+        );
         let flag = GlobalArgs {
             allow_plain_http: true,
             ..args("http://r.example")

@@ -223,20 +223,20 @@ impl Code {
                  in its comment, or a static entry); the agent leaves it untouched."
             }
             Code::FilterRuleMissing => {
-                "`validate --rules` found no enabled filter rule with an accepting action and \
+                "`validate` found no enabled filter rule with an accepting action and \
                  `src-address-list=<list>` in the router's filter table, so a grant opens nothing."
             }
             Code::FilterRuleDisabled => {
-                "`validate --rules` found filter rules that accept the managed list, but all of them \
+                "`validate` found filter rules that accept the managed list, but all of them \
                  are disabled."
             }
             Code::FilterRuleShadowed => {
-                "`validate --rules` found the rule that accepts the managed list, but an earlier drop \
+                "`validate` found the rule that accepts the managed list, but an earlier drop \
                  or reject rule of the same chain (or of a chain it jumps to) catches the traffic it \
                  would accept."
             }
             Code::FilterRuleUndecidable => {
-                "`validate --rules` cannot tell whether the filter accepts the managed list: a rule \
+                "`validate` cannot tell whether the filter accepts the managed list: a rule \
                  on the way uses a matcher the check does not understand. A warning unless \
                  `--strict-rules` is given."
             }

@@ -376,6 +376,40 @@ impl RuleCheck {
     }
 }
 
+/// [`check_rules`] for a list that has no entries on the router.
+///
+/// A list without entries does not exist on RouterOS, so the router marks every rule that names it
+/// `invalid` (fidelity notes, section G: "`invalid` flips to `true` for rules with unknown
+/// jump-target/address-list"). Before the first grant that flag says nothing about the rule, and the
+/// rule works from the first entry on; an accepting rule for the list whose only other references
+/// are not lists is therefore judged as if it were valid, with a note. Any other `invalid` rule
+/// stays undecidable.
+pub fn check_rules_of_empty_list(rows: &[FilterRow], list: &str, family: Family) -> RuleCheck {
+    let explained = |row: &FilterRow| {
+        row.get("invalid") == Some("true")
+            && row.get("src-address-list") == Some(list)
+            && row.action() == "accept"
+            && row.get("dst-address-list").is_none()
+    };
+    let mut rows = rows.to_vec();
+    let mut marked = Vec::new();
+    for row in rows.iter_mut().filter(|r| explained(r)) {
+        row.fields.insert("invalid".into(), "false".into());
+        marked.push(row.id.clone());
+    }
+    match check_rules(&rows, list, family) {
+        RuleCheck::Ok { rule, mut notes } if marked.contains(&rule.id) => {
+            notes.push(format!(
+                "the router marks {} invalid until list {list:?} has its first entry, which the \
+                 agent's first grant makes",
+                rule.id
+            ));
+            RuleCheck::Ok { rule, notes }
+        }
+        other => other,
+    }
+}
+
 /// Checks, reading only, that `rows` (a whole filter table in console order) accept the address
 /// list `list` of `family`.
 pub fn check_rules(rows: &[FilterRow], list: &str, family: Family) -> RuleCheck {
@@ -1327,6 +1361,28 @@ mod tests {
             &[&[("src-address-list", LIST), ("invalid", "true")]],
             "unknown~marked invalid",
         );
+        // An empty list does not exist on the router: its accepting rule is marked invalid until
+        // the first entry, and that alone does not make the check undecidable.
+        let empty =
+            |specs: &[Spec]| render(&check_rules_of_empty_list(&rows(specs), LIST, Family::V4));
+        let invalid_accept: Spec = &[
+            ("src-address-list", LIST),
+            ("action", "accept"),
+            ("invalid", "true"),
+        ];
+        assert_eq!(empty(&[invalid_accept, DROP]), "ok *1 notes=1");
+        assert_eq!(
+            empty(&[DROP, invalid_accept]),
+            "shadowed *2 by *1: /ip firewall filter move *2 destination=*1"
+        );
+        // Another list on the rule may be what is unknown: still undecidable.
+        let other_list: Spec = &[
+            ("src-address-list", LIST),
+            ("dst-address-list", "servers"),
+            ("action", "accept"),
+            ("invalid", "true"),
+        ];
+        assert!(empty(&[other_list, DROP]).starts_with("unknown: "));
         check(
             &[&[
                 ("src-address-list", LIST),

@@ -14,7 +14,12 @@
 //! connection task through [`ConnCtl::reset`], which sets `SO_LINGER` to zero on a duplicate of the
 //! socket and drops the connection: the kernel then sends RST instead of FIN.
 //!
-//! The wrapper also notes when the connection last moved a byte, for the idle timeout.
+//! The wrapper also notes when the connection last moved a byte, for the idle timeout, and gives
+//! hyper's own refusals of a request it could not parse (`400` for a malformed request line or
+//! head, `414` for an over-long URI, `431` for over-large headers: empty bodies that hyper writes
+//! itself, before any handler runs) the RouterOS error envelope every other refusal has
+//! ([`router_shaped`]). What a real router sends in these cases is not published; the shape is
+//! [likely] (fixtures/README.md).
 
 use std::future::Future;
 use std::io;
@@ -202,12 +207,59 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// The statuses hyper answers by itself when it cannot parse a request.
+const HYPER_REFUSALS: [&[u8]; 3] = [
+    b"HTTP/1.1 400 Bad Request\r\n",
+    b"HTTP/1.1 414 URI Too Long\r\n",
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+];
+
+/// How hyper's own refusal continues after its status line: these headers, in this order, are
+/// what hyper writes for a response it makes without a handler. A handler's response always
+/// carries `content-type` first (the envelope, or a fault's own type), so no reply of the
+/// simulator's is mistaken for one of hyper's.
+const HYPER_REFUSAL_HEADERS: &[u8] = b"connection: close\r\ncontent-length: 0\r\n";
+
+/// `buf` rewritten with the RouterOS error envelope when it is the whole head of one of hyper's
+/// own refusals, keeping its status and its other headers.
+fn router_shaped(buf: &[u8]) -> Option<Vec<u8>> {
+    let status_line = HYPER_REFUSALS.iter().find(|l| buf.starts_with(l))?;
+    let rest = buf[status_line.len()..].strip_prefix(HYPER_REFUSAL_HEADERS)?;
+    let status = std::str::from_utf8(&status_line[9..12])
+        .ok()?
+        .parse()
+        .ok()?;
+    let status = http::StatusCode::from_u16(status).ok()?;
+    // The head must end in this write, and nothing may follow it (the body is empty).
+    if !rest.ends_with(b"\r\n\r\n") {
+        return None;
+    }
+    let body = crate::rest::error::ErrorReply::with_status(status, None).body();
+    let mut out = Vec::with_capacity(buf.len() + body.len() + 48);
+    out.extend_from_slice(status_line);
+    out.extend_from_slice(b"connection: close\r\ncontent-type: application/json\r\n");
+    out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    out.extend_from_slice(rest);
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
+/// A rewritten write in progress: the bytes to send, how many have gone, and how many of the
+/// caller's bytes they stand for.
+#[derive(Debug)]
+struct Substitute {
+    bytes: Vec<u8>,
+    sent: usize,
+    stands_for: usize,
+}
+
 /// A stream whose writes obey its connection's [`ConnCtl`].
 #[derive(Debug)]
 pub struct FaultyIo<S> {
     inner: S,
     ctl: std::sync::Arc<ConnCtl>,
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
+    substitute: Option<Substitute>,
 }
 
 impl<S> FaultyIo<S> {
@@ -217,6 +269,7 @@ impl<S> FaultyIo<S> {
             inner,
             ctl,
             pause: None,
+            substitute: None,
         }
     }
 }
@@ -251,6 +304,27 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for FaultyIo<S> {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         this.ctl.touch();
+        if this.substitute.is_none()
+            && let Some(bytes) = router_shaped(buf)
+        {
+            this.substitute = Some(Substitute {
+                bytes,
+                sent: 0,
+                stands_for: buf.len(),
+            });
+        }
+        if let Some(sub) = this.substitute.as_mut() {
+            while sub.sent < sub.bytes.len() {
+                let n = ready!(Pin::new(&mut this.inner).poll_write(cx, &sub.bytes[sub.sent..]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                sub.sent += n;
+            }
+            let stands_for = sub.stands_for;
+            this.substitute = None;
+            return Poll::Ready(Ok(stands_for));
+        }
         let mode = this.ctl.mode().clone();
         match mode {
             Mode::Normal => Pin::new(&mut this.inner).poll_write(cx, buf),
@@ -320,6 +394,46 @@ mod tests {
     use super::*;
 
     const RESP: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n0123456789";
+
+    #[test]
+    fn hypers_own_refusals_get_the_router_envelope_and_nothing_else_does() {
+        let date = "date: Tue, 01 Dec 2026 20:13:01 GMT\r\n\r\n";
+        let check = |status: &str, body: &str| {
+            let head =
+                format!("HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: 0\r\n{date}");
+            let out =
+                String::from_utf8(router_shaped(head.as_bytes()).expect("rewritten")).unwrap();
+            assert_eq!(
+                out,
+                format!(
+                    "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{date}{body}",
+                    body.len()
+                )
+            );
+        };
+        check(
+            "400 Bad Request",
+            r#"{"error":400,"message":"Bad Request"}"#,
+        );
+        check(
+            "414 URI Too Long",
+            r#"{"error":414,"message":"URI Too Long"}"#,
+        );
+        check(
+            "431 Request Header Fields Too Large",
+            r#"{"error":431,"message":"Request Header Fields Too Large"}"#,
+        );
+        // A handler's replies (with a content type), other statuses and partial heads pass as
+        // they are.
+        for other in [
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+            "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\ndate: x",
+            "HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
+            "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\nmore",
+        ] {
+            assert_eq!(router_shaped(other.as_bytes()), None, "{other:?}");
+        }
+    }
 
     #[test]
     fn tracker_counts_head_then_body() {

@@ -191,6 +191,16 @@ impl Journal {
         j.trim();
     }
 
+    /// How many entries are kept.
+    pub fn len(&self) -> usize {
+        self.inner().entries.len()
+    }
+
+    /// Whether no entry is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// What the kept entries cost, roughly, in bytes.
     pub fn bytes(&self) -> usize {
         self.inner().bytes

@@ -34,6 +34,7 @@ pub mod firewall;
 pub mod io;
 pub mod journal;
 pub mod meter;
+pub mod metrics;
 pub mod model;
 pub mod rest;
 pub mod script;

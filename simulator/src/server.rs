@@ -41,6 +41,18 @@ use crate::tls::TlsFault;
 /// Largest request body the simulator reads (a real router's limit is lower still).
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
+/// Bodies larger than this count against [`BODY_BYTES_IN_FLIGHT`]; smaller ones, which is every
+/// request an address-list client sends, never wait behind a large one.
+const SMALL_BODY: usize = 1024 * 1024;
+
+/// Bytes of large bodies that may be read and handled at once, across every connection of a
+/// simulator. A body is parsed into more copies (the JSON value, the command's arguments), so
+/// this bounds the memory large requests can take to a few times this figure, however many
+/// clients send them: forty clients each sending 32 MiB once raised the resident size to 1.34 GB.
+/// A request that does not get its share within the session limit has its connection closed, as
+/// one whose body does not arrive in time.
+pub(crate) const BODY_BYTES_IN_FLIGHT: usize = 2 * MAX_BODY;
+
 /// How long a stall holds a connection before giving up on it (a reboot or shutdown ends it sooner).
 const STALL_LIMIT: Duration = Duration::from_secs(3600);
 
@@ -195,6 +207,7 @@ async fn connection(shared: Arc<Shared>, kind: Listener, stream: TcpStream, peer
 
     let hit = shared.faults.on_connection(kind);
     if let Some(hit) = &hit {
+        shared.metrics.fault(hit.action.name());
         connection_event(&shared, kind, peer, hit);
     }
     let tls_fault = match hit.as_ref().map(|h| &h.action) {
@@ -335,6 +348,24 @@ async fn serve_http<S>(
     }
 }
 
+/// Reads a body of at most [`MAX_BODY`] bytes into one buffer sized by its `Content-Length`, so a
+/// large body is held once, not in chunks and again in a growing copy.
+async fn read_body(body: Incoming, declared: Option<usize>) -> Result<Bytes, BadBody> {
+    let mut body = Limited::new(body, MAX_BODY);
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(MAX_BODY));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BadBody)?;
+        if let Ok(data) = frame.into_data() {
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// A body over [`MAX_BODY`], or one that broke off before its end.
+#[derive(Debug)]
+struct BadBody;
+
 async fn respond(
     shared: &Arc<Shared>,
     kind: Listener,
@@ -358,7 +389,11 @@ async fn respond(
         path: parts.uri.path(),
         user: presented.as_deref(),
     });
+    if let Some(hit) = &hit {
+        shared.metrics.fault(hit.action.name());
+    }
     let record = |status: Option<u16>, user: Option<String>, cost: Duration| {
+        shared.metrics.request(&method, &path, status);
         shared.journal.record(JournalEntry {
             seq: 0,
             time_ms: shared.clock.wall_ms(arrived),
@@ -389,24 +424,52 @@ async fn respond(
         );
         return refused.response;
     }
-    let read_timeout = shared.limits().read_timeout;
-    let body =
-        match tokio::time::timeout(read_timeout, Limited::new(body, MAX_BODY).collect()).await {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(_)) => {
-                let e = ErrorReply::from(Failure::bad_request("Failed to parse json"));
-                record(Some(e.status.as_u16()), presented.clone(), Duration::ZERO);
-                return e.response();
-            }
-            // A body that does not arrive in time ends the connection without an answer, as a web
-            // server that gives up on a client does: it must not keep a `max-sessions` slot.
-            Err(_) => {
-                tracing::debug!(%peer, "request body not received in time: connection closed");
+    // A large body waits for its share of the bytes in flight before it is read, and keeps it
+    // until the reply is made, because parsing makes copies of it. A request without a body (most
+    // GETs) asks for nothing; a chunked body, whose length is unknown, may be as large as the
+    // limit, so it asks for that much.
+    let declared = http_body::Body::size_hint(&body)
+        .exact()
+        .and_then(|n| usize::try_from(n).ok());
+    let claim = match declared {
+        _ if http_body::Body::is_end_stream(&body) => 0,
+        Some(n) if n <= SMALL_BODY => 0,
+        Some(n) => n.min(MAX_BODY),
+        None => MAX_BODY,
+    };
+    let limits = shared.limits();
+    let _share = if claim == 0 {
+        None
+    } else {
+        let permits = u32::try_from(claim).unwrap_or(u32::MAX);
+        match tokio::time::timeout(limits.session_limit, shared.bodies.acquire_many(permits)).await
+        {
+            Ok(Ok(share)) => Some(share),
+            // Not admitted in time (or the budget was closed): as a body that does not arrive.
+            _ => {
+                tracing::debug!(%peer, "no room for a large body in time: connection closed");
                 record(None, presented.clone(), Duration::ZERO);
                 ctl.reset();
                 return std::future::pending().await;
             }
-        };
+        }
+    };
+    let body = match tokio::time::timeout(limits.read_timeout, read_body(body, declared)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            let e = ErrorReply::from(Failure::bad_request("Failed to parse json"));
+            record(Some(e.status.as_u16()), presented.clone(), Duration::ZERO);
+            return e.response();
+        }
+        // A body that does not arrive in time ends the connection without an answer, as a web
+        // server that gives up on a client does: it must not keep a `max-sessions` slot.
+        Err(_) => {
+            tracing::debug!(%peer, "request body not received in time: connection closed");
+            record(None, presented.clone(), Duration::ZERO);
+            ctl.reset();
+            return std::future::pending().await;
+        }
+    };
 
     match hit.as_ref().map(|h| (&h.action, h.delay)) {
         Some((Action::Status { status, detail }, _)) => {

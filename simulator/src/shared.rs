@@ -248,6 +248,12 @@ pub struct Shared {
     sessions_cache: Mutex<HashMap<String, (Policies, crate::clock::SimTime)>>,
     /// Background jobs, globals and the scheduler's catch-up.
     pub scripting: crate::scripting::Runtime,
+    /// Bytes of large request bodies that may be held at once, across every connection
+    /// (`server::BODY_BYTES_IN_FLIGHT`): many clients sending large bodies wait their turn
+    /// instead of raising the resident size by one body each.
+    pub bodies: tokio::sync::Semaphore,
+    /// Requests, faults fired and the other figures of the control API's `GET /metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Shared {
@@ -284,6 +290,8 @@ impl Shared {
             names,
             sessions: [AtomicUsize::new(0), AtomicUsize::new(0)],
             epoch: watch::Sender::new(0),
+            bodies: tokio::sync::Semaphore::new(crate::server::BODY_BYTES_IN_FLIGHT),
+            metrics: crate::metrics::Metrics::new(),
         }
     }
 

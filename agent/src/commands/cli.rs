@@ -48,12 +48,14 @@ pub enum Command {
         /// Also add and remove a probe entry (192.0.2.254, timeout 1m) in the IPv4 list.
         #[arg(long)]
         write_check: bool,
-        /// Also check, reading only, that an enabled filter rule accepts each list and that no
-        /// earlier drop shadows it (`/ip/firewall/filter`, `/ipv6/firewall/filter`).
-        #[arg(long)]
+        /// Skip the filter rule check, which by default reads `/ip/firewall/filter` and
+        /// `/ipv6/firewall/filter` (never writing) to confirm that an enabled rule accepts each
+        /// list and that no earlier drop shadows it: for setups whose rules live elsewhere (also
+        /// `check_rules = false` in the configuration file).
+        #[arg(long = "no-rules", action = clap::ArgAction::SetFalse)]
         rules: bool,
-        /// With --rules: fail, rather than warn, when the check cannot judge the rules (208110).
-        #[arg(long, requires = "rules")]
+        /// Fail, rather than warn, when the rule check cannot judge the rules (208110).
+        #[arg(long, conflicts_with = "rules")]
         strict_rules: bool,
     },
     /// Grant a user access from an address for a while, and update the router.

@@ -136,6 +136,10 @@ pub struct Listing {
     pub grants: Vec<Grant>,
     /// The owned entries and the conflicts as errors, or the read's failure.
     pub router: Result<(Vec<Row>, Vec<Error>), Error>,
+    /// The filter rule check of both families, as `validate` makes it (empty with
+    /// `check_rules = false`). It informs and does not change the exit status: `validate` is the
+    /// command that fails on it.
+    pub rules: Vec<super::validate::Step>,
 }
 
 impl Render for Listing {
@@ -171,6 +175,12 @@ impl Render for Listing {
                 let _ = writeln!(text, "owned entries: unknown: {e}");
             }
         }
+        if !self.rules.is_empty() {
+            let _ = writeln!(text, "filter rules:");
+            for s in &self.rules {
+                let _ = writeln!(text, "  {}", s.line());
+            }
+        }
         text
     }
 
@@ -194,6 +204,9 @@ impl Render for Listing {
                 doc["ok"] = json!(false);
                 doc["error"] = e.to_json();
             }
+        }
+        if !self.rules.is_empty() {
+            doc["rules"] = json!(self.rules);
         }
         doc
     }
@@ -366,6 +379,12 @@ pub async fn list(config: &Config, client: RouterClient, now: Time) -> Result<Li
     let grants = GrantStore::load(&config.state).map_err(Failure::store)?;
     let live: Vec<Grant> = grants.iter().filter(|g| g.expires > now).cloned().collect();
     let plan_config = config.plan_config();
+    // Reading only, like the rest of `list`.
+    let rules = if config.check_rules {
+        super::validate::rule_steps(config, &client).await
+    } else {
+        Vec::new()
+    };
     let router = reconciler(config, client).read(now).await.map(|rows| {
         let conflicts = plan::plan(&plan_config, &grants, &rows, now).conflicts;
         let report = Report {
@@ -383,5 +402,6 @@ pub async fn list(config: &Config, client: RouterClient, now: Time) -> Result<Li
         now,
         grants: live,
         router,
+        rules,
     })
 }

@@ -88,7 +88,20 @@ pub async fn execute(cli: Cli, env_password: Option<String>, env_token: Option<S
         let _ = writeln!(std::io::stderr().lock(), "{w}");
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    run_command(cli.command, &config, clock).await
+    // `check_rules = false` in the file turns the rule check off like `--no-rules` does.
+    let command = match cli.command {
+        Command::Validate {
+            write_check,
+            rules,
+            strict_rules,
+        } => Command::Validate {
+            write_check,
+            rules: rules && config.check_rules,
+            strict_rules,
+        },
+        other => other,
+    };
+    run_command(command, &config, clock).await
 }
 
 /// Runs a command with a configuration and a clock (tests pass a manual clock).
@@ -126,6 +139,8 @@ async fn run_unwarned(
             rules,
             strict_rules,
         } => {
+            // The command decides (`execute` folds `check_rules = false` into it), so a program
+            // that builds the command asks for the check whatever its configuration says of `list`.
             let options = validate::Options {
                 write_check,
                 rules,

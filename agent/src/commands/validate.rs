@@ -1,8 +1,8 @@
 //! `routeros-agent validate`: checks the connection layer by layer, stopping at the first failure.
 //!
 //! The steps are a closed list ([`Check`]) run in order: TCP, TLS, authentication (which reads
-//! `/system/resource`), the RouterOS version, reading both lists, with `--rules` the filter rule
-//! check of both families (`rules.rs`), and with `--write-check` adding and removing a probe entry
+//! `/system/resource`), the RouterOS version, reading both lists, unless `--no-rules` the filter
+//! rule check of both families (`rules.rs`), and with `--write-check` adding and removing a probe entry
 //! (`probe.rs`). Steps after a failure are shown as skipped.
 //!
 //! The rule check reads `/ip/firewall/filter` and `/ipv6/firewall/filter` and never writes. A
@@ -12,9 +12,11 @@
 //! `--strict-rules` is given, because a matcher the check does not model (an interface list, a
 //! connection mark) is usually deliberate and only the administrator can judge it. A failed read
 //! keeps the codes of the request's transport, authentication and permission failures; any other
-//! router error is 208111. The check is opt-in: the agent's list may be used by rules the check does
-//! not read (raw, a jump from a chain it cannot follow), and the conformance suite's own lists on a
-//! shared router have no rule by design.
+//! router error is 208111. The check runs by default, because a list behind a missing rule opens
+//! nothing; `--no-rules` (or `check_rules = false`) skips it for setups whose rules the check does
+//! not read (raw, a jump from a chain it cannot follow, rules managed elsewhere). The conformance
+//! suite's own lists on a shared router have no rule by design, so it skips the check except in its
+//! filter scenarios.
 
 use std::fmt::Write as _;
 
@@ -53,10 +55,10 @@ pub enum Check {
     /// Reading the IPv6 list.
     #[serde(rename = "read list6")]
     ReadList6,
-    /// The IPv4 filter rules accept the list (`--rules`).
+    /// The IPv4 filter rules accept the list (unless `--no-rules`).
     #[serde(rename = "filter rules")]
     Rules,
-    /// The IPv6 filter rules accept the list (`--rules`).
+    /// The IPv6 filter rules accept the list (unless `--no-rules`).
     #[serde(rename = "filter rules6")]
     Rules6,
     /// Adding and removing a probe entry (`--write-check`).
@@ -119,6 +121,19 @@ pub struct Step {
     pub error: Option<Value>,
 }
 
+impl Step {
+    /// The step as one line of text: `ok   filter rules    …`.
+    pub fn line(&self) -> String {
+        let mark = match self.result {
+            StepResult::Ok => "ok  ",
+            StepResult::Failed => "FAIL",
+            StepResult::Skipped => "skip",
+            StepResult::Warning => "warn",
+        };
+        format!("{mark} {:<15} {}", self.step.name(), self.detail)
+    }
+}
+
 /// What `validate` found: every step, and the failure that stopped it.
 #[derive(Debug, Clone)]
 pub struct Validation {
@@ -143,13 +158,7 @@ impl Render for Validation {
     fn text(&self) -> String {
         let mut text = String::new();
         for s in &self.steps {
-            let mark = match s.result {
-                StepResult::Ok => "ok  ",
-                StepResult::Failed => "FAIL",
-                StepResult::Skipped => "skip",
-                StepResult::Warning => "warn",
-            };
-            let _ = writeln!(text, "{mark} {:<15} {}", s.step.name(), s.detail);
+            let _ = writeln!(text, "{}", s.line());
         }
         let _ = writeln!(
             text,
@@ -296,6 +305,15 @@ async fn run(
     }
 }
 
+/// The rule check of both families as `list` shows it: one step each, never strict.
+pub async fn rule_steps(config: &Config, client: &RouterClient) -> Vec<Step> {
+    let mut steps = Vec::with_capacity(2);
+    for family in [Family::V4, Family::V6] {
+        steps.push(rule_step(config, client, family, false).await.0);
+    }
+    steps
+}
+
 /// The rule check of `family`: reads the filter table and judges it for the family's list. Returns
 /// the step and, when it fails the validation, its error.
 async fn rule_step(
@@ -311,7 +329,17 @@ async fn rule_step(
     let (error, fails) = match client.filter_rows(family).await {
         Err(e) => (e, true),
         Ok(rows) => {
-            let check = rules::check_rules(&rows, list, family);
+            let mut check = rules::check_rules(&rows, list, family);
+            // A list without entries does not exist on the router, which marks its rule
+            // `invalid` until the first grant: read the list (only in this case) to tell.
+            if matches!(check, RuleCheck::Unknown { .. })
+                && client
+                    .rows(family, list)
+                    .await
+                    .is_ok_and(|entries| entries.is_empty())
+            {
+                check = rules::check_rules_of_empty_list(&rows, list, family);
+            }
             match judge(&check, strict) {
                 None => {
                     let ok = Step {

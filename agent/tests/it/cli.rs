@@ -295,7 +295,14 @@ async fn insecure_always_warns_on_stderr_and_in_the_json() {
         .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
         .env("ROUTEROS_PASSWORD", simulator::DEFAULT_PASSWORD)
         .env("RUST_LOG", "off")
-        .args(["--insecure", "--json", "--list", LIST, "validate"])
+        .args([
+            "--insecure",
+            "--json",
+            "--list",
+            LIST,
+            "validate",
+            "--no-rules",
+        ])
         .output()
         .await
         .unwrap();
@@ -325,7 +332,7 @@ async fn logs_have_no_colour_codes_when_stderr_is_not_a_terminal() {
         .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
         .env("ROUTEROS_PASSWORD", simulator::DEFAULT_PASSWORD)
         .env("RUST_LOG", "info")
-        .args(["--insecure", "--list", LIST, "validate"])
+        .args(["--insecure", "--list", LIST, "validate", "--no-rules"])
         .output()
         .await
         .unwrap();
@@ -341,7 +348,7 @@ async fn logs_have_no_colour_codes_when_stderr_is_not_a_terminal() {
 async fn a_closed_stdout_ends_the_program_quietly() {
     let h = Harness::start().await;
     h.sim.clock().resume();
-    let mut child = command(&h, simulator::DEFAULT_PASSWORD, &["validate"])
+    let mut child = command(&h, simulator::DEFAULT_PASSWORD, &["validate", "--no-rules"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -376,10 +383,33 @@ async fn one_grant_reads_in_the_singular() {
     let out = agent(&h, simulator::DEFAULT_PASSWORD, &["sync"]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("1 live grant\n"), "{text}");
-    let out = agent(&h, simulator::DEFAULT_PASSWORD, &["validate"]).await;
+    let out = agent(&h, simulator::DEFAULT_PASSWORD, &["validate", "--no-rules"]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!("list `{LIST}` has 1 entry, 1 owned by this agent")),
         "{text}"
     );
+}
+
+/// `check_rules = false` in the configuration file skips `validate`'s rule check as `--no-rules`
+/// does (the harness's simulator has no filter rule, so the check would fail with 208107).
+#[tokio::test]
+async fn check_rules_false_in_the_file_skips_the_rule_check() {
+    let h = Harness::start().await;
+    h.sim.clock().resume();
+    let out = agent(&h, simulator::DEFAULT_PASSWORD, &["validate"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("208107"), "{text}");
+    let file = h.config.state.with_extension("toml");
+    std::fs::write(&file, "check_rules = false\n").unwrap();
+    let out = agent(
+        &h,
+        simulator::DEFAULT_PASSWORD,
+        &["--config", file.to_str().unwrap(), "validate"],
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("filter rules"), "{text}");
 }

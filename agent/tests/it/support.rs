@@ -69,6 +69,8 @@ impl Harness {
             prefix_limits: Default::default(),
             control_token_file: None,
             control_token: None,
+            // The harness's lists have no filter rule; the rule tests ask for the check.
+            check_rules: false,
         };
         Harness {
             sim,

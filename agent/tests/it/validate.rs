@@ -345,3 +345,124 @@ async fn write_check_leaves_a_foreign_entry_on_the_probe_address_alone() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].comment.as_deref(), Some("admin's"));
 }
+
+/// `validate` checks the filter rules unless told not to; `--strict-rules` makes no sense without
+/// the check.
+#[test]
+fn the_rule_check_is_on_unless_no_rules_is_given() {
+    use clap::Parser;
+    let parse = |args: &[&str]| {
+        agent::commands::Cli::try_parse_from(
+            ["routeros-agent", "--url", "https://r.example"]
+                .iter()
+                .chain(args),
+        )
+        .map(|c| c.command)
+    };
+    for (args, rules, strict) in [
+        (&["validate"][..], true, false),
+        (&["validate", "--strict-rules"][..], true, true),
+        (&["validate", "--no-rules"][..], false, false),
+    ] {
+        match parse(args) {
+            Ok(Command::Validate {
+                rules: r,
+                strict_rules: s,
+                ..
+            }) => assert_eq!((r, s), (rules, strict), "{args:?}"),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+    assert!(parse(&["validate", "--no-rules", "--strict-rules"]).is_err());
+}
+
+/// By default `validate` reads the filter tables and fails on a list no rule accepts (the bare
+/// simulator has no rule), and `list` shows the same check without failing; `check_rules = false`
+/// skips both, for setups whose rules live elsewhere.
+#[tokio::test]
+async fn validate_and_list_check_the_rules_unless_the_configuration_says_not_to() {
+    let mut h = Harness::start().await;
+    h.config.check_rules = true;
+    let validate = Command::Validate {
+        write_check: false,
+        rules: true,
+        strict_rules: false,
+    };
+    let out = h.run(validate).await;
+    assert_status(&out, exit::FAILED);
+    let found = steps(&out);
+    assert!(
+        found.contains(&("filter rules".into(), "failed".into())),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("208107"), "{}", out.text);
+    let mark = h.sim.journal_mark();
+    let out = h.run(Command::List).await;
+    assert_status(&out, exit::OK);
+    assert!(out.text.contains("filter rules:"), "{}", out.text);
+    assert!(out.text.contains("208107"), "{}", out.text);
+    assert_eq!(
+        out.json["rules"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        out.json
+    );
+    let requests = h.requests_since(mark);
+    assert!(
+        requests.iter().all(|r| r.starts_with("GET ")),
+        "list reads only: {requests:?}"
+    );
+    assert!(
+        requests.iter().any(|r| r.contains("/ip/firewall/filter")),
+        "{requests:?}"
+    );
+
+    // `--no-rules`; `check_rules = false` in the file comes to the same command (`execute`).
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: false,
+            strict_rules: false,
+        })
+        .await;
+    assert_status(&out, exit::OK);
+    assert!(!out.text.contains("filter rules"), "{}", out.text);
+    h.config.check_rules = false;
+    let out = h.run(Command::List).await;
+    assert_status(&out, exit::OK);
+    assert!(!out.text.contains("filter rules"), "{}", out.text);
+    assert!(out.json.get("rules").is_none(), "{}", out.json);
+}
+
+/// Before the first grant the list has no entry, so it does not exist on the router and the rule
+/// that names it is marked `invalid`: the check reads the list, finds it empty, and judges the rule
+/// as the router will once the grant makes the list (ok, with a note), instead of "undecidable".
+#[tokio::test]
+async fn an_accept_rule_marked_invalid_only_for_an_empty_list_is_ok_with_a_note() {
+    let h = Harness::start().await;
+    let seed = format!(
+        "[[user]]\nname = \"admin\"\npassword = \"admin\"\ngroup = \"full\"\n\
+         [[filter]]\nchain = \"forward\"\nsrc-address-list = \"{list}\"\naction = \"accept\"\n\
+         [[filter]]\nchain = \"forward\"\naction = \"drop\"\n\
+         [[filter]]\nfamily = \"v6\"\nchain = \"forward\"\nsrc-address-list = \"{list6}\"\naction = \"accept\"\n",
+        list = crate::support::LIST,
+        list6 = crate::support::LIST6,
+    );
+    h.sim
+        .load_seed(simulator::Seed::parse(&seed, false).unwrap())
+        .unwrap();
+    let out = h
+        .run(Command::Validate {
+            write_check: false,
+            rules: true,
+            strict_rules: true,
+        })
+        .await;
+    assert_status(&out, exit::OK);
+    assert!(
+        out.text.contains("invalid until list") && !out.text.contains("208110"),
+        "{}",
+        out.text
+    );
+}

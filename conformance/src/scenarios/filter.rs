@@ -5,7 +5,7 @@
 //! granted address: accepted by the list's rule while the grant lasts, dropped by the drop once it is
 //! revoked or has expired. It then breaks the rules the ways the field breaks them (the accept below
 //! the drop, disabled, negated, behind a drop the check cannot judge) and asserts the agent's code
-//! from `validate --rules`. Every rule carries the run's prefix in its comment and narrows itself to
+//! from `validate`. Every rule carries the run's prefix in its comment and narrows itself to
 //! a destination of its own, so scenarios sharing a running simulator do not see each other's rules;
 //! each removes its rules at the end.
 //!
@@ -232,7 +232,7 @@ async fn fill_list(ctx: &Ctx) -> Outcome {
     Ok(())
 }
 
-/// `validate --rules` fails with `code`, and its message carries `command`.
+/// `validate` (with the rule check) fails with `code`, and its message carries `command`.
 async fn expect_rule_code(ctx: &Ctx, code: Code, command: &str) -> Outcome {
     let run = Agent::new(ctx).validate_rules(false).await;
     run.expect_code(code.number())?;

@@ -133,6 +133,7 @@ pub(crate) fn app(local: Local, token: Option<String>) -> Router {
         .route("/tls/rotate", post(rotate))
         .route("/limits", get(get_limits).put(put_limits))
         .route("/verdict", post(verdict))
+        .route("/metrics", get(metrics))
         .fallback(|| async { Refusal::bad("no such control endpoint; see docs/control-api.md") })
         .method_not_allowed_fallback(|| async {
             Refusal {
@@ -169,6 +170,18 @@ async fn authorize(State(ctx): State<Ctx>, req: Request, next: Next) -> Response
 fn token_matches(presented: &str, token: &str) -> bool {
     use subtle::ConstantTimeEq;
     presented.as_bytes().ct_eq(token.as_bytes()).into()
+}
+
+/// Prometheus metrics as OpenMetrics text (`metrics.rs`).
+async fn metrics(State(ctx): State<Ctx>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        ctx.local.metrics(),
+    )
+        .into_response()
 }
 
 async fn health(State(ctx): State<Ctx>) -> Json<Health> {

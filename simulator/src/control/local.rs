@@ -66,6 +66,24 @@ impl Local {
         }
     }
 
+    /// The metrics as OpenMetrics text, with the sessions, journal and clock as they are now.
+    pub(crate) fn metrics(&self) -> String {
+        use crate::model::services::Listener;
+        let s = &self.shared;
+        let sessions = |l: Listener| {
+            (
+                l.name(),
+                s.sessions(l).load(std::sync::atomic::Ordering::Relaxed),
+            )
+        };
+        s.metrics.render(crate::metrics::Moment {
+            sessions: [sessions(Listener::Www), sessions(Listener::WwwSsl)],
+            journal_entries: s.journal.len(),
+            journal_bytes: s.journal.bytes(),
+            clock_ms: s.clock.now(),
+        })
+    }
+
     pub(crate) fn snapshot(&self) -> Snapshot {
         self.shared.snapshot()
     }

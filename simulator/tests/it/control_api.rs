@@ -524,3 +524,64 @@ async fn the_client_sends_its_token_and_says_what_to_do_when_it_cannot() {
         .to_string();
     assert!(e.contains("--control"), "{e}");
 }
+
+/// `GET /metrics` on the control listener: the token rules of the rest of the control API, and
+/// OpenMetrics text with the requests by method, menu and status, the faults fired, the sessions,
+/// the journal and the clock.
+#[tokio::test]
+async fn metrics_count_requests_faults_and_show_the_journal_and_clock() {
+    let s = start_with(Simulator::builder().control_token(Some("t0ken".into()))).await;
+    let url = format!("{}/metrics", s.sim.control_url().unwrap());
+    let http = crate::support::https_client(s.sim.ca_pem());
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401, "the metrics need the token");
+    assert_eq!(s.get("/rest/system/identity").await.status, 200);
+    assert_eq!(s.get("/rest/system/identity").await.status, 200);
+    assert_eq!(s.get("/rest/no/such/menu").await.status, 400);
+    let _fault = s
+        .sim
+        .fault(
+            FaultRule::always(Action::Status {
+                status: 503,
+                detail: None,
+            })
+            .path("/rest/user")
+            .times(1),
+        )
+        .unwrap();
+    assert_eq!(s.get("/rest/user").await.status, 503);
+    s.sim.advance_clock(Duration::from_secs(90)).await;
+    let r = http.get(&url).bearer_auth("t0ken").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        r.headers()
+    );
+    let text = r.text().await.unwrap();
+    for line in [
+        r#"routeros_sim_requests_total{method="GET",menu="/system/identity",status="200"} 2"#,
+        r#"routeros_sim_requests_total{method="GET",menu="other",status="400"} 1"#,
+        r#"routeros_sim_requests_total{method="GET",menu="/user",status="503"} 1"#,
+        r#"routeros_sim_faults_fired_total{action="status"} 1"#,
+        "routeros_sim_journal_entries 4",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    let value = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in\n{text}"))
+    };
+    assert!(value("routeros_sim_clock_milliseconds") >= 90_000, "{text}");
+    assert!(value("routeros_sim_journal_bytes") > 0, "{text}");
+    // The gauge of each service is there (its value is whatever the pooled clients hold open).
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(r#"routeros_sim_sessions{service="www-ssl"} "#)),
+        "{text}"
+    );
+}

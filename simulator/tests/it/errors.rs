@@ -364,3 +364,52 @@ async fn singletons_answer_set_and_refuse_ids() {
     let r = s.oneshot("GET", "/rest/system/resource/*1", None).await;
     r.assert_error(400, Some("no such command prefix"));
 }
+
+/// What hyper refuses before any handler runs (a malformed request line, an over-long URI,
+/// over-large headers) answers in the RouterOS envelope with hyper's status, on both listeners,
+/// and closes the connection. The router's own answers here are not published ([likely],
+/// fixtures/README.md).
+#[tokio::test]
+async fn requests_the_server_cannot_parse_get_the_router_envelope() {
+    let s = start().await;
+    let www = s.sim.http_addr().expect("a www listener");
+    let long_uri = format!("/rest/{}", "a".repeat(70_000));
+    let many_headers: Vec<(String, String)> =
+        (0..200).map(|i| (format!("X-{i}"), "a".into())).collect();
+    let many: Vec<(&str, &str)> = many_headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let cases: [(Vec<u8>, u16); 4] = [
+        (b"GARBAGE\r\n\r\n".to_vec(), 400),
+        (
+            raw_request("GET", V4, &[("Content-Length", "abc")], b""),
+            400,
+        ),
+        (raw_request("GET", &long_uri, &[], b""), 414),
+        (raw_request("GET", V4, &many, b""), 431),
+    ];
+    for (request, status) in &cases {
+        let shown = String::from_utf8_lossy(&request[..request.len().min(40)]).into_owned();
+        for r in [
+            s.raw_https(request).await,
+            crate::support::raw_http(www, request)
+                .await
+                .expect("a reply over www"),
+        ] {
+            assert_eq!(
+                (r.status, r.text()),
+                (*status, envelope(*status, None)),
+                "{shown:?}"
+            );
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/json"),
+                "{shown:?}"
+            );
+            assert_eq!(r.header("connection"), Some("close"), "{shown:?}");
+        }
+    }
+    // The listener still serves a normal request afterwards.
+    assert_eq!(s.get("/rest/system/identity").await.status, 200);
+}

@@ -26,6 +26,7 @@ mod fuzz;
 mod hardening;
 mod inspect;
 mod modelled;
+mod memory;
 mod robustness;
 mod scheduler;
 mod scripting;
