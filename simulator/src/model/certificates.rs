@@ -17,19 +17,45 @@ use super::args::format_id;
 use super::failure::Failure;
 use super::row::{Row, bool_text};
 
-/// One certificate in the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One certificate in the store (in snapshots: its id, name, DER as hex and trust; the fields
+/// are read again from the DER).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Certificate {
     /// The item's id.
     pub id: u32,
     /// Its name (`<file>_<n>` unless `import name=` gave one).
     pub name: String,
     /// The certificate, DER.
+    #[serde(with = "der_hex")]
     pub der: Vec<u8>,
     /// Whether fetch and other TLS clients trust it.
     pub trusted: bool,
     /// What the row shows, read once at import.
+    #[serde(skip)]
     pub info: Info,
+}
+
+/// DER bytes as lower-case hex text.
+mod der_hex {
+    pub fn serialize<S: serde::Serializer>(der: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::hex(der))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        let bad = || serde::de::Error::custom("a certificate is hex text of its DER");
+        if text.len() % 2 != 0 {
+            return Err(bad());
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+                    .ok_or_else(bad)
+            })
+            .collect()
+    }
 }
 
 /// The fields a row shows, read from the certificate.
@@ -64,13 +90,14 @@ pub struct Info {
 }
 
 /// The store.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Certificates {
     /// The certificates, in id order.
     pub items: Vec<Certificate>,
     next: u32,
     /// The router's wall time (Unix seconds) at simulated time zero, for `expired` and
     /// `expires-after` (set by every import).
+    #[serde(skip)]
     wall_zero_s: i64,
 }
 
@@ -183,6 +210,19 @@ pub fn info_of(der: &[u8]) -> Result<Info, String> {
 }
 
 impl Certificates {
+    /// The store of a snapshot: each certificate's fields read again from its DER, the wall
+    /// time set for a clock reading `now` at `wall_s`. A DER that does not parse is refused.
+    pub fn restored(mut self, now: u64, wall_s: i64) -> Result<Certificates, String> {
+        for c in &mut self.items {
+            c.info = info_of(&c.der).map_err(|e| format!("certificate {}: {e}", c.name))?;
+        }
+        self.next = self
+            .next
+            .max(self.items.iter().map(|c| c.id).max().unwrap_or(0));
+        self.set_wall(now, wall_s);
+        Ok(self)
+    }
+
     /// Remembers the router's wall time `wall_s` at simulated time `now` (milliseconds).
     pub fn set_wall(&mut self, now: u64, wall_s: i64) {
         self.wall_zero_s = wall_s - (now / 1000) as i64;
