@@ -432,7 +432,11 @@ impl Snapshot {
             ipv6_filter: filter::dump(router, Family::V6),
             scripts: router.state_ref::<Scripts>().cloned().unwrap_or_default(),
             schedules: {
-                let mut s = router.state_ref::<Schedules>().cloned().unwrap_or_default();
+                let mut s = router
+                    .state_ref::<Schedules>()
+                    .cloned()
+                    .unwrap_or_default()
+                    .without_wall();
                 for item in &mut s.items {
                     item.next_run = item.next_run.map(|t| t.saturating_sub(now));
                 }
@@ -442,7 +446,8 @@ impl Snapshot {
             certificates: router
                 .state_ref::<Certificates>()
                 .cloned()
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .without_wall(),
         }
     }
 

@@ -210,6 +210,13 @@ pub fn info_of(der: &[u8]) -> Result<Info, String> {
 }
 
 impl Certificates {
+    /// This store as a snapshot keeps it: without the wall-clock anchor, which belongs to the
+    /// simulator's clock and is set again on restore.
+    pub fn without_wall(mut self) -> Self {
+        self.wall_zero_s = 0;
+        self
+    }
+
     /// The store of a snapshot: each certificate's fields read again from its DER, the wall
     /// time set for a clock reading `now` at `wall_s`. A DER that does not parse is refused.
     pub fn restored(mut self, now: u64, wall_s: i64) -> Result<Certificates, String> {

@@ -285,6 +285,7 @@ pub struct Schedules {
     pub booted_at: SimTime,
     /// Wall-clock Unix seconds at simulated time zero, learnt from the last command, so that
     /// a print can place `next-run` on the wall clock.
+    #[serde(skip)]
     wall_zero_s: i64,
 }
 
@@ -355,6 +356,13 @@ fn sim_of_wall(wall: i64, now: SimTime, wall_s: i64) -> i64 {
 pub const STARTUP_DELAY_MS: u64 = 3_000;
 
 impl Schedules {
+    /// This table as a snapshot keeps it: without the wall-clock anchor, which belongs to the
+    /// simulator's clock and is set again on restore.
+    pub fn without_wall(mut self) -> Self {
+        self.wall_zero_s = 0;
+        self
+    }
+
     /// Re-anchors the table on a clock that reads `now` (simulated ms) at wall time `wall_s`, and
     /// on the boot at `booted_at`: a restored snapshot's entries keep their next runs relative to
     /// it.
