@@ -42,6 +42,8 @@ pub enum Work {
         name: String,
         /// Its contents.
         source: String,
+        /// `dry-run` (7.16 and later): check the file without running it.
+        dry_run: bool,
     },
     /// `/tool/fetch` with its arguments, checked against the declaration.
     Fetch(Args),

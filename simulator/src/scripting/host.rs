@@ -327,6 +327,20 @@ pub fn perform_blocking(
                 RunError::Refused(f) => f,
                 RunError::Script(e) => ModelFailure::bad_request(e.to_string()),
             }),
+        // `dry-run` reads the whole file as the import would and reports what would stop it,
+        // changing nothing (MikroTik manual, Scripting, "import", 7.16) [likely: only the parse
+        // is checked; commands are not tried against the configuration].
+        Work::Import {
+            source,
+            dry_run: true,
+            ..
+        } => {
+            let catalog = RegistryCatalog::new(shared.router().version.clone());
+            match script::parse(&source, &catalog, &Limits::default()) {
+                Ok(_) => Ok((Outcome::Done { rows: 0 }, Duration::ZERO)),
+                Err(e) => Err(ModelFailure::bad_request(format!("Script Error: {e}"))),
+            }
+        }
         Work::Import { source, .. } => match run_source(shared, handle, &source, caller, opts) {
             Ok(ran) => Ok((Outcome::Done { rows: 0 }, ran.cost)),
             // `Script Error: bad command name this (line 1 column 1)` is what `:onerror` sees of
