@@ -28,6 +28,8 @@ pub enum Work {
         source: String,
         /// Whether the caller waits for the output (`as-string` given, with any value).
         as_string: bool,
+        /// `file=`: the file the run's output is written to when it ends.
+        file: Option<String>,
     },
     /// `/system/script run`.
     Run {

@@ -272,12 +272,22 @@ pub fn perform_blocking(
     opts: &RunOptions,
 ) -> Result<(Outcome, Duration), ModelFailure> {
     match work {
-        Work::Execute { source, as_string } => {
+        Work::Execute {
+            source,
+            as_string,
+            file,
+        } => {
             if !as_string {
                 // A nested background `/execute` runs in line: the outer script is already off
                 // the request's path.
-                let ran = run_source(shared, handle, &source, caller, opts);
-                let cost = ran.as_ref().map(|r| r.cost).unwrap_or_default();
+                let (ran, result) = run_source_full(shared, handle, &source, caller, opts);
+                if let Some(name) = &file {
+                    super::write_output(shared, name, &ran.output);
+                }
+                let cost = match result {
+                    Ok(()) => ran.cost,
+                    Err(_) => Duration::ZERO,
+                };
                 return Ok((
                     Outcome::Value {
                         text: "*0".into(),
@@ -287,6 +297,9 @@ pub fn perform_blocking(
                 ));
             }
             let (ran, result) = run_source_full(shared, handle, &source, caller, opts);
+            if let Some(name) = &file {
+                super::write_output(shared, name, &ran.output);
+            }
             match result {
                 Ok(()) if ran.output.is_empty() => Ok((Outcome::Done { rows: 0 }, ran.cost)),
                 // Lines of `:put` are joined by the console's line break; a single `:put 1`

@@ -541,3 +541,42 @@ async fn snapshots_carry_scripts_schedules_files_and_certificates() {
         assert!(other.rows(m).await.is_empty(), "{m}");
     }
 }
+
+/// `/execute file=` writes the run's output into a file when it ends, for a background job and
+/// for a run the caller waits for alike.
+#[tokio::test]
+async fn execute_writes_its_output_to_a_file() {
+    let sim = start().await;
+    let r = sim
+        .call(
+            "POST",
+            "/rest/execute",
+            Some(json!({"script": ":put one; :put two", "file": "out.txt"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.json()["ret"].as_str().is_some_and(|j| j.starts_with('*')));
+    sim.sim.scripts_idle().await;
+    let files = sim.rows("/rest/file?name=out.txt").await;
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["contents"], "one\ntwo\n");
+    let r = sim
+        .call(
+            "POST",
+            "/rest/execute",
+            Some(json!({"script": ":put three", "file": "out.txt", "as-string": ""})),
+        )
+        .await;
+    assert_eq!(r.json(), json!({"ret": "three"}));
+    assert_eq!(
+        sim.rows("/rest/file?name=out.txt").await[0]["contents"],
+        "three\n"
+    );
+    sim.call(
+        "POST",
+        "/rest/execute",
+        Some(json!({"script": ":put x", "file": ""})),
+    )
+    .await
+    .assert_error(400, Some("invalid value for argument file"));
+}
