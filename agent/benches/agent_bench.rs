@@ -52,6 +52,8 @@ fn config(sim: &Simulator, ca: std::path::PathBuf, concurrency: usize) -> Config
         prefix_limits: Default::default(),
         control_token_file: None,
         control_token: None,
+        mode: Default::default(),
+        feed: Default::default(),
     }
 }
 

@@ -141,6 +141,8 @@ impl Agent {
                 prefix_limits: Default::default(),
                 control_token_file: None,
                 control_token: None,
+                mode: Default::default(),
+                feed: Default::default(),
             },
             clock: ManualClock::new(now),
             recorder: ctx.rest.recorder().cloned(),

@@ -69,6 +69,8 @@ impl Harness {
             prefix_limits: Default::default(),
             control_token_file: None,
             control_token: None,
+            mode: Default::default(),
+            feed: Default::default(),
         };
         Harness {
             sim,
