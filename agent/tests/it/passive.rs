@@ -428,3 +428,49 @@ async fn a_feed_larger_than_fetch_keeps_in_memory_arrives_whole() {
     assert_status(&out, 0);
     feed.stop().await;
 }
+
+/// 10,000 grants at the router-speed profile on modelled time: the scheduled runs' costs (each
+/// scripted command, each fetch) move the simulator's clock, so the figures below are the
+/// router's time, not this machine's. The list must be in step within a few intervals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_grants_are_in_step_within_a_few_intervals_at_router_speed() {
+    let mut h = Harness::start().await;
+    let addresses: Vec<String> = (0..10_000u32)
+        .map(|i| format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256))
+        .collect();
+    seed_grants(&h, &addresses);
+    let feed = Feed::start(&mut h).await;
+    trust_feed_ca(&h);
+    let out = h.run(install_cmd(&feed.url)).await;
+    assert_status(&out, 0);
+    h.sim.set_limits(simulator::Limits::realistic().modelled());
+    let installed_at = h.sim.clock().now();
+    let mut in_step_after = None;
+    // Until in step, then one more run to see the steady state; at most three intervals.
+    for interval in 1..=3u32 {
+        if in_step_after.is_some_and(|(i, _)| i < interval - 1) {
+            break;
+        }
+        let before = h.sim.clock().now();
+        tick(&h, INTERVAL).await;
+        let after = h.sim.clock().now();
+        let n = h.v4().len();
+        eprintln!(
+            "interval {interval}: {n} entries; the run cost {:.1} s of router time",
+            (after - before) as f64 / 1000.0 - INTERVAL.as_secs_f64()
+        );
+        if n == addresses.len() && in_step_after.is_none() {
+            in_step_after = Some((interval, after - installed_at));
+        }
+    }
+    let (intervals, ms) = in_step_after.expect("in step within three intervals");
+    eprintln!(
+        "10,000 grants in step after {intervals} interval(s), {:.1} s of router time after install",
+        ms as f64 / 1000.0
+    );
+    assert!(intervals <= 3, "in step after {intervals} intervals");
+    h.sim.set_limits(simulator::Limits::default());
+    let out = h.run(status_cmd()).await;
+    assert_status(&out, 0);
+    feed.stop().await;
+}
