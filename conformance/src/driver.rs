@@ -250,6 +250,45 @@ impl Agent {
         .await
     }
 
+    /// `routeros-agent passive install --feed-url URL --interval 1m [--no-ca-import]`.
+    pub async fn passive_install(&self, feed_url: &str, no_ca_import: bool) -> Run {
+        self.run(
+            format!("passive install --feed-url {feed_url}"),
+            Command::Passive {
+                action: agent::commands::PassiveAction::Install {
+                    feed_url: feed_url.into(),
+                    interval: Some("1m".into()),
+                    fail_closed_multiple: None,
+                    feed_ca: None,
+                    no_ca_import,
+                },
+            },
+        )
+        .await
+    }
+
+    /// `routeros-agent passive status`.
+    pub async fn passive_status(&self) -> Run {
+        self.run(
+            "passive status".into(),
+            Command::Passive {
+                action: agent::commands::PassiveAction::Status { feed_ca: None },
+            },
+        )
+        .await
+    }
+
+    /// `routeros-agent passive uninstall`.
+    pub async fn passive_uninstall(&self) -> Run {
+        self.run(
+            "passive uninstall".into(),
+            Command::Passive {
+                action: agent::commands::PassiveAction::Uninstall,
+            },
+        )
+        .await
+    }
+
     /// `routeros-agent sync`.
     pub async fn sync(&self) -> Run {
         self.run("sync".into(), Command::Sync).await

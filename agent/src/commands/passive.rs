@@ -568,16 +568,6 @@ async fn status_checks(
         .await?
         .ok_or_else(|| not_installed("script"))?;
     let runs = field(&script, "run-count").parse::<u64>().unwrap_or(0);
-    if runs == 0 {
-        return Err(Error::new(
-            Code::PassiveNotInstalled,
-            format!("script `{tag}` has not run yet (the scheduler runs it every interval)"),
-        ));
-    }
-    notes.push(format!(
-        "script: {runs} runs, last started {}",
-        field(&script, "last-started")
-    ));
     let log: Vec<(String, String)> = client
         .menu_rows("/log", None)
         .await?
@@ -589,6 +579,8 @@ async fn status_checks(
             )
         })
         .collect();
+    // The log first: a run the router refused to start (its policies exceed the owner's) leaves
+    // `run-count` at 0 and the reason in the log.
     match passive::judge_log(&log, tag, tag) {
         LastRun::Failed(code, text) => {
             return Err(Error::new(
@@ -597,10 +589,20 @@ async fn status_checks(
             ));
         }
         LastRun::Ok(text) => notes.push(format!("last run: {text}")),
+        LastRun::Unknown if runs == 0 => {
+            return Err(Error::new(
+                Code::PassiveNotInstalled,
+                format!("script `{tag}` has not run yet (the scheduler runs it every interval)"),
+            ));
+        }
         LastRun::Unknown => {
             notes.push("last run: no line of the script in the router's log".into())
         }
     }
+    notes.push(format!(
+        "script: {runs} runs, last started {}",
+        field(&script, "last-started")
+    ));
     let urls = script_urls(field(&script, "source"));
     if urls.is_empty() {
         return Err(Error::new(
