@@ -473,6 +473,53 @@ async fn import_ca(
     Ok(Change::Created)
 }
 
+/// `validate` in passive mode: the agent's user's group has `read`, `write` and `test`, which the
+/// scheduler entry and script it installs run with (a scheduler's policies are bounded by its
+/// owner's, MikroTik manual, Scripting, "Script permissions"); the vendor guide's group
+/// (`api,rest-api,read,write,policy`) lacks `test`, without which the router refuses to start the
+/// script (`not enough permissions`, 208120 from `passive status`).
+pub async fn check_policies(config: &Config, client: &RouterClient) -> Result<String, Error> {
+    let users = client
+        .menu_rows("/user", Some(("name", &config.username)))
+        .await?;
+    let group = users
+        .first()
+        .map(|u| field(u, "group").to_owned())
+        .ok_or_else(|| {
+            Error::new(
+                Code::PassiveSetupFailed,
+                format!("`/user` shows no user `{}`", config.username),
+            )
+        })?;
+    let groups = client
+        .menu_rows("/user/group", Some(("name", &group)))
+        .await?;
+    let policy = groups
+        .first()
+        .map(|g| field(g, "policy").to_owned())
+        .unwrap_or_default();
+    // A group's `policy` lists what it has; a `!name` is one it lacks (console form).
+    let has = policy_set(&policy);
+    let missing: Vec<&str> = policy_set(POLICY)
+        .into_iter()
+        .filter(|p| !has.contains(p))
+        .collect();
+    if missing.is_empty() {
+        Ok(format!(
+            "group `{group}` has {POLICY}, which the feed script runs with"
+        ))
+    } else {
+        Err(Error::new(
+            Code::AuthorizationFailed,
+            format!(
+                "group `{group}` lacks {}: the feed script runs `/tool/fetch` (`test`) and edits the list (`read`, `write`); add them: /user group set {group} policy={policy},{}",
+                missing.join(", "),
+                missing.join(",")
+            ),
+        ))
+    }
+}
+
 /// `passive uninstall`.
 pub async fn uninstall(config: &Config, client: &RouterClient) -> Passive {
     let mut out = Passive::new("uninstall");

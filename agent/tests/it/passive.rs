@@ -474,3 +474,45 @@ async fn ten_thousand_grants_are_in_step_within_a_few_intervals_at_router_speed(
     assert_status(&out, 0);
     feed.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_in_passive_mode_wants_the_test_policy() {
+    let mut h = Harness::start().await;
+    h.config.mode = Mode::Passive;
+    let validate = Command::Validate {
+        write_check: false,
+        rules: false,
+        strict_rules: false,
+    };
+    // The simulator's admin is in the `full` group.
+    let out = h.run(validate.clone()).await;
+    assert_status(&out, 0);
+    assert!(out.text.contains("passive policies"), "{}", out.text);
+    // The vendor guide's group lacks `test`.
+    let http = h.http();
+    let base = h.sim.https_url();
+    for (menu, body) in [
+        (
+            "user/group",
+            json!({"name": "vendor", "policy": "api,rest-api,read,write,policy"}),
+        ),
+        (
+            "user",
+            json!({"name": "agent", "group": "vendor", "password": "agent-password"}),
+        ),
+    ] {
+        let r = http
+            .put(format!("{base}/rest/{menu}"))
+            .basic_auth(simulator::DEFAULT_USER, Some(simulator::DEFAULT_PASSWORD))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    h.config.username = "agent".into();
+    h.config.password = agent::config::Secret::new("agent-password");
+    let out = h.run(validate).await;
+    assert_eq!(code(&out), Some(208002), "{}", out.text);
+    assert!(out.text.contains("lacks test"), "{}", out.text);
+}
