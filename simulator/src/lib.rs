@@ -28,6 +28,7 @@
 pub mod cli;
 pub mod clock;
 pub mod control;
+pub mod costs;
 pub mod faults;
 pub mod firewall;
 pub mod io;
