@@ -467,8 +467,8 @@ impl Code {
                  another `--tag`."
             }
             Code::PassiveSetupFailed => {
-                "Read the router's message shown with the error; the agent's group needs `read, \
-                 write, policy, test` for passive mode (see the README)."
+                "Read the router's message shown with the error; for passive mode the agent's group \
+                 needs `read`, `write` and `test` besides `api` and `rest-api` (see the README)."
             }
             Code::WriteNotConfirmed => {
                 "Another tool or script may be changing the list at the same time; check the router's \
