@@ -408,11 +408,17 @@ async fn foreign_script(ctx: &Ctx) -> Outcome {
     );
     let install = agent.passive_install(&url, true).await;
     let uninstall = agent.passive_uninstall().await;
-    let rows = ctx.rest.rows(&format!("/system/script/{id}")).await;
+    // The foreign script is still there, untouched, until the suite removes it.
+    let still = ctx.rest.get(&format!("/system/script/{id}")).await?;
     ctx.rest.delete(&format!("/system/script/{id}")).await?;
     install.expect_code(208123)?;
     uninstall.expect_code(208123)?;
-    let _ = rows;
+    still.expect_status(200)?;
+    ensure_eq!(
+        still.json()?["comment"],
+        json!("someone else"),
+        "the foreign script's comment"
+    );
     let left = leftovers(ctx, &ctx.tag).await?;
     ensure!(left.is_empty(), "left on the router: {left:?}");
     Ok(())
