@@ -20,8 +20,10 @@ use crate::model::Router;
 use crate::model::address::Family;
 use crate::model::address_list::{AddressList, EntryView};
 use crate::model::args::Args;
+use crate::model::certificates::Certificates;
 use crate::model::menus::filter;
 use crate::model::menus::service::address_key;
+use crate::model::scripting::{Files, Schedules, Scripts};
 use crate::model::services::{Listener, Service, Services};
 use crate::model::system::Resource;
 use crate::model::users::{Group, User, Users};
@@ -371,6 +373,18 @@ pub struct Snapshot {
     /// `/ipv6/firewall/filter`.
     #[serde(default)]
     pub ipv6_filter: TableDump,
+    /// `/system/script` (absent in snapshots written before scripts were kept).
+    #[serde(default)]
+    pub scripts: Scripts,
+    /// `/system/scheduler`, each `next_run` as milliseconds from the snapshot's moment.
+    #[serde(default)]
+    pub schedules: Schedules,
+    /// `/file`.
+    #[serde(default)]
+    pub files: Files,
+    /// `/certificate`.
+    #[serde(default)]
+    pub certificates: Certificates,
 }
 
 fn dump_list(list: &AddressList, now: SimTime) -> ListDump {
@@ -416,11 +430,30 @@ impl Snapshot {
             ipv6: dump_list(&router.v6, now),
             ipv4_filter: filter::dump(router, Family::V4),
             ipv6_filter: filter::dump(router, Family::V6),
+            scripts: router.state_ref::<Scripts>().cloned().unwrap_or_default(),
+            schedules: {
+                let mut s = router
+                    .state_ref::<Schedules>()
+                    .cloned()
+                    .unwrap_or_default()
+                    .without_wall();
+                for item in &mut s.items {
+                    item.next_run = item.next_run.map(|t| t.saturating_sub(now));
+                }
+                s
+            },
+            files: router.state_ref::<Files>().cloned().unwrap_or_default(),
+            certificates: router
+                .state_ref::<Certificates>()
+                .cloned()
+                .unwrap_or_default()
+                .without_wall(),
         }
     }
 
-    /// The router this snapshot describes, at simulated time `now`.
-    pub fn restore(&self, now: SimTime, ports: LivePorts) -> Result<Router, String> {
+    /// The router this snapshot describes, at simulated time `now`, which the router shows as
+    /// wall time `wall_s` (Unix seconds).
+    pub fn restore(&self, now: SimTime, wall_s: i64, ports: LivePorts) -> Result<Router, String> {
         let version: Version = self.version.parse().map_err(|e| format!("{e}"))?;
         let mut router = Router::new(version);
         router.identity = self.identity.clone();
@@ -442,6 +475,15 @@ impl Snapshot {
             .map_err(|e| format!("IPv4 filter: {e}"))?;
         filter::restore(&mut router, Family::V6, &self.ipv6_filter)
             .map_err(|e| format!("IPv6 filter: {e}"))?;
+        *router.state::<Scripts>() = self.scripts.clone();
+        let mut schedules = self.schedules.clone();
+        for item in &mut schedules.items {
+            item.next_run = item.next_run.map(|left| now + left);
+        }
+        schedules.rebase(now, wall_s, router.booted_at);
+        *router.state::<Schedules>() = schedules;
+        *router.state::<Files>() = self.files.clone();
+        *router.state::<Certificates>() = self.certificates.clone().restored(now, wall_s)?;
         Ok(router)
     }
 }
@@ -579,6 +621,7 @@ mod tests {
         let r2 = back
             .restore(
                 5_000_000,
+                1_700_000_000,
                 LivePorts {
                     www: None,
                     www_ssl: 9443,
@@ -609,7 +652,7 @@ mod tests {
         assert_eq!(snap.ipv6_filter.rules.len(), 1);
         let json = serde_json::to_string(&snap).unwrap();
         let back: Snapshot = serde_json::from_str(&json).unwrap();
-        let r2 = back.restore(0, PORTS).unwrap();
+        let r2 = back.restore(0, 1_700_000_000, PORTS).unwrap();
         assert_eq!(Snapshot::capture(&r2, 0), snap);
     }
 }

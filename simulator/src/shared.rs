@@ -485,7 +485,9 @@ impl Shared {
 
     /// Makes a snapshot the router's state.
     pub fn restore(&self, snapshot: &Snapshot) -> Result<(), String> {
-        let router = snapshot.restore(self.clock.now(), self.ports)?;
+        let now = self.clock.now();
+        let wall_s = self.clock.wall_ms(now).div_euclid(1000);
+        let router = snapshot.restore(now, wall_s, self.ports)?;
         self.replace_router(router);
         Ok(())
     }

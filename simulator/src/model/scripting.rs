@@ -28,6 +28,8 @@ pub enum Work {
         source: String,
         /// Whether the caller waits for the output (`as-string` given, with any value).
         as_string: bool,
+        /// `file=`: the file the run's output is written to when it ends.
+        file: Option<String>,
     },
     /// `/system/script run`.
     Run {
@@ -42,6 +44,8 @@ pub enum Work {
         name: String,
         /// Its contents.
         source: String,
+        /// `dry-run` (7.16 and later): check the file without running it.
+        dry_run: bool,
     },
     /// `/tool/fetch` with its arguments, checked against the declaration.
     Fetch(Args),
@@ -79,7 +83,7 @@ pub fn parse_policy(text: &str, allowed: Option<&[&str]>) -> Result<Policies, Fa
 }
 
 /// One `/system/script` item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScriptItem {
     /// `.id` number.
     pub id: u32,
@@ -90,6 +94,7 @@ pub struct ScriptItem {
     /// The user who added it (settable: the schema lists `owner` among `add`'s arguments).
     pub owner: String,
     /// The policies it may run with.
+    #[serde(with = "policy_text")]
     pub policy: Policies,
     /// Skip the check that the script's policies are among the caller's.
     pub dont_require_permissions: bool,
@@ -104,7 +109,7 @@ pub struct ScriptItem {
 }
 
 /// `/system/script`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Scripts {
     /// Scripts in id order.
     pub items: Vec<ScriptItem>,
@@ -237,7 +242,7 @@ fn apply_script(item: &mut ScriptItem, args: &Args) -> Result<(), Failure> {
 }
 
 /// When a scheduler entry first runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Start {
     /// At this wall-clock second (`start-date` and `start-time`).
     At(i64),
@@ -246,7 +251,7 @@ pub enum Start {
 }
 
 /// One `/system/scheduler` item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Schedule {
     /// `.id` number.
     pub id: u32,
@@ -259,6 +264,7 @@ pub struct Schedule {
     /// Milliseconds between runs; 0 runs once.
     pub interval_ms: u64,
     /// Policies its runs have (at most its owner's).
+    #[serde(with = "policy_text")]
     pub policy: Policies,
     /// The user who added it.
     pub owner: String,
@@ -273,7 +279,7 @@ pub struct Schedule {
 }
 
 /// `/system/scheduler`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Schedules {
     /// Entries in id order, which is also the order simultaneous runs happen in ("in the order
     /// they appear in the scheduler configuration", MikroTik manual, Scheduler).
@@ -283,6 +289,7 @@ pub struct Schedules {
     pub booted_at: SimTime,
     /// Wall-clock Unix seconds at simulated time zero, learnt from the last command, so that
     /// a print can place `next-run` on the wall clock.
+    #[serde(skip)]
     wall_zero_s: i64,
 }
 
@@ -353,6 +360,21 @@ fn sim_of_wall(wall: i64, now: SimTime, wall_s: i64) -> i64 {
 pub const STARTUP_DELAY_MS: u64 = 3_000;
 
 impl Schedules {
+    /// This table as a snapshot keeps it: without the wall-clock anchor, which belongs to the
+    /// simulator's clock and is set again on restore.
+    pub fn without_wall(mut self) -> Self {
+        self.wall_zero_s = 0;
+        self
+    }
+
+    /// Re-anchors the table on a clock that reads `now` (simulated ms) at wall time `wall_s`, and
+    /// on the boot at `booted_at`: a restored snapshot's entries keep their next runs relative to
+    /// it.
+    pub fn rebase(&mut self, now: SimTime, wall_s: i64, booted_at: SimTime) {
+        self.wall_zero_s = wall_s - (now / 1000) as i64;
+        self.booted_at = booted_at;
+    }
+
     /// The simulated time an entry's schedule is anchored at.
     fn anchor(&self, s: &Schedule, now: SimTime, wall_s: i64) -> i64 {
         match s.start {
@@ -576,7 +598,7 @@ fn apply_schedule(item: &mut Schedule, args: &Args, wall_s: i64) -> Result<(), F
 }
 
 /// One `/file` item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileItem {
     /// `.id` number.
     pub id: u32,
@@ -598,7 +620,7 @@ pub const FILE_CONTENTS_LIMIT: usize = 60 * 1024;
 pub const FILE_SIZE_LIMIT: usize = 16 << 20;
 
 /// `/file`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Files {
     /// Files in id order.
     pub items: Vec<FileItem>,
@@ -712,14 +734,25 @@ impl Log {
     }
 }
 
-/// The certificate store `/tool/fetch check-certificate=yes` trusts: CA certificates in DER, as
-/// `/certificate import` of a PEM file adds them. Public roots (`builtin-trust-store`) are not
-/// included: tests reach only loopback servers with their own CAs.
-#[derive(Debug, Clone, Default)]
-pub struct Certificates {
-    /// Trusted CA certificates, DER.
-    pub trusted: Vec<Vec<u8>>,
+/// A policy set written as RouterOS prints it (`read,write,policy`), in snapshots.
+mod policy_text {
+    use super::Policies;
+
+    pub fn serialize<S: serde::Serializer>(p: &Policies, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&p.granted_text())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Policies, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        Policies::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a policy list: {text:?}")))
+    }
 }
+
+/// The certificate store `/tool/fetch check-certificate=yes` trusts, behind `/certificate`
+/// (`model/certificates.rs`). Public roots (`builtin-trust-store`) are not included: tests reach
+/// only loopback servers with their own CAs.
+pub use super::certificates::Certificates;
 
 /// Settings of the simulator's scripting where the real router's rule is not known; change them
 /// with `Simulator::with_router(|r| r.state::<ScriptSettings>()...)`.

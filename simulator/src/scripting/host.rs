@@ -272,12 +272,22 @@ pub fn perform_blocking(
     opts: &RunOptions,
 ) -> Result<(Outcome, Duration), ModelFailure> {
     match work {
-        Work::Execute { source, as_string } => {
+        Work::Execute {
+            source,
+            as_string,
+            file,
+        } => {
             if !as_string {
                 // A nested background `/execute` runs in line: the outer script is already off
                 // the request's path.
-                let ran = run_source(shared, handle, &source, caller, opts);
-                let cost = ran.as_ref().map(|r| r.cost).unwrap_or_default();
+                let (ran, result) = run_source_full(shared, handle, &source, caller, opts);
+                if let Some(name) = &file {
+                    super::write_output(shared, name, &ran.output);
+                }
+                let cost = match result {
+                    Ok(()) => ran.cost,
+                    Err(_) => Duration::ZERO,
+                };
                 return Ok((
                     Outcome::Value {
                         text: "*0".into(),
@@ -287,6 +297,9 @@ pub fn perform_blocking(
                 ));
             }
             let (ran, result) = run_source_full(shared, handle, &source, caller, opts);
+            if let Some(name) = &file {
+                super::write_output(shared, name, &ran.output);
+            }
             match result {
                 Ok(()) if ran.output.is_empty() => Ok((Outcome::Done { rows: 0 }, ran.cost)),
                 // Lines of `:put` are joined by the console's line break; a single `:put 1`
@@ -327,6 +340,20 @@ pub fn perform_blocking(
                 RunError::Refused(f) => f,
                 RunError::Script(e) => ModelFailure::bad_request(e.to_string()),
             }),
+        // `dry-run` reads the whole file as the import would and reports what would stop it,
+        // changing nothing (MikroTik manual, Scripting, "import", 7.16) [likely: only the parse
+        // is checked; commands are not tried against the configuration].
+        Work::Import {
+            source,
+            dry_run: true,
+            ..
+        } => {
+            let catalog = RegistryCatalog::new(shared.router().version.clone());
+            match script::parse(&source, &catalog, &Limits::default()) {
+                Ok(_) => Ok((Outcome::Done { rows: 0 }, Duration::ZERO)),
+                Err(e) => Err(ModelFailure::bad_request(format!("Script Error: {e}"))),
+            }
+        }
         Work::Import { source, .. } => match run_source(shared, handle, &source, caller, opts) {
             Ok(ran) => Ok((Outcome::Done { rows: 0 }, ran.cost)),
             // `Script Error: bad command name this (line 1 column 1)` is what `:onerror` sees of

@@ -118,10 +118,11 @@ pub async fn perform(
         Work::Execute {
             source,
             as_string: false,
+            file,
         } => {
             let id = shared.scripting.next_job.fetch_add(1, Ordering::Relaxed);
             let job = format_id(id);
-            start_job(shared, source, caller, job.clone());
+            start_job(shared, source, caller, job.clone(), file);
             Ok((Outcome::Value { text: job, rows: 0 }, Duration::ZERO))
         }
         Work::Fetch(args) => {
@@ -172,7 +173,13 @@ impl Drop for CancelOnDrop {
 /// Starts a background job running `source` as `caller`: bounded by the step budget only, not by
 /// the session limit ([likely]: a job outlives the request that started it); an error goes to the
 /// log, as the captures show nothing else to see it in.
-fn start_job(shared: &Arc<Shared>, source: String, caller: Caller, job: String) {
+fn start_job(
+    shared: &Arc<Shared>,
+    source: String,
+    caller: Caller,
+    job: String,
+    file: Option<String>,
+) {
     let shared = shared.clone();
     shared.scripting.job_started();
     let handle = tokio::runtime::Handle::current();
@@ -181,23 +188,44 @@ fn start_job(shared: &Arc<Shared>, source: String, caller: Caller, job: String) 
     tokio::spawn(async move {
         let s2 = shared.clone();
         let result = tokio::task::spawn_blocking(move || {
-            host::run_source(&s2, &handle, &source, &caller, &opts)
+            host::run_source_full(&s2, &handle, &source, &caller, &opts)
         })
         .await;
-        if let Ok(Err(e)) = &result {
-            log(
-                &shared,
-                "script,error",
-                &format!("job {job}: {}", e.message()),
-            );
-        }
-        if let Ok(Ok(run)) = &result
-            && !run.cost.is_zero()
-        {
-            tokio::time::sleep(run.cost).await;
+        if let Ok((ran, outcome)) = &result {
+            if let Err(e) = outcome {
+                log(
+                    &shared,
+                    "script,error",
+                    &format!("job {job}: {}", e.message()),
+                );
+            }
+            if let Some(name) = &file {
+                write_output(&shared, name, &ran.output);
+            }
+            if outcome.is_ok() && !ran.cost.is_zero() {
+                tokio::time::sleep(ran.cost).await;
+            }
         }
         shared.scripting.job_ended();
     });
+}
+
+/// Writes a run's `:put` lines into the file `name` (`/execute file=`), one line each; a file
+/// that cannot be written (too big) is logged, as a job has no one to answer.
+pub(crate) fn write_output(shared: &Shared, name: &str, lines: &[String]) {
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    let now = shared.clock.now();
+    let wall = shared.clock.wall_ms(now).div_euclid(1000);
+    let written = shared
+        .router()
+        .state::<crate::model::scripting::Files>()
+        .write(name, text.into_bytes(), wall);
+    if let Err(e) = written {
+        log(shared, "script,error", &format!("{name}: {e}"));
+    }
 }
 
 /// What a script error looks like in a REST reply's `detail` or `ret`.

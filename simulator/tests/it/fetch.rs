@@ -368,3 +368,81 @@ async fn import_runs_a_file_and_stops_at_the_first_error() {
         204
     );
 }
+
+/// `/import dry-run` (7.16 and later) checks a file without running it: a good file changes
+/// nothing and answers as an import does, a file that would not parse is refused with the
+/// import's error, and versions before 7.16 do not know the argument.
+#[tokio::test]
+async fn import_dry_run_checks_without_running() {
+    let router = start().await;
+    let put = |name: &str, contents: &str| json!({"name": name, "contents": contents});
+    router
+        .put(
+            "/rest/file",
+            put(
+                "good.rsc",
+                "/ip firewall address-list\nadd list=d address=10.41.0.1\n",
+            ),
+        )
+        .await;
+    router
+        .put(
+            "/rest/file",
+            put(
+                "broken.rsc",
+                "/ip firewall address-list\nadd list=d address=10.41.0.2 \"\n",
+            ),
+        )
+        .await;
+    let r = router
+        .call(
+            "POST",
+            "/rest/import",
+            Some(json!({"file-name": "good.rsc", "dry-run": ""})),
+        )
+        .await;
+    assert_eq!((r.status, r.text.as_str()), (200, "[]"));
+    assert!(
+        router.rows(&format!("{LIST}?list=d")).await.is_empty(),
+        "nothing ran"
+    );
+    let r = router
+        .call(
+            "POST",
+            "/rest/import",
+            Some(json!({"file-name": "broken.rsc", "dry-run": "yes"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Script Error: ")),
+        "{}",
+        r.text
+    );
+    assert!(router.rows(&format!("{LIST}?list=d")).await.is_empty());
+    // The same import without `dry-run` runs.
+    let r = router
+        .call(
+            "POST",
+            "/rest/import",
+            Some(json!({"file-name": "good.rsc"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(router.rows(&format!("{LIST}?list=d")).await.len(), 1);
+    let old = crate::support::start_with(
+        simulator::Simulator::builder().version("7.15.3".parse().unwrap()),
+    )
+    .await;
+    old.put("/rest/file", put("good.rsc", "/log info x\n"))
+        .await;
+    old.call(
+        "POST",
+        "/rest/import",
+        Some(json!({"file-name": "good.rsc", "dry-run": ""})),
+    )
+    .await
+    .assert_error(400, Some("unknown parameter dry-run"));
+}

@@ -470,3 +470,113 @@ async fn long_scripts_are_cut_by_the_session_limit() {
     let r = ret(&sim, ":while (true) do={}").await;
     assert!(r["ret"].is_string(), "{r}");
 }
+
+/// A snapshot carries scripts, scheduler entries, files and certificates: restored into another
+/// simulator, they print the same, the entry runs on that simulator's clock, and the imported CA
+/// is still what a checked fetch trusts.
+#[tokio::test]
+async fn snapshots_carry_scripts_schedules_files_and_certificates() {
+    let sim = start().await;
+    sim.sim.clock().freeze();
+    sim.put(
+        "/rest/system/script",
+        json!({"name": "tick", "source": ":log info tick", "comment": "c"}),
+    )
+    .await;
+    sim.put(
+        "/rest/system/scheduler",
+        json!({"name": "every", "interval": "1m", "on-event": "tick"}),
+    )
+    .await;
+    sim.put(
+        "/rest/file",
+        json!({"name": "ca.pem", "contents": sim.sim.ca_pem()}),
+    )
+    .await;
+    let r = sim
+        .call(
+            "POST",
+            "/rest/certificate/import",
+            Some(json!({"file-name": "ca.pem", "passphrase": ""})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let menus = ["/rest/system/script", "/rest/file", "/rest/certificate"];
+    let mut before = Vec::new();
+    for m in menus {
+        before.push(sim.rows(m).await);
+    }
+    let snapshot = sim.sim.snapshot();
+    let json = serde_json::to_string(&snapshot).expect("serialises");
+    let back: simulator::Snapshot = serde_json::from_str(&json).expect("parses");
+
+    let other = start().await;
+    other.sim.clock().freeze();
+    other.sim.restore(&back).expect("restores");
+    for (m, rows) in menus.iter().zip(&before) {
+        assert_eq!(&other.rows(m).await, rows, "{m}");
+    }
+    let entry = &other.rows("/rest/system/scheduler").await[0];
+    assert_eq!(entry["name"], "every");
+    assert_eq!(entry["run-count"], "0");
+    // The entry still runs every minute, on the new simulator's clock.
+    other
+        .sim
+        .advance_clock(std::time::Duration::from_secs(120))
+        .await;
+    assert_eq!(
+        other.rows("/rest/system/scheduler").await[0]["run-count"],
+        "2"
+    );
+    assert_eq!(other.rows("/rest/log").await.len(), 2);
+    // Nothing else is left over from before: an older snapshot without these tables restores
+    // with none.
+    let mut old: serde_json::Value = serde_json::to_value(&snapshot).unwrap();
+    for key in ["scripts", "schedules", "files", "certificates"] {
+        old.as_object_mut().unwrap().remove(key);
+    }
+    let old: simulator::Snapshot = serde_json::from_value(old).expect("an older snapshot");
+    other.sim.restore(&old).expect("restores");
+    for m in menus {
+        assert!(other.rows(m).await.is_empty(), "{m}");
+    }
+}
+
+/// `/execute file=` writes the run's output into a file when it ends, for a background job and
+/// for a run the caller waits for alike.
+#[tokio::test]
+async fn execute_writes_its_output_to_a_file() {
+    let sim = start().await;
+    let r = sim
+        .call(
+            "POST",
+            "/rest/execute",
+            Some(json!({"script": ":put one; :put two", "file": "out.txt"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.json()["ret"].as_str().is_some_and(|j| j.starts_with('*')));
+    sim.sim.scripts_idle().await;
+    let files = sim.rows("/rest/file?name=out.txt").await;
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["contents"], "one\ntwo\n");
+    let r = sim
+        .call(
+            "POST",
+            "/rest/execute",
+            Some(json!({"script": ":put three", "file": "out.txt", "as-string": ""})),
+        )
+        .await;
+    assert_eq!(r.json(), json!({"ret": "three"}));
+    assert_eq!(
+        sim.rows("/rest/file?name=out.txt").await[0]["contents"],
+        "three\n"
+    );
+    sim.call(
+        "POST",
+        "/rest/execute",
+        Some(json!({"script": ":put x", "file": ""})),
+    )
+    .await
+    .assert_error(400, Some("invalid value for argument file"));
+}

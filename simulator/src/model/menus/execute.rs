@@ -13,10 +13,12 @@ use crate::model::outcome::{Context, Outcome};
 use crate::model::scripting::Work;
 use crate::model::spec::{Command, Shape, Spec, name, read_command};
 
-/// `file=` (output into a file) is not implemented.
+/// `file=` writes the run's output into a file when it ends: "The result can be written in the
+/// file by setting a `file` parameter or printed to the CLI by setting `as-string`" (MikroTik
+/// manual, Scripting, `:execute`).
 const COMMANDS: &[Command] = &[read_command(
     "execute",
-    &[name("as-string"), name("script")],
+    &[name("as-string"), name("file"), name("script")],
 )];
 
 /// The menu's declaration: a command at the root, without rows. `/execute` itself changes
@@ -52,9 +54,14 @@ impl MenuImpl for ExecuteMenu {
         let source = args
             .get("script")
             .ok_or_else(|| Failure::missing("script"))?;
+        let file = match args.get("file") {
+            Some("") => return Err(Failure::invalid_value("file")),
+            other => other.map(|f| f.trim_start_matches('/').to_owned()),
+        };
         Ok(Outcome::Deferred(Work::Execute {
             source: source.to_owned(),
             as_string: args.get("as-string").is_some(),
+            file,
         }))
     }
 }

@@ -10,8 +10,12 @@ use crate::model::outcome::{Context, Outcome};
 use crate::model::scripting::{Files, Work};
 use crate::model::spec::{Command, Shape, Spec, command, name};
 
-/// `verbose`, `from-line` and `dry-run` are not implemented.
-const COMMANDS: &[Command] = &[command("import", &[name("file-name")])];
+/// `dry-run` (from 7.16, `fixtures/routeros/menus.json`) checks the file without running it;
+/// `verbose` and `from-line` are not implemented.
+const COMMANDS: &[Command] = &[command(
+    "import",
+    &[name("file-name"), name("dry-run").since(7, 16)],
+)];
 
 /// The menu's declaration: a command at the root; importing changes configuration, so it needs
 /// `write` [likely].
@@ -50,9 +54,15 @@ impl MenuImpl for ImportMenu {
             .state::<Files>()
             .by_name(name)
             .ok_or_else(|| Failure::bad_request("no such item"))?;
+        // A flag: given without a value it is set.
+        let dry_run = match args.get("dry-run") {
+            Some("") => true,
+            _ => args.get_bool("dry-run")?.unwrap_or(false),
+        };
         Ok(Outcome::Deferred(Work::Import {
             name: file.name.clone(),
             source: String::from_utf8_lossy(&file.contents).into_owned(),
+            dry_run,
         }))
     }
 }
