@@ -448,7 +448,7 @@ async fn import_ca(
             )
         })?;
     // RouterOS prints `fingerprint` as SHA-256 in lower-case hex without colons.
-    let fp = crate::net::fingerprint(&der);
+    let fp = crate::net::fingerprint(&der).replace(':', "");
     let rows = client.menu_rows("/certificate", None).await?;
     if !our_certificates(&rows, &config.tag, Some(&fp)).is_empty() {
         return Ok(Change::Unchanged);

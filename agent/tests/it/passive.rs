@@ -4,8 +4,9 @@
 //! clocks together (the simulator's, which runs the scheduler, and the agent's manual clock, which
 //! expires grants); nothing waits for real time except the fetches' own sockets.
 //!
-//! The simulator has no `/certificate` menu yet, so these tests trust the feed's CA with
-//! `Simulator::trust_ca` (what `/certificate import` does) and install with `--no-ca-import`.
+//! The first test installs as on a router, uploading the feed's CA and importing it with
+//! `/certificate import`; the others trust it with `Simulator::trust_ca` (the same store) and
+//! install with `--no-ca-import`, so that each can leave it out on purpose.
 
 use std::time::Duration;
 
@@ -146,13 +147,17 @@ fn trust_feed_ca(h: &Harness) {
 }
 
 fn install_cmd(url: &str) -> Command {
+    install_with(url, true)
+}
+
+fn install_with(url: &str, no_ca_import: bool) -> Command {
     Command::Passive {
         action: PassiveAction::Install {
             feed_url: url.into(),
             interval: Some("1m".into()),
             fail_closed_multiple: None,
             feed_ca: None,
-            no_ca_import: true,
+            no_ca_import,
         },
     }
 }
@@ -177,17 +182,18 @@ fn code(out: &agent::commands::Output) -> Option<u64> {
 async fn grants_revocations_and_a_dead_feed_reach_the_router_within_their_bounds() {
     let mut h = Harness::start().await;
     let feed = Feed::start(&mut h).await;
-    trust_feed_ca(&h);
 
     let out = h.run(status_cmd()).await;
     assert_eq!(code(&out), Some(208122), "{}", out.text);
 
-    let out = h.run(install_cmd(&feed.url)).await;
+    let out = h.run(install_with(&feed.url, false)).await;
     assert_status(&out, 0);
     assert_eq!(out.json["changes"]["script"], json!("created"));
     assert_eq!(out.json["changes"]["scheduler"], json!("created"));
-    // A second install changes nothing.
-    let again = h.run(install_cmd(&feed.url)).await;
+    assert_eq!(out.json["changes"]["ca"], json!("created"));
+    // A second install changes nothing, the CA included.
+    let again = h.run(install_with(&feed.url, false)).await;
+    assert_eq!(again.json["changes"]["ca"], json!("unchanged"), "{}", again.text);
     assert_status(&again, 0);
     assert_eq!(
         again.json["changes"]["script"],
@@ -238,8 +244,23 @@ async fn grants_revocations_and_a_dead_feed_reach_the_router_within_their_bounds
     assert_status(&out, 0);
     assert_eq!(out.json["changes"]["script"], json!("removed"));
     assert_eq!(out.json["changes"]["scheduler"], json!("removed"));
+    assert_eq!(out.json["changes"]["ca"], json!("removed"));
     let out = h.run(status_cmd()).await;
     assert_eq!(code(&out), Some(208122));
+    // Nothing of the install is left: no certificate, no uploaded file.
+    for menu in ["certificate", "file", "system/script", "system/scheduler"] {
+        let rows: Value = h
+            .http()
+            .get(format!("{}/rest/{menu}", h.sim.https_url()))
+            .basic_auth(simulator::DEFAULT_USER, Some(simulator::DEFAULT_PASSWORD))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(rows, json!([]), "{menu}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
