@@ -193,7 +193,12 @@ async fn grants_revocations_and_a_dead_feed_reach_the_router_within_their_bounds
     assert_eq!(out.json["changes"]["ca"], json!("created"));
     // A second install changes nothing, the CA included.
     let again = h.run(install_with(&feed.url, false)).await;
-    assert_eq!(again.json["changes"]["ca"], json!("unchanged"), "{}", again.text);
+    assert_eq!(
+        again.json["changes"]["ca"],
+        json!("unchanged"),
+        "{}",
+        again.text
+    );
     assert_status(&again, 0);
     assert_eq!(
         again.json["changes"]["script"],

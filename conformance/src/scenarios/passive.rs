@@ -190,8 +190,17 @@ impl Feed {
     /// Installs, moves both clocks by one interval (the scheduler runs the script once) and
     /// returns `passive status`.
     async fn install_and_run(&self, ctx: &Ctx) -> Result<crate::driver::Run, Failure> {
+        self.install_and_run_with(ctx, true).await
+    }
+
+    /// [`Feed::install_and_run`], importing the feed's CA on the router unless `no_ca_import`.
+    async fn install_and_run_with(
+        &self,
+        ctx: &Ctx,
+        no_ca_import: bool,
+    ) -> Result<crate::driver::Run, Failure> {
         self.agent
-            .passive_install(&self.url, true)
+            .passive_install(&self.url, no_ca_import)
             .await
             .expect_ok()?;
         advance(ctx, &self.agent, INTERVAL).await?;
@@ -200,9 +209,10 @@ impl Feed {
 }
 
 async fn grant_and_revoke(ctx: &Ctx) -> Outcome {
-    let mut feed = Feed::start(ctx, true).await?;
+    // The CA goes to the router as on a real one: uploaded and imported by `passive install`.
+    let mut feed = Feed::start(ctx, false).await?;
     feed.grant("192.0.2.50").await?;
-    feed.install_and_run(ctx).await?.expect_ok()?;
+    feed.install_and_run_with(ctx, false).await?.expect_ok()?;
     ensure_eq!(
         ctx.addresses(false).await?,
         vec!["192.0.2.50".to_owned()],
@@ -220,7 +230,13 @@ async fn grant_and_revoke(ctx: &Ctx) -> Outcome {
         "ctx.addresses(false).await?"
     );
     feed.agent.passive_status().await.expect_ok()?;
-    feed.agent.passive_uninstall().await.expect_ok()?;
+    let removed = feed.agent.passive_uninstall().await;
+    removed.expect_ok()?;
+    ensure_eq!(
+        removed.output.json["changes"]["ca"],
+        json!("removed"),
+        "the imported CA"
+    );
     feed.stop().await
 }
 
