@@ -53,6 +53,8 @@ fn config(sim: &Simulator, ca: std::path::PathBuf, concurrency: usize) -> Config
         control_token_file: None,
         control_token: None,
         check_rules: true,
+        mode: Default::default(),
+        feed: Default::default(),
     }
 }
 

@@ -41,6 +41,9 @@ pub enum Operation {
     UpdateEntry,
     /// `DELETE` of an entry.
     RemoveEntry,
+    /// Passive mode: reading or changing the agent's script, scheduler entry, CA file or
+    /// certificate, and reading the log.
+    Passive,
 }
 
 /// A complete HTTP reply.
@@ -135,6 +138,7 @@ fn operation_failure(op: Operation) -> Code {
         Operation::AddEntry => Code::EntryAddFailed,
         Operation::UpdateEntry => Code::EntryUpdateFailed,
         Operation::RemoveEntry => Code::EntryRemoveFailed,
+        Operation::Passive => Code::PassiveSetupFailed,
     }
 }
 
@@ -147,6 +151,8 @@ fn expected_success(op: Operation, status: u16) -> bool {
         // PUT answers 201 Created; 200 is accepted too, as from a proxy that rewrites it.
         Operation::AddEntry => status == 201 || status == 200,
         Operation::RemoveEntry => status == 204 || status == 200,
+        // GET, PATCH and POST answer 200, PUT 201, DELETE 204.
+        Operation::Passive => matches!(status, 200 | 201 | 204),
     }
 }
 
@@ -182,9 +188,10 @@ pub fn classify_reply(op: Operation, reply: &Reply<'_>) -> Verdict {
         404 => match (error_body(reply), op) {
             // The probe's menu exists on every RouterOS 7: missing, this is not the router's REST API.
             (_, Operation::Probe) => Failure(Code::RestApiUnavailable),
-            (ErrorBody::Envelope(_), Operation::RemoveEntry | Operation::UpdateEntry) => {
-                Verdict::AlreadyGone
-            }
+            (
+                ErrorBody::Envelope(_),
+                Operation::RemoveEntry | Operation::UpdateEntry | Operation::Passive,
+            ) => Verdict::AlreadyGone,
             // The router itself said 404 to a list operation: that operation failed (208100/208101).
             (ErrorBody::Envelope(_), _) => Failure(operation_failure(op)),
             // A 404 that is not RouterOS's envelope (HTML, empty) comes from some other web server.
@@ -317,6 +324,54 @@ mod tests {
 
     fn fail(code: Code) -> Verdict {
         Verdict::Failure(code)
+    }
+
+    /// Passive mode's own requests: a router error is 208124, authentication and permissions keep
+    /// their codes, a 404 of a row means it is gone.
+    #[test]
+    fn passive_requests() {
+        let env = |status: u16, detail: &str| {
+            format!(r#"{{"detail":"{detail}","error":{status},"message":"x"}}"#)
+        };
+        for status in [200, 201, 204] {
+            check(Passive, status, JSON, "[]", Verdict::Success);
+        }
+        check(
+            Passive,
+            400,
+            JSON,
+            &env(400, "no such command or directory (certificate)"),
+            fail(Code::PassiveSetupFailed),
+        );
+        check(
+            Passive,
+            400,
+            JSON,
+            &env(400, "failure: item with such name already exists"),
+            fail(Code::PassiveSetupFailed),
+        );
+        check(
+            Passive,
+            500,
+            JSON,
+            &env(500, "not enough permissions (9)"),
+            fail(Code::AuthorizationFailed),
+        );
+        check(
+            Passive,
+            401,
+            JSON,
+            r#"{"error":401,"message":"Unauthorized"}"#,
+            fail(Code::AuthenticationFailed),
+        );
+        check(
+            Passive,
+            404,
+            JSON,
+            r#"{"error":404,"message":"Not Found"}"#,
+            Verdict::AlreadyGone,
+        );
+        check(Passive, 202, JSON, "[]", fail(Code::UnexpectedStatus));
     }
 
     /// Reading a filter table: transport-level, authentication and permission answers keep their

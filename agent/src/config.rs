@@ -126,6 +126,10 @@ pub struct GlobalArgs {
     /// Requests in flight during a reconcile (default 1: a real router runs one user's requests one at a time).
     #[arg(long, global = true, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Passive mode: file whose first line is the feed's API key (default: `<state>.feed-key`, which
+    /// `run --mode passive` creates with mode 0600 and keeps).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub feed_key_file: Option<PathBuf>,
 }
 
 /// The TOML file; every key is optional.
@@ -172,6 +176,22 @@ pub struct FileConfig {
     pub interval: Option<String>,
     /// The daemon's control API address (`run --control`).
     pub control: Option<SocketAddr>,
+    /// `active` (the agent writes the list) or `passive` (the router pulls the feed): `run --mode`.
+    pub mode: Option<String>,
+    /// Passive mode: where the feed listens (`run --feed-listen`).
+    pub feed_listen: Option<SocketAddr>,
+    /// Passive mode: the feed's API key file (`--feed-key-file`).
+    pub feed_key_file: Option<PathBuf>,
+    /// Passive mode: the feed's PEM certificate chain (with `feed_cert_key_file`); otherwise the
+    /// daemon makes a CA and certificate of its own.
+    pub feed_cert_file: Option<PathBuf>,
+    /// Passive mode: the private key of `feed_cert_file`.
+    pub feed_cert_key_file: Option<PathBuf>,
+    /// Passive mode: host names the made certificate also carries (the router fetches by one).
+    pub feed_names: Option<Vec<String>>,
+    /// Passive mode: entries the router adds live this many scheduler intervals
+    /// (`passive install --fail-closed-multiple`).
+    pub fail_closed_multiple: Option<u32>,
     /// A `password` key, refused with its own message; only its position is kept, never its value.
     #[serde(default)]
     password: Option<toml::Spanned<serde::de::IgnoredAny>>,
@@ -223,6 +243,71 @@ pub struct Config {
     /// Whether `validate` and `list` read the filter rules and check that they accept the lists
     /// (`check_rules`, default true): false for setups that manage the rules elsewhere.
     pub check_rules: bool,
+    /// Active (the agent writes the list) or passive (the router pulls the feed).
+    pub mode: Mode,
+    /// The feed's settings (passive mode).
+    pub feed: FeedConfig,
+}
+
+/// Who keeps the router's list in step with the grants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// The agent writes the list over REST.
+    #[default]
+    Active,
+    /// The agent only serves a feed; a scheduler entry on the router pulls it and writes the list.
+    Passive,
+}
+
+impl Mode {
+    /// `active` or `passive` (absent: active).
+    pub fn parse(text: Option<&str>) -> Result<Mode, ConfigError> {
+        match text.map(str::trim) {
+            None | Some("active") => Ok(Mode::Active),
+            Some("passive") => Ok(Mode::Passive),
+            Some(other) => Err(err(format!(
+                "mode `{other}` is neither `active` nor `passive`"
+            ))),
+        }
+    }
+}
+
+/// The feed's settings (passive mode; see `crate::feed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedConfig {
+    /// Where the feed listens; `None`: no feed.
+    pub listen: Option<SocketAddr>,
+    /// The API key file; `None`: `<state>.feed-key`.
+    pub key_file: Option<PathBuf>,
+    /// A PEM certificate chain to serve (with `cert_key_file`).
+    pub cert_file: Option<PathBuf>,
+    /// Its private key.
+    pub cert_key_file: Option<PathBuf>,
+    /// Extra host names for the certificate the daemon makes.
+    pub names: Vec<String>,
+    /// The fail-closed multiple from the file, if set.
+    pub fail_closed_multiple: Option<u32>,
+}
+
+impl Config {
+    /// A path next to the grant store: `<state><suffix>` (`.feed-key`, `.feed-ca.pem`, ...).
+    pub fn beside_state(&self, suffix: &str) -> PathBuf {
+        let mut name = self
+            .state
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "grants".into());
+        name.push(suffix);
+        self.state.with_file_name(name)
+    }
+
+    /// Where the feed's API key is read from (and, by default, written by the daemon).
+    pub fn feed_key_path(&self) -> PathBuf {
+        self.feed
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.beside_state(".feed-key"))
+    }
 }
 
 /// Defaults, documented in the README.
@@ -538,6 +623,10 @@ pub struct DaemonArgs {
     pub interval: Option<String>,
     /// `--control`.
     pub control: Option<SocketAddr>,
+    /// `--mode`.
+    pub mode: Option<String>,
+    /// `--feed-listen`.
+    pub feed_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -705,6 +794,18 @@ impl Config {
                 .or_else(|| file.control_token_file.clone()),
             control_token: None,
             check_rules: file.check_rules.unwrap_or(true),
+            mode: Mode::parse(daemon.mode.as_deref().or(file.mode.as_deref()))?,
+            feed: FeedConfig {
+                listen: daemon.feed_listen.or(file.feed_listen),
+                key_file: args
+                    .feed_key_file
+                    .clone()
+                    .or_else(|| file.feed_key_file.clone()),
+                cert_file: file.feed_cert_file.clone(),
+                cert_key_file: file.feed_cert_key_file.clone(),
+                names: file.feed_names.clone().unwrap_or_default(),
+                fail_closed_multiple: file.fail_closed_multiple,
+            },
         })
     }
 

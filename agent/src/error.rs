@@ -37,6 +37,12 @@ pub enum Code {
     SessionClosed = 208010,
     /// Any other 5xx.
     RouterInternalError = 208011,
+    /// Passive mode: the router's fetch of the feed could not connect or get an answer.
+    FeedUnreachable = 208020,
+    /// Passive mode: the feed answered the router's fetch with 401 or 403.
+    FeedKeyRefused = 208021,
+    /// Passive mode: the router refused the feed's certificate.
+    FeedCertificateRefused = 208022,
     /// Reading the managed list failed.
     ListReadFailed = 208100,
     /// Creating an entry was rejected.
@@ -61,6 +67,17 @@ pub enum Code {
     FilterRuleUndecidable = 208110,
     /// Reading the filter rules failed with a router error not covered above.
     FilterRulesUnreadable = 208111,
+    /// Passive mode: the feed script's last run failed for a reason other than the fetch.
+    FeedScriptFailed = 208120,
+    /// Passive mode: the router's list differs from the feed.
+    FeedOutOfStep = 208121,
+    /// Passive mode: the script or scheduler entry is missing, disabled, or has never run.
+    PassiveNotInstalled = 208122,
+    /// Passive mode: a script or scheduler entry of the agent's name that the agent did not create.
+    PassiveNotOwned = 208123,
+    /// Passive mode: the router refused to create, change or read the script, scheduler entry,
+    /// file or certificate.
+    PassiveSetupFailed = 208124,
     /// A body that should be JSON is not.
     NotJson = 208400,
     /// Valid JSON of the wrong kind.
@@ -75,7 +92,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in numeric order. The documentation test walks this list.
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 37] = [
         Code::ConnectionRefused,
         Code::AuthenticationFailed,
         Code::AuthorizationFailed,
@@ -88,6 +105,9 @@ impl Code {
         Code::UnsupportedVersion,
         Code::SessionClosed,
         Code::RouterInternalError,
+        Code::FeedUnreachable,
+        Code::FeedKeyRefused,
+        Code::FeedCertificateRefused,
         Code::ListReadFailed,
         Code::EntryAddFailed,
         Code::EntryRemoveFailed,
@@ -100,6 +120,11 @@ impl Code {
         Code::FilterRuleShadowed,
         Code::FilterRuleUndecidable,
         Code::FilterRulesUnreadable,
+        Code::FeedScriptFailed,
+        Code::FeedOutOfStep,
+        Code::PassiveNotInstalled,
+        Code::PassiveNotOwned,
+        Code::PassiveSetupFailed,
         Code::NotJson,
         Code::WrongShape,
         Code::MissingField,
@@ -153,6 +178,14 @@ impl Code {
             Code::FilterRuleShadowed => "filter rule shadowed",
             Code::FilterRuleUndecidable => "filter rule undecidable",
             Code::FilterRulesUnreadable => "filter rules unreadable",
+            Code::FeedUnreachable => "feed unreachable from the router",
+            Code::FeedKeyRefused => "feed refused the router's key",
+            Code::FeedCertificateRefused => "feed certificate refused",
+            Code::FeedScriptFailed => "feed script failed",
+            Code::FeedOutOfStep => "list out of step with the feed",
+            Code::PassiveNotInstalled => "passive mode not installed",
+            Code::PassiveNotOwned => "script or scheduler entry not owned",
+            Code::PassiveSetupFailed => "passive setup failed",
             Code::NotJson => "response is not JSON",
             Code::WrongShape => "response has the wrong shape",
             Code::MissingField => "response lacks a field",
@@ -244,6 +277,43 @@ impl Code {
                 "Reading `/ip/firewall/filter` or `/ipv6/firewall/filter` failed with a router error \
                  not covered above (transport, authentication and permission failures keep their own \
                  codes)."
+            }
+            Code::FeedUnreachable => {
+                "`passive status`: the feed script's last run could not fetch the feed: the \
+                 connection was refused or timed out, the name did not resolve, or the feed answered \
+                 with an error status other than 401 and 403 (the router's text is shown)."
+            }
+            Code::FeedKeyRefused => {
+                "`passive status`: the feed answered the router's fetch with HTTP 401 or 403: the key \
+                 in the router's script is not the feed's key."
+            }
+            Code::FeedCertificateRefused => {
+                "`passive status`: the router refused the feed's TLS certificate (`failure: SSL: ...`): \
+                 its CA is not in the router's certificate store, or the certificate is expired or \
+                 does not name the feed URL's host."
+            }
+            Code::FeedScriptFailed => {
+                "`passive status`: the feed script's last run failed for a reason other than the \
+                 fetch (a syntax error, a missing policy, a router error); the router's log line is \
+                 shown."
+            }
+            Code::FeedOutOfStep => {
+                "`passive status`: the router's list differs from the feed after the script's last \
+                 successful run: addresses granted before that run are missing, or entries the feed no \
+                 longer holds are still there."
+            }
+            Code::PassiveNotInstalled => {
+                "`passive status`: the agent's script or scheduler entry is missing or disabled, or \
+                 the scheduler has not run the script yet."
+            }
+            Code::PassiveNotOwned => {
+                "`passive install`, `uninstall` or `status` found a script or scheduler entry with the \
+                 agent's name whose comment is not the agent's tag; the agent leaves it untouched."
+            }
+            Code::PassiveSetupFailed => {
+                "The router refused to create, change, remove or read the agent's script, scheduler \
+                 entry, CA file or certificate (transport, authentication and permission failures \
+                 keep their own codes)."
             }
             Code::WriteNotConfirmed => {
                 "After a write the router's list does not show the expected result (entry missing, a \
@@ -365,6 +435,40 @@ impl Code {
             Code::FilterRulesUnreadable => {
                 "Read the router's message shown with the error; check that the agent's group has the \
                  `read` policy and that the router has the filter menu."
+            }
+            Code::FeedUnreachable => {
+                "Check that the daemon runs with `--mode passive --feed-listen ...`, that the feed URL \
+                 given to `passive install` reaches it from the router (routes, firewall), and the \
+                 router's log (`/log print where message~\"feed\"`)."
+            }
+            Code::FeedKeyRefused => {
+                "Run `passive install` again with the daemon's feed key (`--feed-key-file`), which \
+                 rewrites the script with it."
+            }
+            Code::FeedCertificateRefused => {
+                "Run `passive install` again so that it imports the feed's CA (`<state>.feed-ca.pem`), \
+                 and check that the feed URL's host is one of the certificate's names (`feed_names`)."
+            }
+            Code::FeedScriptFailed => {
+                "Read the router's log line shown with the error; check the policies of the \
+                 scheduler's owner (`read, write, test, policy`; see the README) and run `passive \
+                 install` again."
+            }
+            Code::FeedOutOfStep => {
+                "Wait one interval and check again (a grant or revoke since the last run shows here \
+                 until the next); if it persists, read the router's log for the script's warnings."
+            }
+            Code::PassiveNotInstalled => {
+                "Run `routeros-agent passive install --feed-url <URL>`; if it is installed, enable \
+                 the scheduler entry or wait one interval for its first run."
+            }
+            Code::PassiveNotOwned => {
+                "Rename or remove that script or scheduler entry on the router, or give the agent \
+                 another `--tag`."
+            }
+            Code::PassiveSetupFailed => {
+                "Read the router's message shown with the error; for passive mode the agent's group \
+                 needs `read`, `write` and `test` besides `api` and `rest-api` (see the README)."
             }
             Code::WriteNotConfirmed => {
                 "Another tool or script may be changing the list at the same time; check the router's \
@@ -492,6 +596,7 @@ mod tests {
             assert_eq!(Code::from_number(n), Some(code));
         }
         assert_eq!(Code::from_number(208012), None);
+        assert_eq!(Code::from_number(208023), None);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod daemon;
 pub mod duration;
 pub mod error;
 pub mod net;
+pub mod passive;
 pub mod plan;
 pub mod reconcile;
 pub mod request;

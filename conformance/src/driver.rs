@@ -144,6 +144,8 @@ impl Agent {
                 // The suite's lists have no filter rule: `list` skips the check, and only the
                 // filter scenarios ask `validate` for it.
                 check_rules: false,
+                mode: Default::default(),
+                feed: Default::default(),
             },
             clock: ManualClock::new(now),
             recorder: ctx.rest.recorder().cloned(),
@@ -246,6 +248,45 @@ impl Agent {
             Command::Revoke {
                 address: address.into(),
                 user: user.into(),
+            },
+        )
+        .await
+    }
+
+    /// `routeros-agent passive install --feed-url URL --interval 1m [--no-ca-import]`.
+    pub async fn passive_install(&self, feed_url: &str, no_ca_import: bool) -> Run {
+        self.run(
+            format!("passive install --feed-url {feed_url}"),
+            Command::Passive {
+                action: agent::commands::PassiveAction::Install {
+                    feed_url: feed_url.into(),
+                    interval: Some("1m".into()),
+                    fail_closed_multiple: None,
+                    feed_ca: None,
+                    no_ca_import,
+                },
+            },
+        )
+        .await
+    }
+
+    /// `routeros-agent passive status`.
+    pub async fn passive_status(&self) -> Run {
+        self.run(
+            "passive status".into(),
+            Command::Passive {
+                action: agent::commands::PassiveAction::Status { feed_ca: None },
+            },
+        )
+        .await
+    }
+
+    /// `routeros-agent passive uninstall`.
+    pub async fn passive_uninstall(&self) -> Run {
+        self.run(
+            "passive uninstall".into(),
+            Command::Passive {
+                action: agent::commands::PassiveAction::Uninstall,
             },
         )
         .await

@@ -89,5 +89,50 @@ pub enum Command {
         /// Control API address (loopback only; default 127.0.0.1:7878).
         #[arg(long, value_name = "ADDR")]
         control: Option<SocketAddr>,
+        /// `active` (default: the agent writes the list) or `passive` (the router pulls the feed).
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
+        /// Passive mode: serve the feed over HTTPS on this address (e.g. 0.0.0.0:8443).
+        #[arg(long, value_name = "ADDR")]
+        feed_listen: Option<SocketAddr>,
+    },
+    /// Passive mode on the router: the script and scheduler entry that pull the feed.
+    Passive {
+        /// What to do.
+        #[command(subcommand)]
+        action: PassiveAction,
+    },
+}
+
+/// `passive` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum PassiveAction {
+    /// Create or update the script and scheduler entry, and import the feed's CA.
+    Install {
+        /// The feed URL of the IPv4 list, as the daemon printed it
+        /// (`https://<host>:<port>/feed/v1/lists/<list>.txt`), reachable from the router.
+        #[arg(long, value_name = "URL")]
+        feed_url: String,
+        /// How often the router pulls the feed (default 1m).
+        #[arg(long, value_name = "DURATION")]
+        interval: Option<String>,
+        /// Entries live this many intervals, so access closes by itself when the feed stops
+        /// (default 3).
+        #[arg(long, value_name = "N")]
+        fail_closed_multiple: Option<u32>,
+        /// The feed's CA file to import (default: `<state>.feed-ca.pem`).
+        #[arg(long, value_name = "FILE")]
+        feed_ca: Option<std::path::PathBuf>,
+        /// Do not upload and import the feed's CA (the router already trusts it).
+        #[arg(long)]
+        no_ca_import: bool,
+    },
+    /// Remove exactly what install created.
+    Uninstall,
+    /// Check the scheduler entry, the script's last run, the log and the list against the feed.
+    Status {
+        /// The feed's CA file, to fetch the feed from here (default: `<state>.feed-ca.pem`).
+        #[arg(long, value_name = "FILE")]
+        feed_ca: Option<std::path::PathBuf>,
     },
 }

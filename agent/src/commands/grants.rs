@@ -288,6 +288,10 @@ async fn reconcile(
     grants: &[Grant],
     now: Time,
 ) -> Reconciled {
+    // In passive mode the router pulls the feed: the agent never writes the list.
+    if config.mode == crate::config::Mode::Passive {
+        return Reconciled::new(Ok(Report::default()), &config.plan_config());
+    }
     let result = reconciler(config, client).sync(grants, now).await;
     Reconciled::new(result, &config.plan_config())
 }

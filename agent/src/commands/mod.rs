@@ -26,11 +26,12 @@ pub mod exit;
 mod forward;
 mod grants;
 pub mod output;
+pub mod passive;
 mod probe;
 mod signal;
 pub mod validate;
 
-pub use cli::{Cli, Command};
+pub use cli::{Cli, Command, PassiveAction};
 pub use forward::Forwarded;
 pub use grants::{Done, Granted, Listing, Revoked, Synced};
 pub use output::{Failure, Output, Reconciled, Render};
@@ -71,9 +72,16 @@ pub fn load_config(
 /// `ROUTEROS_AGENT_TOKEN`, read by the caller.
 pub async fn execute(cli: Cli, env_password: Option<String>, env_token: Option<String>) -> Output {
     let daemon_args = match &cli.command {
-        Command::Run { interval, control } => DaemonArgs {
+        Command::Run {
+            interval,
+            control,
+            mode,
+            feed_listen,
+        } => DaemonArgs {
             interval: interval.clone(),
             control: *control,
+            mode: mode.clone(),
+            feed_listen: *feed_listen,
         },
         _ => DaemonArgs::default(),
     };
@@ -161,6 +169,30 @@ async fn run_unwarned(
         Command::List => rendered(grants::list(config, client, clock.now()).await),
         Command::Sync => rendered(grants::sync(config, client, clock.now()).await),
         Command::Run { .. } => rendered(run(config, client, clock).await),
+        Command::Passive { action } => match action {
+            PassiveAction::Install {
+                feed_url,
+                interval,
+                fail_closed_multiple,
+                feed_ca,
+                no_ca_import,
+            } => {
+                let args = passive::InstallArgs {
+                    feed_url,
+                    interval,
+                    fail_closed_multiple,
+                    no_ca_import,
+                    feed_ca,
+                };
+                rendered(passive::install(config, &client, &args).await)
+            }
+            PassiveAction::Uninstall => passive::uninstall(config, &client).await.into(),
+            PassiveAction::Status { feed_ca } => {
+                passive::status(config, &client, feed_ca.as_deref())
+                    .await
+                    .into()
+            }
+        },
     }
 }
 

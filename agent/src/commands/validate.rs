@@ -64,6 +64,9 @@ pub enum Check {
     /// Adding and removing a probe entry (`--write-check`).
     #[serde(rename = "write check")]
     WriteCheck,
+    /// Passive mode: the user's group has the policies the feed script needs.
+    #[serde(rename = "passive policies")]
+    PassivePolicies,
 }
 
 impl Check {
@@ -89,6 +92,7 @@ impl Check {
             Check::Rules => "filter rules",
             Check::Rules6 => "filter rules6",
             Check::WriteCheck => "write check",
+            Check::PassivePolicies => "passive policies",
         }
     }
 }
@@ -204,7 +208,8 @@ pub async fn validate_with(config: &Config, client: &RouterClient, options: Opti
     let checks = Check::READ_ONLY
         .into_iter()
         .chain(rules.into_iter().filter(|_| options.rules))
-        .chain(options.write_check.then_some(Check::WriteCheck));
+        .chain(options.write_check.then_some(Check::WriteCheck))
+        .chain((config.mode == crate::config::Mode::Passive).then_some(Check::PassivePolicies));
     let mut done = Validation {
         steps: Vec::new(),
         failure: None,
@@ -301,6 +306,7 @@ async fn run(
             .await
             .map(|rows| read_detail(&config.list_v6, &rows, &config.tag)),
         Check::WriteCheck => write_probe(config, client).await,
+        Check::PassivePolicies => super::passive::check_policies(config, client).await,
         Check::Rules | Check::Rules6 => unreachable!("rule steps run in rule_step"),
     }
 }

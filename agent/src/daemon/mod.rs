@@ -36,6 +36,8 @@ use crate::reconcile::Reconciler;
 use crate::store::{GrantStore, StoreError};
 
 mod api;
+pub mod feed;
+mod feed_tls;
 pub mod metrics;
 mod server;
 mod state;
@@ -58,6 +60,9 @@ pub enum DaemonError {
     /// The control API's token could not be made or read.
     #[error("control API token: {0}")]
     Token(String),
+    /// The passive feed could not start (its key, certificate or listener).
+    #[error("feed: {0}")]
+    Feed(String),
 }
 
 /// Runs the daemon until `shutdown` completes: loads the grants, serves the control API on
@@ -72,12 +77,35 @@ pub async fn serve(
     serve_with(config, client, clock, listener, shutdown, Timing::default()).await
 }
 
-/// [`serve`] with explicit timings.
+/// [`serve`] with explicit timings; the feed (passive mode) listens on `feed_listen` when set.
 pub async fn serve_with(
     config: Config,
     client: RouterClient,
     clock: Arc<dyn Clock>,
     listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    timing: Timing,
+) -> Result<(), DaemonError> {
+    let feed = match (config.mode, config.feed.listen) {
+        (crate::config::Mode::Passive, Some(addr)) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| DaemonError::Feed(format!("cannot listen on {addr}: {e}")))?,
+        ),
+        _ => None,
+    };
+    serve_with_feed(config, client, clock, listener, feed, shutdown, timing).await
+}
+
+/// [`serve_with`] with the feed's listener given (tests bind port 0). In passive mode
+/// (`config.mode`) the daemon never writes the router's list: reconciles and grant steps only
+/// prune the store, and the feed serves the live grants on `feed`, if given.
+pub async fn serve_with_feed(
+    config: Config,
+    client: RouterClient,
+    clock: Arc<dyn Clock>,
+    listener: tokio::net::TcpListener,
+    feed: Option<tokio::net::TcpListener>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     timing: Timing,
 ) -> Result<(), DaemonError> {
@@ -107,6 +135,7 @@ pub async fn serve_with(
         timing,
         metrics,
         prefix_limits: config.prefix_limits,
+        passive: config.mode == crate::config::Mode::Passive,
     };
     let app = api::control_app(shared.clone(), api::Gate::new(control, token));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -116,6 +145,29 @@ pub async fn serve_with(
         timing.control,
         stop_rx.clone(),
     ));
+    let feed_task = match feed {
+        None => None,
+        Some(feed_listener) => {
+            let addr = feed_listener
+                .local_addr()
+                .map_err(|e| DaemonError::Feed(e.to_string()))?;
+            let key = feed::key(&config).map_err(DaemonError::Feed)?;
+            let tls = feed_tls::load_or_make(&config, addr).map_err(DaemonError::Feed)?;
+            announce_feed(&config, addr, &tls);
+            let app = feed::app(
+                shared.clone(),
+                &key,
+                (config.list_v4.clone(), config.list_v6.clone()),
+            );
+            Some(tokio::spawn(server::serve_with_tls(
+                feed_listener,
+                Some(tls.acceptor),
+                app,
+                timing.control,
+                stop_rx.clone(),
+            )))
+        }
+    };
     let token_from = match (&config.control_token, &config.control_token_file) {
         (Some(_), _) => crate::config::TOKEN_ENV.to_owned(),
         (None, _) => config.token_path().display().to_string(),
@@ -128,11 +180,57 @@ pub async fn serve_with(
         () = &mut shutdown => {}
     }
     let _ = stop_tx.send(true);
+    if let Some(task) = feed_task {
+        let _ = task.await;
+    }
     match api.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(DaemonError::Control(e)),
         Err(e) => Err(DaemonError::Control(std::io::Error::other(e.to_string()))),
     }
+}
+
+/// Prints the feed's URLs, its CA and the CA's fingerprint: what `passive install` and the
+/// operator need. On stderr whatever the log level, as the configuration warnings are.
+fn announce_feed(config: &Config, addr: std::net::SocketAddr, tls: &feed_tls::FeedTls) {
+    use std::io::Write as _;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "<this host>".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let mut lists = vec![config.list_v4.clone()];
+    if config.list_v6 != config.list_v4 {
+        lists.push(config.list_v6.clone());
+    }
+    let mut err = std::io::stderr().lock();
+    for list in lists {
+        let url = format!(
+            "https://{host}:{}{}",
+            addr.port(),
+            crate::passive::feed_path(&list)
+        );
+        tracing::info!(%url, list = %list, "feed serving");
+        let _ = writeln!(err, "feed: {url}");
+    }
+    match &tls.ca_path {
+        Some(ca) => {
+            let _ = writeln!(
+                err,
+                "feed CA: {} (SHA-256 {})",
+                ca.display(),
+                tls.fingerprint
+            );
+        }
+        None => {
+            let _ = writeln!(err, "feed certificate: given (SHA-256 {})", tls.fingerprint);
+        }
+    }
+    let _ = writeln!(
+        err,
+        "feed key: {} (user apikey)",
+        config.feed_key_path().display()
+    );
 }
 
 /// The reconcile schedule; returns when `stop` turns true.

@@ -1,5 +1,6 @@
-//! The control API's own accept loop: every connection bounded in number, in the time its request
-//! head may take and in the size of that head.
+//! The accept loop of the control API (plain HTTP on loopback) and of the passive feed (HTTPS):
+//! every connection bounded in number, in the time its TLS handshake and request head may take and
+//! in the size of that head.
 //!
 //! `axum::serve` has no connection cap and no head timeout, so a local user could hold the API with
 //! idle or half-open connections. Here each connection is served by hyper with a head timeout
@@ -48,6 +49,18 @@ pub(super) async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     limits: Limits,
+    stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    serve_with_tls(listener, None, app, limits, stop).await
+}
+
+/// [`serve`], with a TLS handshake first when `tls` is given; the handshake must finish within
+/// [`Limits::head_timeout`] and counts against the same connection cap.
+pub(super) async fn serve_with_tls(
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    app: axum::Router,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -59,7 +72,7 @@ pub(super) async fn serve(
     let mut tasks = tokio::task::JoinSet::new();
     let mut next_id = 0u64;
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 // Out of descriptors or a connection reset before it was accepted: keep serving.
@@ -85,20 +98,22 @@ pub(super) async fn serve(
             }
             open.insert(id, close_tx);
         }
-        let conn =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let (open, mut stop, grace) = (open.clone(), stop.clone(), limits.grace);
+        let (open, stop, grace) = (open.clone(), stop.clone(), limits.grace);
+        // The peer goes into every request of the connection, for the feed's access log.
+        let app = app.clone().layer(axum::Extension(super::feed::Peer(peer)));
+        let (http, tls, head_timeout) = (http.clone(), tls.clone(), limits.head_timeout);
         tasks.spawn(async move {
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = close_rx => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(grace, conn.as_mut()).await;
-                }
-                () = stopped(&mut stop) => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(grace, conn.as_mut()).await;
+            match tls {
+                None => connection(&http, stream, app, close_rx, stop, grace).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(head_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            connection(&http, stream, app, close_rx, stop, grace).await;
+                        }
+                        // A failed or slow handshake is the client's problem; it is not served.
+                        Ok(Err(e)) => tracing::debug!("feed: TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!("feed: TLS handshake timed out"),
+                    }
                 }
             }
             open.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
@@ -107,6 +122,32 @@ pub(super) async fn serve(
     drop(listener);
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Serves one connection until it ends, is asked to close (the cap), or the server stops.
+async fn connection<I>(
+    http: &hyper::server::conn::http1::Builder,
+    io: I,
+    app: axum::Router,
+    close_rx: oneshot::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = close_rx => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(grace, conn.as_mut()).await;
+        }
+        () = stopped(&mut stop) => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(grace, conn.as_mut()).await;
+        }
+    }
 }
 
 /// Completes when `stop` turns true (or its sender is gone), holding no borrow of the value.

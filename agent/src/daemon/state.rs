@@ -90,6 +90,8 @@ pub(super) struct Shared {
     pub(super) timing: Timing,
     pub(super) metrics: Arc<super::metrics::Metrics>,
     pub(super) prefix_limits: crate::request::PrefixLimits,
+    /// Passive mode: the router pulls the feed; the daemon never writes the list.
+    pub(super) passive: bool,
 }
 
 /// A poisoned lock only means another task panicked while holding it; the data is still the best
@@ -151,6 +153,13 @@ impl Shared {
 
     async fn full_once(&self, router: &mut RouterSide, now: Time) -> Result<(), Error> {
         let grants = self.live_grants(now);
+        if self.passive {
+            // The router pulls the feed: pruning the store is all there is to do.
+            let mut status = lock(&self.status);
+            status.reconciles += 1;
+            status.last_success = Some(now.rfc3339());
+            return Ok(());
+        }
         let resource = match router.rec.resource().await {
             Ok(r) => r,
             Err(e) => return Err(self.failed(router, e)),
@@ -197,6 +206,10 @@ impl Shared {
         address: Option<&Address>,
     ) -> Report {
         let grants = self.live_grants(now);
+        if self.passive {
+            // The router pulls the feed; nothing is written here.
+            return Report::default();
+        }
         let result = match address {
             Some(a) => router.rec.step_address(a, &grants, now).await,
             None => router.rec.step(&grants, now).await,

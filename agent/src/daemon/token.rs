@@ -66,7 +66,7 @@ pub fn read(path: &Path) -> Result<Secret, String> {
     Ok(Secret::new(line))
 }
 
-fn random_hex() -> String {
+pub(crate) fn random_hex() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; TOKEN_BYTES];
     rand::rng().fill_bytes(&mut bytes);
@@ -75,7 +75,7 @@ fn random_hex() -> String {
 
 /// Writes `text` to `path` readable by its owner only: a temporary file created with mode 0600,
 /// then renamed over `path` (which replaces a symbolic link there rather than writing through it).
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

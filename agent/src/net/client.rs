@@ -241,7 +241,11 @@ impl RouterClient {
         let what = format!("{method} /rest{path}");
         let outcome = self.transfer(&what, method.clone(), path, body).await;
         if let Some(observe) = &self.observer {
+            // Passive mode's scripts hold the feed key, in the request that writes them and in the
+            // reply that reads them back: those bodies are never shown.
+            let withheld = op == Operation::Passive;
             let (status, response_body, error) = match &outcome {
+                Ok((status, _, _)) if withheld => (Some(*status), None, None),
                 Ok((status, _, bytes)) => (
                     Some(*status),
                     Some(String::from_utf8_lossy(bytes).into_owned()),
@@ -252,7 +256,7 @@ impl RouterClient {
             observe(&Exchange {
                 method: method.to_string(),
                 path: format!("/rest{path}"),
-                request_body: body.map(serde_json::Value::to_string),
+                request_body: body.filter(|_| !withheld).map(serde_json::Value::to_string),
                 status,
                 response_body,
                 error,

@@ -10,6 +10,7 @@
 //! Everything else in the agent is pure and works on the types this module returns.
 
 mod client;
+pub mod passive;
 mod probe;
 mod rest;
 mod retry;

@@ -8,6 +8,7 @@ mod lifecycle;
 mod locking;
 mod observer;
 mod partial;
+mod passive;
 mod support;
 mod transport;
 mod validate;

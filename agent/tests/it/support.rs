@@ -71,6 +71,8 @@ impl Harness {
             control_token: None,
             // The harness's lists have no filter rule; the rule tests ask for the check.
             check_rules: false,
+            mode: Default::default(),
+            feed: Default::default(),
         };
         Harness {
             sim,

@@ -9,6 +9,7 @@
 pub mod codes;
 pub mod filter;
 pub mod lifecycle;
+pub mod passive;
 pub mod wire;
 
 use std::future::Future;
@@ -68,6 +69,7 @@ static CATALOGUE: LazyLock<Vec<Scenario>> = LazyLock::new(|| {
     all.extend(wire::scenarios());
     all.extend(lifecycle::scenarios());
     all.extend(filter::scenarios());
+    all.extend(passive::scenarios());
     all
 });
 
@@ -106,6 +108,9 @@ const fn known(code: Code) -> bool {
         | Code::UnsupportedVersion
         | Code::SessionClosed
         | Code::RouterInternalError
+        | Code::FeedUnreachable
+        | Code::FeedKeyRefused
+        | Code::FeedCertificateRefused
         | Code::ListReadFailed
         | Code::EntryAddFailed
         | Code::EntryRemoveFailed
@@ -118,6 +123,11 @@ const fn known(code: Code) -> bool {
         | Code::FilterRuleShadowed
         | Code::FilterRuleUndecidable
         | Code::FilterRulesUnreadable
+        | Code::FeedScriptFailed
+        | Code::FeedOutOfStep
+        | Code::PassiveNotInstalled
+        | Code::PassiveNotOwned
+        | Code::PassiveSetupFailed
         | Code::NotJson
         | Code::WrongShape
         | Code::MissingField

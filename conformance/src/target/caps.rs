@@ -29,6 +29,11 @@ pub enum Cap {
     /// Writing firewall filter rules and asking for verdicts: simulators only, because the suite
     /// never changes a real router's firewall.
     FilterRules,
+    /// The router fetches the agent's passive feed from this process and trusts its CA: the
+    /// in-process simulator only (its fetch reaches the feed on loopback, and the suite fills its
+    /// certificate store as `/certificate import` would). A router elsewhere would need the feed
+    /// reachable from it and its CA imported by `passive install`.
+    FeedFetch,
 }
 
 impl Cap {
@@ -43,6 +48,7 @@ impl Cap {
             Cap::Write => "writes",
             Cap::Https => "https",
             Cap::FilterRules => "filter rules",
+            Cap::FeedFetch => "the router fetching the agent's feed",
         }
     }
 }
@@ -62,6 +68,7 @@ impl Settings {
             Cap::Clock if !sim => Some("needs control of the router's clock (simulator only; the suite never waits out real timeouts)".into()),
             Cap::Reboot if !sim => Some("would reboot the router (simulator only)".into()),
             Cap::FilterRules if !sim => Some("would write firewall filter rules, which the suite never does on a real router (simulator only; the rule check itself runs offline on every target)".into()),
+            Cap::FeedFetch if !matches!(self.kind, TargetKind::InProcess) => Some("needs the router to fetch a feed served by this process and to trust its CA (in-process simulator only; on a real router the suite runs passive install, status and uninstall only)".into()),
             Cap::Admin | Cap::SecondUser if self.admin.is_none() => Some(
                 "needs admin credentials to create a restricted user and group (--admin-user and CONFORMANCE_ADMIN_PASSWORD or --admin-password-file)".into(),
             ),

@@ -218,6 +218,11 @@ impl Ctx {
         self.control("'s clock cannot be moved")?
             .advance_clock(by)
             .await?;
+        // In process, wait for the scheduled runs the move made due, so that what a scenario
+        // reads next is what they did (the control API does not wait for them).
+        if let Some(shared) = &self.live.internals {
+            simulator::scripting::schedule::settle(shared).await;
+        }
         Ok(())
     }
 
@@ -237,6 +242,18 @@ impl Ctx {
         self.control("cannot be rebooted")?
             .reboot(Duration::ZERO)
             .await?;
+        Ok(())
+    }
+
+    /// Makes the in-process simulator trust the CA in `pem` for `/tool/fetch
+    /// check-certificate=yes`, as `/certificate import` of that file does on a router.
+    pub fn trust_on_router(&self, pem: &str) -> Result<(), Failure> {
+        let shared = self.live.internals.as_ref().ok_or_else(|| {
+            Failure::new("trusting a CA needs the in-process simulator (Cap::FeedFetch)")
+        })?;
+        let mut router = shared.router();
+        let store = router.state::<simulator::model::scripting::Certificates>();
+        simulator::scripting::fetch::import_pem(store, pem).map_err(Failure::new)?;
         Ok(())
     }
 

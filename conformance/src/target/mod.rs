@@ -46,6 +46,9 @@ pub struct Live {
     /// How to drive the simulator: the in-process handle (dropped, and so stopped, with the
     /// context) or a client of a running one's control API; `None` on a real router.
     pub control: Option<Box<dyn Control>>,
+    /// The in-process simulator's internals, for what its control API does not offer (filling its
+    /// certificate store, [`Ctx::trust_on_router`]).
+    pub internals: Option<std::sync::Arc<simulator::shared::Shared>>,
 }
 
 /// A client of a running simulator's control API.
@@ -76,6 +79,7 @@ pub async fn connect(settings: &Settings, shared_ca: Option<&str>) -> Result<Liv
                     simulator::DEFAULT_USER,
                     simulator::DEFAULT_PASSWORD,
                 )),
+                internals: Some(sim.shared().clone()),
                 control: Some(Box::new(sim)),
             })
         }
@@ -92,6 +96,7 @@ pub async fn connect(settings: &Settings, shared_ca: Option<&str>) -> Result<Liv
                     .unwrap_or_else(|| Creds::new("admin", "admin")),
                 admin: settings.admin.clone(),
                 control: Some(Box::new(control)),
+                internals: None,
             })
         }
         TargetKind::Router { url } => Ok(Live {
@@ -104,6 +109,7 @@ pub async fn connect(settings: &Settings, shared_ca: Option<&str>) -> Result<Liv
                 .ok_or_else(|| Failure::new("no agent credentials for the router"))?,
             admin: settings.admin.clone(),
             control: None,
+            internals: None,
         }),
     }
 }

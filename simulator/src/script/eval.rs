@@ -164,6 +164,25 @@ impl<'h> Eval<'h> {
         Value::Nothing
     }
 
+    /// The element `key` of the variable `name`, read without copying the variable.
+    fn index_var(&mut self, name: &str, key: &Value) -> Value {
+        let pick = |v: &Value| match v {
+            Value::Array(a) => a.get(key).cloned().unwrap_or_default(),
+            _ => Value::Nothing,
+        };
+        for scope in self.scopes.iter().rev() {
+            for (n, slot) in scope.iter().rev() {
+                if n == name {
+                    return match slot {
+                        Slot::Local(v) => pick(v),
+                        Slot::Global => self.host.globals().get(name).map(pick).unwrap_or_default(),
+                    };
+                }
+            }
+        }
+        Value::Nothing
+    }
+
     /// Declares a variable in the current scope (a second `:local` of a name replaces it).
     fn declare(&mut self, name: &str, slot: Slot) {
         let scope = self.scopes.last_mut().expect("a run always has a scope");
@@ -575,6 +594,16 @@ impl<'h> Eval<'h> {
                 Some(text) => Value::from_word(text),
                 None => Value::Nothing,
             },
+            // `$name->key` reads the element in place: copying a whole array to read one item
+            // would make a script that looks up each of 10,000 keys quadratic.
+            Expr::Index(base, key) if matches!(&**base, Expr::Var(_)) => {
+                let Expr::Var(name) = &**base else {
+                    unreachable!("matched above")
+                };
+                let key = self.expr(key, row)?;
+                self.spend(1)?;
+                self.index_var(name, &key)
+            }
             Expr::Index(base, key) => {
                 let base = self.expr(base, row)?;
                 let key = self.expr(key, row)?;
@@ -793,8 +822,7 @@ fn set_in(target: &mut Value, keys: &[Value], v: Value) {
         *target = Value::Array(Array::new());
     }
     if let Value::Array(arr) = target {
-        set_in(arr.slot(first), rest, v);
-        arr.reweigh();
+        arr.update(first, |slot| set_in(slot, rest, v));
     }
 }
 

@@ -347,6 +347,27 @@ impl Array {
     }
 
     /// Recomputes the weight after writes through [`Array::slot`].
+    /// Changes the item at `key` (made if missing) with `f`, keeping the array's weight current
+    /// without walking every item: setting one element of a large array costs no more than the
+    /// element (a script filling a keyed array of 10,000 addresses stays linear).
+    pub fn update(&mut self, key: &Value, f: impl FnOnce(&mut Value)) {
+        let (items, keyed) = (self.items.len(), self.keyed.len());
+        let key_len = key.to_string().len();
+        let slot = self.slot(key);
+        let before = slot.weight();
+        f(slot);
+        let after = slot.weight();
+        let created = if self.items.len() > items {
+            8
+        } else if self.keyed.len() > keyed {
+            key_len + 8
+        } else {
+            0
+        };
+        self.weight = (self.weight + created + after).saturating_sub(before);
+    }
+
+    /// Recomputes the weight from every item.
     pub fn reweigh(&mut self) {
         self.weight = 8
             + self.items.iter().map(Value::weight).sum::<usize>()

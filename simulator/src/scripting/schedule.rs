@@ -46,6 +46,18 @@ pub async fn catch_up(shared: &Arc<Shared>) {
     let _ = tokio::task::spawn_blocking(move || run_due(&s2, &handle, now)).await;
 }
 
+/// Waits for a catch-up in progress, then runs whatever is still due: once it returns, every
+/// entry due by now has finished its run. The control API's clock move starts its catch-up
+/// without waiting for it, and a REST request waits only for runs still due, not for one already
+/// running; a test that moves the clock and then reads what the runs did calls this in between.
+pub async fn settle(shared: &Arc<Shared>) {
+    let _turn = shared.scripting.catch_up.lock().await;
+    let now = shared.clock.now();
+    let s2 = shared.clone();
+    let handle = Handle::current();
+    let _ = tokio::task::spawn_blocking(move || run_due(&s2, &handle, now)).await;
+}
+
 /// Runs the entries due now from a script's blocking thread, between two of its commands (with
 /// modelled time, each command's cost moves the clock). When another catch-up is running (the
 /// one this run belongs to, or a request's) it is left to that one and the next.
