@@ -311,6 +311,21 @@ pub fn describe(menu: &str, cmd: &str, arg: &str, version: &Version) -> Option<&
         ) => "string value",
         ("/console/inspect", _, "path") => "string value",
         ("/tool/fetch", _, "dst-path") => "string value",
+        // `/execute file=` printed no description from 7.20 (the 7.20.8 dump has none).
+        ("/execute", _, "file") if (v.0, v.1) < (7, 20) => "string value",
+        ("/certificate", "import", "name" | "passphrase") => "string value",
+        ("/certificate", "set", "name") => "string value",
+        // The stores a certificate is trusted for grew by minor version (restraml
+        // `docs/7.21.5`, `docs/7.22.3` and `docs/7.23.3`; the 7.24 dump prints none).
+        ("/certificate", "import" | "set", "trust-store") if (v.0, v.1) < (7, 22) => {
+            "ipsec|wpa-eap|capsman|fetch|sstp|ovpn|mqtt|email|netwatch|radius|container|userman|lora|openflow|tr069|dot1x|dns|www|api[,AppStore*]"
+        }
+        ("/certificate", "import" | "set", "trust-store") if (v.0, v.1) < (7, 23) => {
+            "ipsec|wpa-eap|capsman|fetch|sstp|ovpn|mqtt|email|netwatch|radius|container|userman|lora|openflow|tr069|dot1x|dns|www|api|reverse-proxy[,Component*]"
+        }
+        ("/certificate", "import" | "set", "trust-store") => {
+            "ipsec|wpa-eap|capsman|fetch|sstp|ovpn|mqtt|email|netwatch|radius|container|userman|lora|wiliot|openflow|tr069|dot1x|dns|www|api|reverse-proxy|logging[,Component*]"
+        }
         (
             "/system/identity" | "/system/script" | "/system/scheduler" | "/user" | "/user/group",
             "add" | "set" | "reset",
@@ -778,7 +793,16 @@ mod tests {
         assert_eq!(
             root,
             [
-                "console", "execute", "file", "import", "ip", "ipv6", "log", "system", "tool",
+                "certificate",
+                "console",
+                "execute",
+                "file",
+                "import",
+                "ip",
+                "ipv6",
+                "log",
+                "system",
+                "tool",
                 "user"
             ]
         );

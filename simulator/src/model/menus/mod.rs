@@ -500,12 +500,6 @@ mod tests {
             "console ordering; no REST capture",
         ),
         (
-            "/execute",
-            "execute",
-            Some("file"),
-            "writes the script's output to a file instead of answering it; not simulated",
-        ),
-        (
             "/file",
             "add",
             Some("type"),
@@ -684,6 +678,180 @@ mod tests {
             "fetch",
             Some("http-version"),
             "HTTP/1.1 only; HTTP/2 is not simulated",
+        ),
+        (
+            "/certificate",
+            "acme-renew",
+            None,
+            "ACME (Let's Encrypt) enrolment needs a public CA on the internet; the store holds imported certificates only",
+        ),
+        (
+            "/certificate",
+            "add-acme",
+            None,
+            "ACME (Let's Encrypt) enrolment needs a public CA on the internet; the store holds imported certificates only",
+        ),
+        (
+            "/certificate",
+            "enable-ssl-certificate",
+            None,
+            "ACME (Let's Encrypt) enrolment needs a public CA on the internet; the store holds imported certificates only",
+        ),
+        (
+            "/certificate",
+            "add",
+            None,
+            "certificate templates and the keys generated for them are not simulated; the store holds imported certificates only",
+        ),
+        (
+            "/certificate",
+            "add-scep",
+            None,
+            "SCEP enrolment against a certificate server is not simulated",
+        ),
+        (
+            "/certificate",
+            "scep-renew",
+            None,
+            "SCEP enrolment against a certificate server is not simulated",
+        ),
+        (
+            "/certificate",
+            "card-reinstall",
+            None,
+            "smart cards are not simulated",
+        ),
+        (
+            "/certificate",
+            "card-verify",
+            None,
+            "smart cards are not simulated",
+        ),
+        (
+            "/certificate",
+            "create-certificate-request",
+            None,
+            "signing, certificate requests and revocation (the router as a CA) are not simulated",
+        ),
+        (
+            "/certificate",
+            "sign",
+            None,
+            "signing, certificate requests and revocation (the router as a CA) are not simulated",
+        ),
+        (
+            "/certificate",
+            "sign-certificate-request",
+            None,
+            "signing, certificate requests and revocation (the router as a CA) are not simulated",
+        ),
+        (
+            "/certificate",
+            "issued-revoke",
+            None,
+            "signing, certificate requests and revocation (the router as a CA) are not simulated",
+        ),
+        (
+            "/certificate",
+            "export-certificate",
+            None,
+            "writing certificates and keys to files is not simulated",
+        ),
+        (
+            "/certificate",
+            "export",
+            None,
+            "the store is not part of a configuration export here; certificates leave the router with `export-certificate`, which is not simulated",
+        ),
+        (
+            "/certificate",
+            "import",
+            Some("as-value"),
+            "console output formatting; a REST reply has one form",
+        ),
+        (
+            "/certificate",
+            "print",
+            Some("active"),
+            "selects by the certificate's validity period as the console does; which instant decides is not captured, and REST selects with a query",
+        ),
+        (
+            "/certificate",
+            "print",
+            Some("inactive"),
+            "selects by the certificate's validity period as the console does; which instant decides is not captured, and REST selects with a query",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("common-name"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("country"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("days-valid"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("digest-algorithm"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("key-size"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("key-usage"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("locality"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("organization"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("state"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("subject-alt-name"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "set",
+            Some("unit"),
+            "a template field: it matters only to certificates signed on the router (`add`, `sign`), which are not simulated",
+        ),
+        (
+            "/certificate",
+            "unset",
+            None,
+            "which fields can be cleared, and to what, is not captured",
         ),
     ];
 
@@ -1262,7 +1430,8 @@ mod tests {
             let files = r.state::<crate::model::scripting::Files>();
             files.items.iter().map(|f| f.name.clone()).collect()
         };
-        assert_eq!(names(&mut r), ["b.txt", "c.txt"]);
+        // `ca.pem` is the CA `full_router` imports into `/certificate`.
+        assert_eq!(names(&mut r), ["b.txt", "ca.pem", "c.txt"]);
         assert_eq!(
             r.run(file, "copy", copy, &ctx())
                 .unwrap_err()
@@ -1277,7 +1446,7 @@ mod tests {
         );
         let copy = Args::from_pairs([("copy-from", "a.txt"), ("name", "d.txt")]);
         old.run(file, "add", copy.clone(), &ctx()).unwrap();
-        assert_eq!(names(&mut old), ["a.txt", "d.txt"]);
+        assert_eq!(names(&mut old), ["a.txt", "ca.pem", "d.txt"]);
         let copy_cmd = Args::from_pairs([("number", "a.txt"), ("name", "e.txt")]);
         assert_eq!(
             old.run(file, "copy", copy_cmd, &ctx()).unwrap_err(),
