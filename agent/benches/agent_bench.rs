@@ -46,6 +46,7 @@ fn config(sim: &Simulator, ca: std::path::PathBuf, concurrency: usize) -> Config
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(60),
         concurrency,
+        write_mode: Default::default(),
         interval: Duration::from_secs(60),
         control: "127.0.0.1:0".parse().expect("valid"),
         allow_plain_http: false,
@@ -78,11 +79,14 @@ async fn bench() -> Result<(), String> {
     //    alternating with bare PUTs of fresh addresses.
     let cfg = config(&sim, ca.clone(), 1);
     let client = RouterClient::new(&cfg).map_err(|e| e.to_string())?;
-    let mut rec = Reconciler::new(client, cfg.plan_config(), 1);
+    let mut rec = Reconciler::new(
+        client,
+        cfg.plan_config(),
+        1,
+        std::sync::Arc::new(SystemClock),
+    );
     let mut grants: Vec<Grant> = Vec::new();
-    rec.sync(&grants, clock.now())
-        .await
-        .map_err(|e| e.to_string())?;
+    rec.sync(&grants).await.map_err(|e| e.to_string())?;
     let tls = agent::net::tls_config(&cfg.tls).map_err(|e| e.to_string())?;
     let bare = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
@@ -115,7 +119,7 @@ async fn bench() -> Result<(), String> {
         });
         let t = Instant::now();
         let report = rec
-            .step_address(&host(i), &grants, now)
+            .step_address(&host(i), &grants)
             .await
             .map_err(|e| e.to_string())?;
         agent_times.push(t.elapsed());
@@ -156,7 +160,12 @@ async fn bench() -> Result<(), String> {
         sim.reset().map_err(|e| e.to_string())?;
         let cfg = config(&sim, ca.clone(), concurrency);
         let client = RouterClient::new(&cfg).map_err(|e| e.to_string())?;
-        let mut rec = Reconciler::new(client, cfg.plan_config(), concurrency);
+        let mut rec = Reconciler::new(
+            client,
+            cfg.plan_config(),
+            concurrency,
+            std::sync::Arc::new(SystemClock),
+        );
         let now = clock.now();
         let grants: Vec<Grant> = (0..BIG)
             .map(|i| Grant {
@@ -167,7 +176,7 @@ async fn bench() -> Result<(), String> {
             .collect();
         let mark = sim.journal_mark();
         let t = Instant::now();
-        let report = rec.sync(&grants, now).await.map_err(|e| e.to_string())?;
+        let report = rec.sync(&grants).await.map_err(|e| e.to_string())?;
         let took = t.elapsed();
         if !report.errors.is_empty() || report.added.len() != BIG as usize {
             return Err(format!(

@@ -126,6 +126,10 @@ pub struct GlobalArgs {
     /// Requests in flight during a reconcile (default 1: a real router runs one user's requests one at a time).
     #[arg(long, global = true, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// How entries are written: `auto` (batches through /execute when the router allows them,
+    /// else one request each; the default), `bulk` (batches only) or `single` (one request each).
+    #[arg(long, global = true, value_name = "MODE")]
+    pub write_mode: Option<String>,
 }
 
 /// The TOML file; every key is optional.
@@ -166,6 +170,8 @@ pub struct FileConfig {
     pub request_timeout: Option<String>,
     /// See `--concurrency`.
     pub concurrency: Option<usize>,
+    /// See `--write-mode`.
+    pub write_mode: Option<String>,
     /// How often the daemon reconciles (`run --interval`).
     pub interval: Option<String>,
     /// The daemon's control API address (`run --control`).
@@ -205,6 +211,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Requests in flight during a reconcile.
     pub concurrency: usize,
+    /// How entries are written (`write_mode`).
+    pub write_mode: crate::batch::WriteMode,
     /// Daemon reconcile interval.
     pub interval: Duration,
     /// Daemon control API address.
@@ -307,6 +315,7 @@ fn scrub(message: &str) -> String {
         "connect_timeout",
         "request_timeout",
         "concurrency",
+        "write_mode",
         "interval",
         "control",
         "allow_plain_http",
@@ -639,6 +648,14 @@ impl Config {
         if concurrency == 0 {
             return Err(err("concurrency must be at least 1"));
         }
+        let write_mode = match args.write_mode.as_ref().or(file.write_mode.as_ref()) {
+            None => crate::batch::WriteMode::default(),
+            Some(m) => crate::batch::WriteMode::parse(m).ok_or_else(|| {
+                err(format!(
+                    "write_mode `{m}` is not one of auto, bulk or single"
+                ))
+            })?,
+        };
         let mut prefix_limits = PrefixLimits::default();
         for (name, value, max, slot) in [
             (
@@ -689,6 +706,7 @@ impl Config {
             connect_timeout,
             request_timeout,
             concurrency,
+            write_mode,
             interval,
             control,
             allow_plain_http,

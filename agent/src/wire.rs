@@ -117,6 +117,18 @@ pub fn single_row(family: Family, body: &[u8], what: &str) -> Result<Row, Error>
     }
 }
 
+/// The `ret` of a command's reply: `{"ret":"<text>"}`, or `[]` when the command printed nothing.
+pub fn ret(body: &[u8], what: &str) -> Result<String, Error> {
+    match json(body, what)? {
+        Value::Object(obj) => Ok(required(&obj, "ret", what)?.to_owned()),
+        Value::Array(items) if items.is_empty() => Ok(String::new()),
+        other => Err(Error::new(
+            Code::WrongShape,
+            format!("{what}: {} where `{{\"ret\":...}}` belongs", kind(&other)),
+        )),
+    }
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",

@@ -88,6 +88,55 @@ impl RouterClient {
         wire::rows(family, &body, &format!("GET /rest{}", family.menu()))
     }
 
+    /// The rows of one list whose address is one of `addresses`, in one request: `POST .../print`
+    /// with the API query stack (`list=L`, then the addresses or-ed together with one `#|...|`
+    /// word, then `#&`; ROUTEROS-REST.md section 2) and only the fields the agent reads. Foreign
+    /// entries at those addresses come back too, which is what the 208105 decisions need.
+    pub async fn rows_at(
+        &self,
+        family: Family,
+        list: &str,
+        addresses: &[&str],
+    ) -> Result<Vec<Row>> {
+        if addresses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = vec![format!("list={list}")];
+        query.extend(addresses.iter().map(|a| format!("address={a}")));
+        if addresses.len() > 1 {
+            query.push(format!("#{}", "|".repeat(addresses.len() - 1)));
+        }
+        query.push("#&".to_owned());
+        let body = json!({ ".proplist": PROPLIST, ".query": query });
+        let path = format!("{}/print", family.menu());
+        let (_, bytes) = self
+            .send(
+                Operation::ReadList,
+                reqwest::Method::POST,
+                &path,
+                Some(&body),
+            )
+            .await?;
+        wire::rows(family, &bytes, &format!("POST /rest{path}"))
+    }
+
+    /// `POST /execute` of `script` with `as-string`: the script runs as this user and the reply's
+    /// `ret` is what it printed (`[]` when it printed nothing). A script error is also a `200`
+    /// with the error's text in `ret` (7.23.3 capture, tikoci/routeros-skills PR #20), which the
+    /// caller's strict reading of `ret` catches.
+    pub async fn execute_script(&self, script: &str) -> Result<String> {
+        let body = json!({ "script": script, "as-string": "" });
+        let (_, bytes) = self
+            .send(
+                Operation::Execute,
+                reqwest::Method::POST,
+                "/execute",
+                Some(&body),
+            )
+            .await?;
+        wire::ret(&bytes, "POST /rest/execute")
+    }
+
     /// `PUT` of a new dynamic entry with a comment.
     pub async fn add(
         &self,
@@ -161,6 +210,9 @@ impl RouterClient {
         })
     }
 }
+
+/// The fields the agent reads from an address-list row (`.id` always comes along).
+const PROPLIST: &str = ".id,list,address,comment,timeout,dynamic,disabled";
 
 /// An id as a path segment: only the `*HEX` form is sent, written literally (never `%2A`).
 fn id_segment(id: &str) -> Result<&str> {

@@ -67,7 +67,12 @@ async fn five_hundred_grants_and_revokes_under_thirty_percent_faults_converge() 
             base: Duration::from_millis(1),
             max: Duration::from_millis(5),
         });
-    let mut rec = Reconciler::new(client, h.config.plan_config(), h.config.concurrency);
+    let mut rec = Reconciler::new(
+        client,
+        h.config.plan_config(),
+        h.config.concurrency,
+        h.clock(),
+    );
 
     // Entries the agent must never touch: untagged static and dynamic ones, one of them on an address
     // that will also be granted.
@@ -127,7 +132,7 @@ async fn five_hundred_grants_and_revokes_under_thirty_percent_faults_converge() 
                 .unwrap();
         }
         writes += 1;
-        if rec.sync(store.grants(), now).await.is_err() {
+        if rec.sync(store.grants()).await.is_err() {
             failures += 1;
         }
         if step % 50 == 49 {
@@ -150,7 +155,7 @@ async fn five_hundred_grants_and_revokes_under_thirty_percent_faults_converge() 
     }
     let now = h.clock.now();
     let report = rec
-        .sync(store.grants(), now)
+        .sync(store.grants())
         .await
         .expect("one reconcile after the faults stop succeeds");
 
