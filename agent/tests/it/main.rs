@@ -9,6 +9,7 @@ mod lifecycle;
 mod locking;
 mod observer;
 mod partial;
+mod speed;
 mod support;
 mod transport;
 mod validate;
