@@ -62,6 +62,10 @@ pub enum Check {
     /// Adding and removing a probe entry (`--write-check`).
     #[serde(rename = "write check")]
     WriteCheck,
+    /// Whether the router runs the agent's scripts, so writes can go out in batches
+    /// (`--write-check`).
+    #[serde(rename = "write mode")]
+    WriteMode,
 }
 
 impl Check {
@@ -87,6 +91,7 @@ impl Check {
             Check::Rules => "filter rules",
             Check::Rules6 => "filter rules6",
             Check::WriteCheck => "write check",
+            Check::WriteMode => "write mode",
         }
     }
 }
@@ -195,7 +200,11 @@ pub async fn validate_with(config: &Config, client: &RouterClient, options: Opti
     let checks = Check::READ_ONLY
         .into_iter()
         .chain(rules.into_iter().filter(|_| options.rules))
-        .chain(options.write_check.then_some(Check::WriteCheck));
+        .chain(
+            [Check::WriteCheck, Check::WriteMode]
+                .into_iter()
+                .filter(|_| options.write_check),
+        );
     let mut done = Validation {
         steps: Vec::new(),
         failure: None,
@@ -218,6 +227,12 @@ pub async fn validate_with(config: &Config, client: &RouterClient, options: Opti
                 _ => Family::V6,
             };
             let (step, failure) = rule_step(config, client, family, options.strict_rules).await;
+            done.steps.push(step);
+            done.failure = failure;
+            continue;
+        }
+        if check == Check::WriteMode {
+            let (step, failure) = write_mode_step(config, client).await;
             done.steps.push(step);
             done.failure = failure;
             continue;
@@ -293,7 +308,72 @@ async fn run(
             .map(|rows| read_detail(&config.list_v6, &rows, &config.tag)),
         Check::WriteCheck => write_probe(config, client).await,
         Check::Rules | Check::Rules6 => unreachable!("rule steps run in rule_step"),
+        Check::WriteMode => unreachable!("the write mode step runs in write_mode_step"),
     }
+}
+
+/// What the write mode probe prints: a script that changes nothing and answers with one line.
+const SCRIPT_PROBE: &str = "routeros-agent scripting";
+
+/// The write mode step: `POST /execute` of a script that only prints, as a batch would be sent.
+/// A router that runs it allows bulk writes; one that refuses it (a policy, an interpreter that
+/// answers something else) is written one entry per request in `auto` mode (a warning), fails
+/// `bulk` mode, and is what `single` mode expects anyway.
+async fn write_mode_step(config: &Config, client: &RouterClient) -> (Step, Option<Error>) {
+    use crate::batch::WriteMode;
+    let script = format!(":put {}", crate::batch::quote(SCRIPT_PROBE));
+    let refusal = match client.execute_script(&script).await {
+        Ok(ret) if ret == SCRIPT_PROBE => None,
+        Ok(ret) => Some(Error::new(
+            Code::WrongShape,
+            format!(
+                "POST /rest/execute: the router answered `{}` to a script that prints `{SCRIPT_PROBE}`",
+                ret.chars().take(200).collect::<String>()
+            ),
+        )),
+        Err(e) => Some(e),
+    };
+    let mode = config.write_mode;
+    let (result, detail, failure) = match (&refusal, mode) {
+        (None, WriteMode::Single) => (
+            StepResult::Ok,
+            "the router runs scripts through /execute, so bulk writes are possible; write_mode =              single writes one entry per request"
+                .to_owned(),
+            None,
+        ),
+        (None, _) => (
+            StepResult::Ok,
+            format!(
+                "bulk: the router runs scripts through /execute; write_mode = {} writes in batches",
+                mode.name()
+            ),
+            None,
+        ),
+        (Some(e), WriteMode::Single) => (
+            StepResult::Ok,
+            format!("single (as configured); the router refuses scripting: {e}"),
+            None,
+        ),
+        (Some(e), WriteMode::Auto) => (
+            StepResult::Warning,
+            format!(
+                "single: the router refuses scripting, so write_mode = auto writes one entry per                  request: {e}"
+            ),
+            None,
+        ),
+        (Some(e), WriteMode::Bulk) => (
+            StepResult::Failed,
+            format!("write_mode = bulk, but the router refuses scripting: {e}"),
+            Some(e.clone()),
+        ),
+    };
+    let step = Step {
+        step: Check::WriteMode,
+        result,
+        detail,
+        error: refusal.as_ref().map(Error::to_json),
+    };
+    (step, failure)
 }
 
 /// The rule check of `family`: reads the filter table and judges it for the family's list. Returns

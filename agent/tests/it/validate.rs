@@ -37,7 +37,12 @@ async fn passes_every_step_with_the_ca_and_cleans_up_the_probe() {
         })
         .await;
     assert_status(&out, exit::OK);
-    assert_eq!(results(&out), vec!["ok"; 7], "{}", out.text);
+    assert_eq!(results(&out), vec!["ok"; 8], "{}", out.text);
+    assert!(
+        out.text.contains("bulk: the router runs scripts"),
+        "{}",
+        out.text
+    );
     assert!(out.text.contains("RouterOS 7.23.7"), "{}", out.text);
     assert!(h.v4().is_empty(), "the probe entry must be gone");
     // The probe's id went into the DELETE path literally, never as %2A.
@@ -241,7 +246,12 @@ async fn write_check_survives_a_lost_put_reply_and_leaves_no_probe() {
         })
         .await;
     assert_status(&out, exit::OK);
-    assert_eq!(results(&out), vec!["ok"; 7], "{}", out.text);
+    assert_eq!(results(&out), vec!["ok"; 8], "{}", out.text);
+    assert!(
+        out.text.contains("bulk: the router runs scripts"),
+        "{}",
+        out.text
+    );
     assert!(probe_on_router(&h).is_empty(), "{:?}", h.v4());
 }
 
@@ -344,4 +354,42 @@ async fn write_check_leaves_a_foreign_entry_on_the_probe_address_alone() {
     let left = probe_on_router(&h);
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].comment.as_deref(), Some("admin's"));
+}
+
+#[tokio::test]
+async fn the_write_mode_step_says_what_a_router_refusing_scripting_means_for_each_mode() {
+    for (mode, status, last) in [
+        (agent::batch::WriteMode::Auto, exit::OK, "warning"),
+        (agent::batch::WriteMode::Single, exit::OK, "ok"),
+        (agent::batch::WriteMode::Bulk, exit::FAILED, "failed"),
+    ] {
+        let mut h = Harness::start().await;
+        h.config.write_mode = mode;
+        let _fault = h
+            .sim
+            .fault(
+                FaultRule::always(Action::Status {
+                    status: 500,
+                    detail: Some("not enough permissions (9)".into()),
+                })
+                .path("/rest/execute"),
+            )
+            .unwrap();
+        let out = h
+            .run(Command::Validate {
+                write_check: true,
+                rules: false,
+                strict_rules: false,
+            })
+            .await;
+        assert_status(&out, status);
+        let steps = steps(&out);
+        assert_eq!(
+            steps.last().unwrap(),
+            &("write mode".to_owned(), last.to_owned()),
+            "{mode:?}: {}",
+            out.text
+        );
+        assert_eq!(out.json["steps"][7]["error"]["code"], 208002, "{mode:?}");
+    }
 }
