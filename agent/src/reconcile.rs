@@ -1,7 +1,9 @@
 //! Carrying out plans: reads the router's lists, plans, writes, and remembers what it saw.
 //!
-//! A full reconcile reads both managed lists (two requests), plans against them and executes the
-//! plan. The reconciler then keeps the rows it saw, each with the wall-clock time at which its
+//! A full reconcile reads the agent's own entries of both managed lists (two requests filtered by
+//! list and tag, with only the fields it uses, so that a list shared with other tools costs only
+//! the agent's rows), reads the entries at the addresses it is about to add when they are few (a
+//! foreign entry there is a conflict, 208105, found without writing), plans and executes the plan. The reconciler then keeps the rows it saw, each with the wall-clock time at which its
 //! timeout runs out, and updates them from the router's answers to its own writes. An incremental
 //! step (a new grant or revoke in the daemon) plans against that memory instead of reading again, so
 //! that a new grant costs exactly one request in steady state; the periodic full reconcile corrects
@@ -214,31 +216,86 @@ impl Reconciler {
         self.client.resource().await
     }
 
-    /// Reads both managed lists (two requests) and remembers them.
+    /// Reads both managed lists whole (two requests) and remembers them: every entry, the agent's
+    /// and others', as `list` shows them.
     pub async fn read(&mut self) -> Result<Vec<Row>> {
-        Ok(self.read_seen().await?.0)
+        Ok(self.read_seen(false).await?.0)
     }
 
-    /// Reads both managed lists and says when: the rows were rendered between the request going
-    /// out and the reply coming back.
-    async fn read_seen(&mut self) -> Result<(Vec<Row>, Seen)> {
+    /// Reads both managed lists (two requests), only the agent's tagged entries when `tagged`, and
+    /// says when: the rows were rendered between the request going out and the reply coming back.
+    async fn read_seen(&mut self, tagged: bool) -> Result<(Vec<Row>, Seen)> {
         let at = self.clock.now();
-        let mut rows = self.client.rows(Family::V4, &self.config.list_v4).await?;
-        rows.extend(self.client.rows(Family::V6, &self.config.list_v6).await?);
+        let mut rows = Vec::new();
+        for family in [Family::V4, Family::V6] {
+            let list = self.config.list(family);
+            rows.extend(match tagged {
+                true => {
+                    self.client
+                        .tagged_rows(family, list, &self.config.tag)
+                        .await?
+                }
+                false => self.client.rows(family, list).await?,
+            });
+        }
         let seen = Seen {
             at,
             span: self.clock.now().since(at),
         };
         self.read_span = seen.span;
-        self.seen = Some(
-            rows.iter()
-                .map(|r| Memory {
-                    row: r.clone(),
-                    expires: r.timeout.map(|t| at.plus(t)),
-                })
-                .collect(),
-        );
+        self.seen = Some(rows.iter().map(|r| memory(r, at)).collect());
         Ok((rows, seen))
+    }
+
+    /// Reads the entries at the addresses a plan would add, in one request per family, when they
+    /// are few: a foreign entry there is a conflict (208105) found without trying to write. With
+    /// many adds (a cold start) the batches' read-back or the single writes' duplicate answers
+    /// find the same entries, at no extra cost. Returns the requests sent.
+    async fn probe_adds(
+        &mut self,
+        grants: &[Grant],
+        rows: &mut Vec<Row>,
+        seen: Seen,
+    ) -> Result<usize> {
+        let plan = plan::plan_seen(&self.config, grants, rows, seen);
+        let adds: Vec<&Address> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Add { address, .. } => Some(address),
+                _ => None,
+            })
+            .collect();
+        if adds.is_empty() || adds.len() > PROBE_MAX {
+            return Ok(0);
+        }
+        let mut requests = 0;
+        let mut found = Vec::new();
+        for family in [Family::V4, Family::V6] {
+            let here: Vec<&str> = adds
+                .iter()
+                .filter(|a| a.family() == family)
+                .map(|a| a.as_str())
+                .collect();
+            if here.is_empty() {
+                continue;
+            }
+            requests += 1;
+            let list = self.config.list(family);
+            found.extend(self.client.rows_at(family, list, &here).await?);
+        }
+        for row in found {
+            if !rows
+                .iter()
+                .any(|r| r.family == row.family && r.id == row.id)
+            {
+                if let Some(memory) = self.seen.as_mut() {
+                    memory.push(self::memory(&row, seen.at));
+                }
+                rows.push(row);
+            }
+        }
+        Ok(requests)
     }
 
     /// The remembered rows as they should look at `now` (timeouts counted down, expired rows gone).
@@ -272,10 +329,11 @@ impl Reconciler {
     /// reported in `vanished` (and restored by the plan if their grants live).
     pub async fn sync(&mut self, grants: &[Grant]) -> Result<Report> {
         let before = self.remembered(self.clock.now());
-        let (rows, seen) = self.read_seen().await?;
+        let (mut rows, seen) = self.read_seen(true).await?;
+        let probes = self.probe_adds(grants, &mut rows, seen).await?;
         let mut report = self.apply(grants, &rows, seen).await;
         report.vanished = before.map(|b| self.vanished(&b, &rows)).unwrap_or_default();
-        report.requests += 2;
+        report.requests += 2 + probes;
         Ok(report)
     }
 
@@ -607,6 +665,18 @@ impl Reconciler {
                 // The memory may now be wrong about this address: the next full reconcile reads again.
             }
         }
+    }
+}
+
+/// The most adds whose addresses a full reconcile reads before writing ([`Reconciler::probe_adds`]):
+/// one query of that many addresses is about the size of a batch's read-back.
+const PROBE_MAX: usize = 250;
+
+/// A row as remembered, read (or written) at `at`.
+fn memory(row: &Row, at: Time) -> Memory {
+    Memory {
+        row: row.clone(),
+        expires: row.timeout.map(|t| at.plus(t)),
     }
 }
 

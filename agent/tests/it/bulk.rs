@@ -299,3 +299,78 @@ async fn refused_scripting_falls_back_to_single_writes_in_auto_mode_only() {
         assert!(h.v4().is_empty());
     }
 }
+
+#[tokio::test]
+async fn reads_only_the_agents_entries_and_still_finds_foreign_ones_at_granted_addresses() {
+    let h = Harness::start().await;
+    let foreign = h
+        .put_foreign(Family::V4, "192.0.2.5", Some("office"), None)
+        .await;
+    for i in 0..20 {
+        h.put_foreign(Family::V4, &format!("198.51.100.{i}"), None, None)
+            .await;
+    }
+    let grants = grants(
+        &h,
+        &[
+            "192.0.2.1",
+            "192.0.2.2",
+            "192.0.2.3",
+            "192.0.2.4",
+            "192.0.2.5",
+        ],
+    );
+    let mut rec = reconciler(&h, WriteMode::Auto);
+    let mark = h.sim.journal_mark();
+    let report = rec.sync(&grants).await.unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+    assert_eq!(report.added.len(), 4, "{report:?}");
+    let conflicts: Vec<&str> = report.conflicts.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(conflicts, [foreign.as_str()], "{report:?}");
+    let requests = h.requests_since(mark);
+    // The reads name the list and the tag; the foreign entry was found by the probe of the
+    // addresses to add, so no write was tried at its address.
+    assert!(
+        requests[..2]
+            .iter()
+            .all(|r| r.starts_with("GET ") && r.contains("comment=routeros-agent")),
+        "{requests:?}"
+    );
+    assert_eq!(
+        count(&requests, "POST /rest/ip/firewall/address-list/print"),
+        2,
+        "{requests:?}"
+    );
+    assert_eq!(count(&requests, "POST /rest/execute"), 1, "{requests:?}");
+
+    // Steady state: reads only, and the conflict is still reported.
+    let mark = h.sim.journal_mark();
+    let report = rec.sync(&grants).await.unwrap();
+    assert_eq!(report.added.len() + report.refreshed.len(), 0, "{report:?}");
+    assert_eq!(report.conflicts.len(), 1, "{report:?}");
+    let requests = h.requests_since(mark);
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.starts_with("GET ") || r.ends_with("/address-list/print")),
+        "{requests:?}"
+    );
+    assert_eq!(requests.len(), 3, "{requests:?}");
+
+    // A cold start with more adds than the probe takes: the batch's read-back finds it.
+    let h = Harness::start().await;
+    let foreign = h
+        .put_foreign(Family::V4, "10.1.0.7", Some("office"), None)
+        .await;
+    let addresses = hosts(300);
+    let all: Vec<&str> = addresses.iter().map(String::as_str).collect();
+    let mut rec = reconciler(&h, WriteMode::Bulk);
+    let report = rec.sync(&super::bulk::grants(&h, &all)).await.unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+    assert_eq!(report.added.len(), 299);
+    let conflicts: Vec<&str> = report.conflicts.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(conflicts, [foreign.as_str()], "{report:?}");
+    let v4 = h.entries(Family::V4);
+    let f = v4.iter().find(|e| e.id == foreign).unwrap();
+    assert_eq!(f.comment.as_deref(), Some("office"));
+}

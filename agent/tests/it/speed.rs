@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use agent::address::Address;
 use agent::batch::WriteMode;
-use agent::clock::Clock as _;
 use agent::plan::Grant;
 use agent::reconcile::Reconciler;
 use simulator::{Family, Limits};
