@@ -28,7 +28,9 @@ pub struct Clock {
 struct ClockState {
     /// Real instant at which `virtual_at_anchor` was last true.
     anchor: Instant,
-    /// Simulated milliseconds at `anchor`.
+    /// Simulated microseconds at `anchor`: the clock keeps microseconds so that the router-speed
+    /// profile's sub-millisecond costs (a row's, a scripted command's) add up exactly on a
+    /// modelled clock, while it reads in milliseconds like the router.
     virtual_at_anchor: u64,
     /// When frozen, the clock reads `virtual_at_anchor` until resumed.
     frozen: bool,
@@ -86,16 +88,26 @@ impl Clock {
 
     /// Simulated milliseconds since start.
     pub fn now(&self) -> SimTime {
-        let s = self.state();
-        Self::read(&s)
+        self.now_us() / 1000
     }
 
-    fn read(s: &ClockState) -> SimTime {
+    /// Simulated microseconds since start: what modelled costs are measured against.
+    pub fn now_us(&self) -> u64 {
+        let s = self.state();
+        Self::read_us(&s)
+    }
+
+    fn read_us(s: &ClockState) -> u64 {
         if s.frozen {
             s.virtual_at_anchor
         } else {
-            s.virtual_at_anchor + s.anchor.elapsed().as_millis() as u64
+            s.virtual_at_anchor + s.anchor.elapsed().as_micros() as u64
         }
+    }
+
+    /// Whether the clock is frozen (only moves move it).
+    pub fn is_frozen(&self) -> bool {
+        self.state().frozen
     }
 
     /// Unix milliseconds that the router shows at simulated time `t`.
@@ -126,11 +138,11 @@ impl Clock {
     /// Moves the clock forward (frozen or not), by at most [`MAX_ADVANCE`] at a time; the clock
     /// stops at [`MAX_TIME_MS`] rather than wrap.
     pub fn advance(&self, by: Duration) -> ClockReading {
-        let by = u64::try_from(by.min(MAX_ADVANCE).as_millis()).unwrap_or(u64::MAX);
+        let by = u64::try_from(by.min(MAX_ADVANCE).as_micros()).unwrap_or(u64::MAX);
         let mut s = self.state();
-        let now = Self::read(&s);
+        let now = Self::read_us(&s);
         s.anchor = Instant::now();
-        s.virtual_at_anchor = now.saturating_add(by).min(MAX_TIME_MS);
+        s.virtual_at_anchor = now.saturating_add(by).min(MAX_TIME_MS * 1000);
         drop(s);
         self.reading()
     }
@@ -138,7 +150,7 @@ impl Clock {
     /// Stops the clock where it is.
     pub fn freeze(&self) -> ClockReading {
         let mut s = self.state();
-        s.virtual_at_anchor = Self::read(&s);
+        s.virtual_at_anchor = Self::read_us(&s);
         s.anchor = Instant::now();
         s.frozen = true;
         drop(s);
@@ -148,7 +160,7 @@ impl Clock {
     /// Lets a frozen clock run again from where it stopped.
     pub fn resume(&self) -> ClockReading {
         let mut s = self.state();
-        s.virtual_at_anchor = Self::read(&s);
+        s.virtual_at_anchor = Self::read_us(&s);
         s.anchor = Instant::now();
         s.frozen = false;
         drop(s);
@@ -158,7 +170,7 @@ impl Clock {
     /// The current reading.
     pub fn reading(&self) -> ClockReading {
         let s = self.state();
-        let now = Self::read(&s);
+        let now = Self::read_us(&s) / 1000;
         ClockReading {
             now_ms: now,
             wall_ms: self.wall_ms(now),
@@ -188,5 +200,22 @@ mod tests {
         c.resume();
         tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(c.now(), 63_001);
+    }
+
+    #[test]
+    fn sub_millisecond_moves_add_up_exactly() {
+        let c = Clock::starting_at_wall(0);
+        c.freeze();
+        // A few microseconds may have passed between the start and the freeze.
+        let start = c.now_us();
+        for _ in 0..1000 {
+            c.advance(Duration::from_micros(900));
+        }
+        assert_eq!(c.now_us() - start, 900_000);
+        assert_eq!(
+            c.now(),
+            (start + 900_000) / 1000,
+            "the millisecond reading floors"
+        );
     }
 }

@@ -75,6 +75,13 @@ pub struct JournalEntry {
     pub fault: Option<String>,
     /// Milliseconds from the request's arrival to its response.
     pub duration_ms: u64,
+    /// Microseconds the router-speed profile charged for the request: its request, row, script
+    /// and fetch costs (waited for, or with modelled time moved on the simulator's clock; a
+    /// request cut at the session limit is charged the limit). With modelled time and one user,
+    /// the costs of a run's entries add up to how far the clock moved; 0 for requests refused
+    /// before they ran and for connection-level events.
+    #[serde(default)]
+    pub cost_us: u64,
 }
 
 /// A journal query; empty fields match everything.
@@ -274,6 +281,7 @@ mod tests {
             status: Some(status),
             fault: None,
             duration_ms: 0,
+            cost_us: 0,
         }
     }
 

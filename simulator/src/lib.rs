@@ -32,6 +32,7 @@ pub mod faults;
 pub mod firewall;
 pub mod io;
 pub mod journal;
+pub mod meter;
 pub mod model;
 pub mod rest;
 pub mod script;
@@ -298,6 +299,10 @@ impl SimulatorBuilder {
         let tls_state = tls::TlsState::new(identity, self.tls13)?;
 
         let clock = Arc::new(Clock::new());
+        if self.limits.modelled_time {
+            // Modelled time: the clock moves only by costs and explicit moves.
+            clock.freeze();
+        }
         let ports = LivePorts {
             www: http_addr.map(|a| a.port()),
             www_ssl: https_addr.port(),
@@ -572,7 +577,13 @@ impl Simulator {
         self.shared.scripting.idle().await;
     }
 
-    /// Changes the performance profile and session limit while running.
+    /// The performance profile and session limit in force.
+    pub fn limits(&self) -> Limits {
+        self.shared.limits()
+    }
+
+    /// Changes the performance profile and session limit while running (turning
+    /// [`Limits::modelled_time`] on freezes the clock).
     pub fn set_limits(&self, limits: Limits) {
         self.shared.set_limits(limits);
     }

@@ -144,6 +144,7 @@ fn connection_event(shared: &Shared, kind: Listener, peer: SocketAddr, hit: &Hit
         status: None,
         fault: Some(fault_label(hit)),
         duration_ms: 0,
+        cost_us: 0,
     });
 }
 
@@ -333,7 +334,7 @@ async fn respond(
         path: parts.uri.path(),
         user: presented.as_deref(),
     });
-    let record = |status: Option<u16>, user: Option<String>| {
+    let record = |status: Option<u16>, user: Option<String>, cost: Duration| {
         shared.journal.record(JournalEntry {
             seq: 0,
             time_ms: shared.clock.wall_ms(arrived),
@@ -346,6 +347,7 @@ async fn respond(
             status,
             fault: hit.as_ref().map(fault_label),
             duration_ms: started.elapsed().as_millis() as u64,
+            cost_us: u64::try_from(cost.as_micros()).unwrap_or(u64::MAX),
         })
     };
 
@@ -359,6 +361,7 @@ async fn respond(
         record(
             Some(refused.response.status().as_u16()),
             refused.user.clone(),
+            Duration::ZERO,
         );
         return refused.response;
     }
@@ -368,14 +371,14 @@ async fn respond(
             Ok(Ok(collected)) => collected.to_bytes(),
             Ok(Err(_)) => {
                 let e = ErrorReply::from(Failure::bad_request("Failed to parse json"));
-                record(Some(e.status.as_u16()), presented.clone());
+                record(Some(e.status.as_u16()), presented.clone(), Duration::ZERO);
                 return e.response();
             }
             // A body that does not arrive in time ends the connection without an answer, as a web
             // server that gives up on a client does: it must not keep a `max-sessions` slot.
             Err(_) => {
                 tracing::debug!(%peer, "request body not received in time: connection closed");
-                record(None, presented.clone());
+                record(None, presented.clone(), Duration::ZERO);
                 ctl.reset();
                 return std::future::pending().await;
             }
@@ -386,7 +389,7 @@ async fn respond(
             let status = http::StatusCode::from_u16(*status)
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             let e = ErrorReply::with_status(status, detail.clone());
-            record(Some(status.as_u16()), presented.clone());
+            record(Some(status.as_u16()), presented.clone(), Duration::ZERO);
             return e.response();
         }
         Some((
@@ -398,7 +401,7 @@ async fn respond(
             _,
         )) => {
             let status = http::StatusCode::from_u16(*status).unwrap_or(http::StatusCode::OK);
-            record(Some(status.as_u16()), presented.clone());
+            record(Some(status.as_u16()), presented.clone(), Duration::ZERO);
             let mut r = http::Response::new(Body::from(Bytes::from(body.clone())));
             *r.status_mut() = status;
             if let Ok(v) = http::HeaderValue::from_str(content_type) {
@@ -408,12 +411,12 @@ async fn respond(
         }
         Some((Action::Delay { .. }, delay)) => tokio::time::sleep(delay.unwrap_or_default()).await,
         Some((Action::Reset, _)) => {
-            record(None, presented.clone());
+            record(None, presented.clone(), Duration::ZERO);
             ctl.reset();
             return std::future::pending().await;
         }
         Some((Action::Stall, _)) => {
-            record(None, presented.clone());
+            record(None, presented.clone(), Duration::ZERO);
             tokio::time::sleep(STALL_LIMIT).await;
             ctl.reset();
             return std::future::pending().await;
@@ -427,6 +430,10 @@ async fn respond(
     }
 
     let outcome = rest::handle(shared, Request::from_parts(parts, body), peer, kind).await;
-    record(Some(outcome.response.status().as_u16()), outcome.user);
+    record(
+        Some(outcome.response.status().as_u16()),
+        outcome.user,
+        outcome.cost,
+    );
     outcome.response
 }

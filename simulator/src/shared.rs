@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::faults::{FaultRule, Faults};
 use crate::journal::Journal;
+use crate::meter::{Meter, UserQueue};
 use crate::model::Router;
 use crate::model::services::{Listener, ListenerConfig, Services};
 use crate::model::users::Policies;
@@ -40,10 +41,10 @@ pub struct Limits {
     /// Run one user's requests one at a time, in arrival order (router: yes).
     pub serialize_per_user: bool,
     /// Time added to every request.
-    #[serde(with = "millis")]
+    #[serde(with = "cost_ms")]
     pub request_cost: Duration,
     /// Time added per row read or written.
-    #[serde(with = "millis")]
+    #[serde(with = "cost_ms")]
     pub row_cost: Duration,
     /// How long a user's policies are remembered after a login (router: 10 minutes; default 0:
     /// every request sees the current groups). A group's policy change reaches a user whose
@@ -52,10 +53,10 @@ pub struct Limits {
     pub login_cache: Duration,
     /// Modelled time each command run inside a script costs (router-speed profile; default 0,
     /// like the REST costs). See [`Limits::realistic`] for the calibration.
-    #[serde(with = "millis_f")]
+    #[serde(with = "cost_ms")]
     pub script_command_cost: Duration,
     /// Modelled time a `/tool/fetch` costs besides its real transfer (router-speed profile).
-    #[serde(with = "millis")]
+    #[serde(with = "cost_ms")]
     pub fetch_cost: Duration,
     /// Time a client has to finish the TLS handshake, to send a request's head once it starts, and
     /// to send the body its head announced; past it the connection is closed without an answer, so
@@ -66,6 +67,16 @@ pub struct Limits {
     /// Bytes the request journal may hold before its oldest entries are dropped (default 64 MiB;
     /// user names and paths are kept up to 1 KiB each).
     pub journal_bytes: usize,
+    /// Run the costs above on the simulator's clock instead of waiting for them (default false).
+    ///
+    /// When on, the clock is frozen (only costs and explicit clock moves move it) and every cost
+    /// advances it while the user's queue turn is held, so a router-speed scenario of minutes of
+    /// modelled time takes a moment of real time and the journal's `cost_us` adds up to the clock.
+    /// Per-user order is kept; with several users at once the modelled time is the sum of their
+    /// costs, an upper bound of what a router that serves users in parallel would take. A request
+    /// whose modelled cost passes `session_limit` moves the clock by the limit and is answered
+    /// `400 Session closed`.
+    pub modelled_time: bool,
 }
 
 impl Default for Limits {
@@ -80,6 +91,7 @@ impl Default for Limits {
             fetch_cost: Duration::ZERO,
             read_timeout: Duration::from_secs(10),
             journal_bytes: crate::journal::DEFAULT_BYTES,
+            modelled_time: false,
         }
     }
 }
@@ -103,22 +115,59 @@ impl Limits {
             ..Self::default()
         }
     }
+
+    /// These limits with their costs run on the simulator's clock ([`Limits::modelled_time`]):
+    /// `Limits::realistic().modelled()` is the router-speed profile for tests and benchmarks that
+    /// must not wait in real time.
+    pub fn modelled(self) -> Self {
+        Self {
+            modelled_time: true,
+            ..self
+        }
+    }
 }
 
-/// Milliseconds as a number that may have a fraction (`script_command_cost` is a few ms).
-mod millis_f {
+/// A cost in milliseconds, which may have a fraction (a row costs 0.9 ms, a scripted command a
+/// few): written as a whole number when it is one, read from a number or from RouterOS duration
+/// text such as `"500ms"`.
+mod cost_ms {
     use std::time::Duration;
 
+    /// The largest cost accepted: an hour, far past any session limit.
+    const MAX_MS: f64 = 3_600_000.0;
+
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64() * 1000.0)
+        match d.subsec_nanos() % 1_000_000 {
+            0 => s.serialize_u64(d.as_millis() as u64),
+            _ => s.serialize_f64(d.as_secs_f64() * 1000.0),
+        }
+    }
+
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Cost {
+        Number(f64),
+        Text(String),
     }
 
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let ms = <f64 as serde::Deserialize>::deserialize(d)?;
-        if !ms.is_finite() || !(0.0..=3_600_000.0).contains(&ms) {
-            return Err(serde::de::Error::custom("a cost between 0 and 3600000 ms"));
+        let ms = match <Cost as serde::Deserialize>::deserialize(d)? {
+            Cost::Number(ms) => ms,
+            Cost::Text(t) => {
+                crate::control::types::Span::Text(t)
+                    .to_duration("a cost")
+                    .map_err(serde::de::Error::custom)?
+                    .as_secs_f64()
+                    * 1000.0
+            }
+        };
+        if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
+            return Err(serde::de::Error::custom(
+                "a cost is between 0 and 3600000 ms (a number, or RouterOS duration text)",
+            ));
         }
-        Ok(Duration::from_secs_f64(ms / 1000.0))
+        // Whole microseconds: the clock's resolution.
+        Ok(Duration::from_micros((ms * 1000.0).round() as u64))
     }
 }
 
@@ -153,7 +202,7 @@ pub struct Shared {
     /// The simulator's clock.
     pub clock: Arc<Clock>,
     limits: RwLock<Limits>,
-    queues: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    queues: Mutex<HashMap<String, Arc<UserQueue>>>,
     services: watch::Sender<Services>,
     /// TLS settings of `www-ssl`.
     pub tls: TlsState,
@@ -234,9 +283,14 @@ impl Shared {
         *self.limits.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Replaces the limits.
+    /// Replaces the limits. Turning `modelled_time` on freezes the clock (only costs and clock
+    /// moves move it from then on); turning it off leaves the clock frozen where it is, for
+    /// `clock resume` to let it run.
     pub fn set_limits(&self, limits: Limits) {
         self.journal.set_max_bytes(limits.journal_bytes);
+        if limits.modelled_time {
+            self.clock.freeze();
+        }
         *self.limits.write().unwrap_or_else(|e| e.into_inner()) = limits;
     }
 
@@ -272,8 +326,18 @@ impl Shared {
             .clear();
     }
 
+    /// A meter for work that runs outside any request (a background job, a scheduled run): no
+    /// session limit; with modelled time its costs move the clock.
+    pub fn background_meter(&self) -> Arc<Meter> {
+        Arc::new(Meter::new(
+            self.clock.clone(),
+            self.limits().modelled_time,
+            None,
+        ))
+    }
+
     /// The queue that serialises `user`'s requests.
-    pub fn user_queue(&self, user: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub fn user_queue(&self, user: &str) -> Arc<UserQueue> {
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(q) = queues.get(user) {
             return q.clone();
@@ -498,5 +562,24 @@ mod tests {
         assert_eq!(l.read_timeout, Limits::default().read_timeout);
         let e = serde_json::from_str::<Limits>(r#"{"row_cost":"soon"}"#).expect_err("refused");
         assert!(e.to_string().contains("RouterOS duration"), "{e}");
+    }
+
+    #[test]
+    fn costs_keep_their_fractions_both_ways() {
+        let l = Limits::realistic().modelled();
+        let json = serde_json::to_value(l).expect("serialises");
+        assert_eq!(json["row_cost"], serde_json::json!(0.9));
+        assert_eq!(json["request_cost"], serde_json::json!(120));
+        assert_eq!(json["modelled_time"], serde_json::json!(true));
+        let back: Limits = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, l);
+        let l: Limits = serde_json::from_str(r#"{"script_command_cost":"6ms","row_cost":0.25}"#)
+            .expect("parses");
+        assert_eq!(l.script_command_cost, Duration::from_millis(6));
+        assert_eq!(l.row_cost, Duration::from_micros(250));
+        assert!(!l.modelled_time, "off unless asked");
+        for bad in [r#"{"row_cost":-1}"#, r#"{"fetch_cost":1e12}"#] {
+            assert!(serde_json::from_str::<Limits>(bad).is_err(), "{bad}");
+        }
     }
 }

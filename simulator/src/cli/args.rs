@@ -97,10 +97,14 @@ pub enum Command {
         ///   session_limit       a command running longer is `400 Session closed` (default 60s)
         ///   serialize_per_user  run one user's requests one at a time (default true)
         ///   request_cost        time added to every request (default 0)
-        ///   row_cost            time added per row read or written (default 0)
+        ///   row_cost            time added per row read or written (default 0; 0.9 is 900 µs)
+        ///   script_command_cost time added per command a script runs (default 0)
+        ///   fetch_cost          time added per /tool/fetch besides its transfer (default 0)
         ///   login_cache         how long a user's policies are remembered (default 0)
         ///   read_timeout        time for a handshake, a request's head and its body (default 10s)
         ///   journal_bytes       bytes the journal holds before dropping the oldest (default 64 MiB)
+        ///   modelled_time       costs move the frozen simulator clock instead of being waited
+        ///                       for (default false; see `routeros-sim --help`)
         /// Example: --set '{"request_cost":"120ms","row_cost":"1ms","session_limit":"60s"}'
         #[arg(long, verbatim_doc_comment)]
         set: Option<String>,
@@ -178,6 +182,15 @@ pub struct Serve {
     /// 10-minute REST login cache (policy changes reach logged-in users late).
     #[arg(long)]
     pub realistic: bool,
+    /// Run the router-speed costs on the simulator's clock instead of waiting for them (meaningful
+    /// with --realistic, or with costs set later by `limits --set`). The clock starts frozen and
+    /// only costs and `clock advance` move it: every request, row, scripted command and fetch
+    /// moves it by its cost while the user's turn is held, so minutes of router time pass in a
+    /// moment of real time, the journal's cost_ms adds up to the clock, and a request whose costs
+    /// pass the session limit moves the clock by the limit and is answered `400 Session closed`.
+    /// With several users at once the modelled time is the sum of their costs, an upper bound.
+    #[arg(long)]
+    pub modelled_time: bool,
     /// Remember a user's policies this many seconds after a login (router: 600; default 0, or 600
     /// with --realistic).
     #[arg(long, value_name = "SECONDS")]

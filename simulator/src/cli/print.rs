@@ -101,6 +101,17 @@ fn banner_text(sim: &Simulator, ca_path: &Path) -> String {
     t
 }
 
+/// Microseconds as milliseconds with up to three decimals and no trailing zeros (`120.9`).
+fn cost_ms(us: u64) -> String {
+    let whole = us / 1000;
+    match us % 1000 {
+        0 => whole.to_string(),
+        frac => format!("{whole}.{frac:03}")
+            .trim_end_matches('0')
+            .to_owned(),
+    }
+}
+
 /// Prints a journal page as a table, one request a line.
 pub(super) fn journal(page: &JournalPage) {
     out(&journal_table(page));
@@ -112,9 +123,9 @@ fn journal_table(page: &JournalPage) -> String {
     use std::fmt::Write;
     let dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
     let header = [
-        "seq", "client", "user", "method", "path", "status", "ms", "fault",
+        "seq", "client", "user", "method", "path", "status", "ms", "cost_ms", "fault",
     ];
-    let mut rows: Vec<[String; 8]> = vec![header.map(str::to_owned)];
+    let mut rows: Vec<[String; 9]> = vec![header.map(str::to_owned)];
     for e in &page.entries {
         rows.push([
             e.seq.to_string(),
@@ -124,17 +135,18 @@ fn journal_table(page: &JournalPage) -> String {
             dash(e.path.as_deref()),
             e.status.map_or("-".to_owned(), |s| s.to_string()),
             e.duration_ms.to_string(),
+            cost_ms(e.cost_us),
             dash(e.fault.as_deref()),
         ]);
     }
-    let mut widths = [0usize; 8];
+    let mut widths = [0usize; 9];
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     // Numbers are right-aligned, text left-aligned; the last column is not padded.
-    let right = [true, false, false, false, false, true, true, false];
+    let right = [true, false, false, false, false, true, true, true, false];
     let mut out = String::new();
     for row in &rows {
         let mut line = String::new();
@@ -207,6 +219,7 @@ mod tests {
             status,
             fault: status.is_none().then(|| "reset (rule 1)".to_owned()),
             duration_ms: 3,
+            cost_us: 120_900,
         };
         let page = JournalPage {
             entries: vec![entry(1, Some("GET"), Some(200)), entry(2, None, None)],
@@ -228,6 +241,7 @@ mod tests {
                 "/rest/system/identity",
                 "200",
                 "3",
+                "120.9",
                 "-"
             ]
         );
@@ -242,6 +256,7 @@ mod tests {
                 "-",
                 "-",
                 "3",
+                "120.9",
                 "reset",
                 "(rule",
                 "1)"
@@ -253,5 +268,8 @@ mod tests {
         assert_eq!(at(lines[0], "path"), at(lines[1], "/rest/system/identity"));
         assert_eq!(at(lines[0], "fault"), at(lines[2], "reset (rule 1)"));
         assert_eq!(plural(1, "entry", "entries"), "1 entry");
+        assert_eq!(cost_ms(0), "0");
+        assert_eq!(cost_ms(6_000), "6");
+        assert_eq!(cost_ms(1_050), "1.05");
     }
 }

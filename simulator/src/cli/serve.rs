@@ -98,6 +98,7 @@ pub(super) async fn serve(cli: Serve) -> Result<(), CliError> {
     if let Some(s) = cli.login_cache {
         limits.login_cache = Duration::from_secs(s);
     }
+    limits.modelled_time = cli.modelled_time;
     let control_token = super::args::secret(
         cli.control_token.as_deref(),
         cli.control_token_file.as_deref(),

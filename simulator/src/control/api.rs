@@ -203,8 +203,8 @@ async fn freeze(State(ctx): State<Ctx>) -> Json<ClockReading> {
     Json(ctx.local.freeze_clock())
 }
 
-async fn resume(State(ctx): State<Ctx>) -> Json<ClockReading> {
-    Json(ctx.local.resume_clock())
+async fn resume(State(ctx): State<Ctx>) -> ApiResult<ClockReading> {
+    ctx.local.resume_clock().map(Json)
 }
 
 async fn advance(State(ctx): State<Ctx>, Body(body): Body<Advance>) -> ApiResult<ClockReading> {

@@ -97,8 +97,16 @@ impl Local {
         self.shared.clock.freeze()
     }
 
-    pub(crate) fn resume_clock(&self) -> ClockReading {
-        self.shared.clock.resume()
+    /// Lets the clock run again, unless the limits model time on it: then only costs and
+    /// explicit moves may move it, and a running clock would add real time to every cost.
+    pub(crate) fn resume_clock(&self) -> Result<ClockReading, Refusal> {
+        if self.shared.limits().modelled_time {
+            return Err(Refusal::bad(
+                "the clock runs on modelled time (limits.modelled_time): only costs and clock \
+                 moves move it; set modelled_time to false first",
+            ));
+        }
+        Ok(self.shared.clock.resume())
     }
 
     pub(crate) fn advance_clock(&self, by: Duration) -> Result<ClockReading, Refusal> {

@@ -127,7 +127,8 @@ pub trait Control: Send + Sync + fmt::Debug {
     fn clock(&self) -> ControlFuture<'_, ClockReading>;
     /// `POST /clock/freeze`: stops the clock.
     fn freeze_clock(&self) -> ControlFuture<'_, ClockReading>;
-    /// `POST /clock/resume`: lets a frozen clock run again.
+    /// `POST /clock/resume`: lets a frozen clock run again (refused while the limits model time
+    /// on the clock).
     fn resume_clock(&self) -> ControlFuture<'_, ClockReading>;
     /// `POST /clock/advance`: moves the clock forward.
     fn advance_clock(&self, by: Duration) -> ControlFuture<'_, ClockReading>;
@@ -192,7 +193,7 @@ impl Control for Simulator {
         ready(Ok(self.local.freeze_clock()))
     }
     fn resume_clock(&self) -> ControlFuture<'_, ClockReading> {
-        ready(Ok(self.local.resume_clock()))
+        ready(self.local.resume_clock())
     }
     fn advance_clock(&self, by: Duration) -> ControlFuture<'_, ClockReading> {
         ready(self.local.advance_clock(by))

@@ -49,6 +49,9 @@ pub struct Outcome {
     pub response: Response<Body>,
     /// The authenticated user, or the name presented when authentication failed.
     pub user: Option<String>,
+    /// What the router-speed profile charged for the request (waited for, or with modelled time
+    /// moved on the simulator's clock); zero for a request refused before it ran.
+    pub cost: std::time::Duration,
 }
 
 /// A request admitted to the REST API: its path below `/rest`, the user, their policies and the
@@ -95,11 +98,13 @@ fn admit(
         return Err(Box::new(Outcome {
             response: reply::webfig(path),
             user: None,
+            cost: Default::default(),
         }));
     };
     let refuse = |e: ErrorReply, user: Option<String>| Outcome {
         response: e.response(),
         user,
+        cost: Default::default(),
     };
     match *method {
         Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::POST => {}
@@ -185,6 +190,7 @@ pub async fn handle(
     let refuse = |e: ErrorReply, user: Option<String>| Outcome {
         response: e.response(),
         user,
+        cost: Default::default(),
     };
     let op = match request::understand(&req, &rest_path, shared, listener, &facts) {
         Ok(op) => op,
@@ -193,11 +199,10 @@ pub async fn handle(
     if let Err(e) = op.authorize(policies) {
         return refuse(e, Some(name));
     }
-    let response = execute::run_queued(shared, &name, op, policies)
-        .await
-        .unwrap_or_else(|e| e.response());
+    let (result, cost) = execute::run_queued(shared, &name, op, policies).await;
     Outcome {
-        response,
+        response: result.unwrap_or_else(|e| e.response()),
         user: Some(name),
+        cost,
     }
 }

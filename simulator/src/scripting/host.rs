@@ -15,7 +15,9 @@
 //! - fault rules: a rule whose path matches `/rest/<menu>/<command>` (method empty or `SCRIPT`)
 //!   fails the scripted command with its status's text, so faults reach scripted commands;
 //! - costs: each command spends `Limits::script_command_cost` of modelled time (the router-speed
-//!   profile), added up and slept after the script as REST costs are.
+//!   profile), added up and slept after the script as REST costs are; with modelled time each
+//!   command's cost moves the simulator's clock before the command runs (on the run's
+//!   [`Meter`]), and scheduler entries that fall due meanwhile run between commands.
 //!
 //! [`Router::run`]: crate::model::Router::run
 
@@ -27,6 +29,7 @@ use tokio::runtime::Handle;
 
 use super::{Caller, fetch, log, mark_started};
 use crate::faults::{Action, RequestInfo};
+use crate::meter::Meter;
 use crate::model::args::{Args, format_id, parse_id};
 use crate::model::failure::Failure as ModelFailure;
 use crate::model::menus::Menu;
@@ -136,6 +139,13 @@ pub struct RunOptions {
     pub job_name: Option<String>,
     /// How deeply runs are nested (a script running a script).
     pub depth: u32,
+    /// With modelled time, the meter the run's costs are charged on as they are spent (the
+    /// REST request's, bounded by its session; or a background run's); `None`: costs are added
+    /// up and waited for after the run.
+    pub meter: Option<Arc<Meter>>,
+    /// Whether the run catches up with the scheduler after each modelled cost (not a scheduled
+    /// run itself: the catch-up it belongs to runs the rest).
+    pub catch_up: bool,
 }
 
 impl Default for RunOptions {
@@ -146,6 +156,31 @@ impl Default for RunOptions {
             at: None,
             job_name: None,
             depth: 0,
+            meter: None,
+            catch_up: false,
+        }
+    }
+}
+
+impl RunOptions {
+    /// Options whose costs go on `meter` when it is modelled (and are waited for otherwise).
+    pub fn metered(meter: &Arc<Meter>, catch_up: bool) -> RunOptions {
+        RunOptions {
+            meter: meter.is_modelled().then(|| meter.clone()),
+            catch_up,
+            ..RunOptions::default()
+        }
+    }
+
+    /// `cost` as the caller still has to pay it: nothing when it was charged on the modelled
+    /// meter here.
+    fn outstanding(&self, cost: Duration) -> Result<Duration, ModelFailure> {
+        match &self.meter {
+            Some(m) => m
+                .charge(cost)
+                .map(|()| Duration::ZERO)
+                .map_err(|_| ModelFailure::bad_request(SESSION_CLOSED)),
+            None => Ok(cost),
         }
     }
 }
@@ -159,7 +194,8 @@ const MAX_DEPTH: u32 = 8;
 pub struct Ran {
     /// The `:put` lines.
     pub output: Vec<String>,
-    /// Modelled time its commands cost.
+    /// Modelled time its commands cost that is still to be waited for (none with modelled
+    /// time: the meter moved the clock as they ran).
     pub cost: Duration,
 }
 
@@ -174,7 +210,10 @@ struct RouterHost<'a> {
     output: Vec<String>,
     /// Time `:delay` moved this run forward.
     offset: Duration,
+    /// Costs to be waited for after the run.
     cost: Duration,
+    /// Costs charged on the modelled meter as the run went.
+    paid: Duration,
     command_cost: Duration,
 }
 
@@ -209,6 +248,7 @@ pub fn run_source_full(
         output: Vec::new(),
         offset: Duration::ZERO,
         cost: Duration::ZERO,
+        paid: Duration::ZERO,
         command_cost: shared.limits().script_command_cost,
     };
     let result = script::run(source, &mut host, &Limits::default());
@@ -301,7 +341,7 @@ pub fn perform_blocking(
                     rows: Rows::Owned(vec![result.rest_row()]),
                     proplist: None,
                 },
-                shared.limits().fetch_cost,
+                opts.outstanding(shared.limits().fetch_cost)?,
             ))
         }
     }
@@ -369,10 +409,35 @@ fn fail(f: ModelFailure) -> Failure {
 }
 
 impl RouterHost<'_> {
-    /// The simulated time a command of this run happens at.
+    /// The simulated time a command of this run happens at: the clock's (which modelled costs
+    /// move), or for a run that starts at a given time (a scheduled run) that time plus what the
+    /// run has charged; plus what `:delay` added.
     fn now(&self) -> u64 {
-        let base = self.opts.at.unwrap_or_else(|| self.shared.clock.now());
+        let base = match self.opts.at {
+            Some(at) => at + self.paid.as_millis() as u64,
+            None => self.shared.clock.now(),
+        };
         base + self.offset.as_millis() as u64
+    }
+
+    /// Spends `cost` of the router-speed profile: on the modelled meter, moving the clock (and
+    /// running the scheduler entries that fall due), or added up to be waited for after the run.
+    fn spend(&mut self, cost: Duration) -> Result<(), Failure> {
+        let Some(meter) = &self.opts.meter else {
+            self.cost += cost;
+            return Ok(());
+        };
+        if cost.is_zero() {
+            return Ok(());
+        }
+        meter
+            .charge(cost)
+            .map_err(|_| Failure::Abort(SESSION_CLOSED.into()))?;
+        self.paid += cost;
+        if self.opts.catch_up {
+            super::schedule::catch_up_blocking(self.shared, self.handle);
+        }
+        Ok(())
     }
 
     fn context(&self) -> Context {
@@ -389,6 +454,13 @@ impl RouterHost<'_> {
     fn bounded(&self) -> Result<(), Failure> {
         if self.opts.cancel.load(Ordering::Relaxed) {
             return Err(Failure::Abort(SESSION_CLOSED.into()));
+        }
+        if let Some(meter) = &self.opts.meter {
+            // Modelled time: the meter knows what the whole request spent; `:delay` moves only
+            // the run's own time, and counts against the session as before.
+            return meter
+                .check(self.offset)
+                .map_err(|_| Failure::Abort(SESSION_CLOSED.into()));
         }
         if let Some(limit) = self.opts.session
             && self.cost + self.offset > limit
@@ -490,7 +562,7 @@ impl RouterHost<'_> {
                 .handle
                 .block_on(fetch::fetch(self.shared, args, &version))
                 .map_err(fail)?;
-            self.cost += self.shared.limits().fetch_cost;
+            self.spend(self.shared.limits().fetch_cost)?;
             return Ok(result.script_value(args));
         }
         let (outcome, cost) =
@@ -506,7 +578,7 @@ impl RouterHost<'_> {
 impl Host for RouterHost<'_> {
     fn run(&mut self, call: Call) -> Result<Value, Failure> {
         self.bounded()?;
-        self.cost += self.command_cost;
+        self.spend(self.command_cost)?;
         let (menu, command) = Self::target(&call)?;
         self.fault(menu, &command)?;
         let mut args = Args::default();

@@ -9,7 +9,8 @@
 //!
 //! Nothing here waits for real time that a test could not move: `:delay` moves the script's own
 //! time, costs of the router-speed profile are slept on Tokio's clock (which the simulator's clock
-//! follows) exactly as REST costs are, and every run has the interpreter's step budget.
+//! follows) exactly as REST costs are, or with modelled time charged on the simulator's clock as
+//! they are spent ([`Meter`]), and every run has the interpreter's step budget.
 //!
 //! [`Router::run`]: crate::model::Router::run
 
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::meter::Meter;
 use crate::model::args::format_id;
 use crate::model::failure::Failure;
 use crate::model::outcome::{Outcome, Rows};
@@ -104,11 +106,13 @@ pub(crate) fn log(shared: &Shared, topics: &str, message: &str) {
 }
 
 /// Carries out `work` for `caller` and returns the outcome to render, and the router-speed cost
-/// the work spent (slept by the caller, as REST costs are).
+/// the work spent that the caller still has to pay on `meter` (as REST costs are). With modelled
+/// time a script's costs are charged on `meter` as it runs, so only a fetch's is left to pay.
 pub async fn perform(
     shared: &Arc<Shared>,
     work: Work,
     caller: Caller,
+    meter: &Arc<Meter>,
 ) -> Result<(Outcome, Duration), Failure> {
     match work {
         Work::Execute {
@@ -138,11 +142,12 @@ pub async fn perform(
             let cancel = Arc::new(AtomicBool::new(false));
             let _guard = CancelOnDrop(cancel.clone());
             let handle = tokio::runtime::Handle::current();
+            let metered = RunOptions::metered(meter, true);
             let done = tokio::task::spawn_blocking(move || {
                 let opts = RunOptions {
                     session: Some(limit),
                     cancel,
-                    ..RunOptions::default()
+                    ..metered
                 };
                 host::perform_blocking(&shared2, &handle, other, &caller, &opts)
             })
@@ -170,10 +175,11 @@ fn start_job(shared: &Arc<Shared>, source: String, caller: Caller, job: String) 
     let shared = shared.clone();
     shared.scripting.job_started();
     let handle = tokio::runtime::Handle::current();
+    // A job outlives its request, so its costs go on a meter of its own (no session limit).
+    let opts = RunOptions::metered(&shared.background_meter(), true);
     tokio::spawn(async move {
         let s2 = shared.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let opts = RunOptions::default();
             host::run_source(&s2, &handle, &source, &caller, &opts)
         })
         .await;

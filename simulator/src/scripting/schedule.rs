@@ -6,6 +6,10 @@
 //! MikroTik manual, Scheduler). Each run sees the simulated time it was due at, so moving the
 //! clock by an hour with `interval=1m` runs the event 60 times, each at its own minute.
 //!
+//! With modelled time (`Limits::modelled_time`) a run's costs move the clock as it goes, and a
+//! script's or a request's costs that carry the clock past an entry's time run that entry right
+//! after the cost, in order: the same catch-up as after a clock move.
+//!
 //! This replays every missed run, where a real router whose clock jumps runs an event once and
 //! re-anchors [likely]: a test that moves the clock wants what would have happened had the time
 //! passed. The replay is bounded: past [`MAX_RUNS_PER_CATCH_UP`] runs in one catch-up the rest are
@@ -40,6 +44,19 @@ pub async fn catch_up(shared: &Arc<Shared>) {
     let s2 = shared.clone();
     let handle = Handle::current();
     let _ = tokio::task::spawn_blocking(move || run_due(&s2, &handle, now)).await;
+}
+
+/// Runs the entries due now from a script's blocking thread, between two of its commands (with
+/// modelled time, each command's cost moves the clock). When another catch-up is running (the
+/// one this run belongs to, or a request's) it is left to that one and the next.
+pub fn catch_up_blocking(shared: &Arc<Shared>, handle: &Handle) {
+    if !any_due(shared) {
+        return;
+    }
+    let Ok(_turn) = shared.scripting.catch_up.try_lock() else {
+        return;
+    };
+    run_due(shared, handle, shared.clock.now());
 }
 
 fn any_due(shared: &Shared) -> bool {
@@ -110,10 +127,12 @@ fn run_entry(shared: &Arc<Shared>, handle: &Handle, entry: &Schedule, at: u64) {
         user,
         policies: owner_policies.map_or(entry.policy, |p| entry.policy.intersect(p)),
     };
+    // With modelled time the run's costs move the clock as it goes; the runs due meanwhile are
+    // left to the next catch-up, since this one's list of due runs was fixed when it started.
     let opts = RunOptions {
         at: Some(at),
         job_name: Some(entry.name.clone()),
-        ..RunOptions::default()
+        ..RunOptions::metered(&shared.background_meter(), false)
     };
     match script {
         Some((id, name)) => match host::run_script(shared, handle, id, true, &caller, &opts) {

@@ -21,6 +21,7 @@ async fn a_reader_that_closes_the_pipe_does_not_make_the_binary_panic() {
             status: Some(200),
             fault: None,
             duration_ms: 0,
+            cost_us: 0,
         });
     }
     let control = sim.control_url().expect("a control API");

@@ -8,7 +8,7 @@
 //! (`versions`), TLS and HTTP/1.1 behaviour (`transport`), and the comparison with real routers'
 //! replies in `fixtures/routeros` (`fixtures`); plus the simulator's own control API
 //! (`control_api`) and fault injection (`fault_injection`), and the firewall filter menus
-//! (`filter`). `support` holds the HTTPS client that
+//! (`filter`), and the router-speed profile on the simulator's clock (`modelled`). `support` holds the HTTPS client that
 //! trusts only the simulator's CA and the raw-socket helpers.
 //! Every test starts its own simulator on loopback port 0; none sleeps.
 
@@ -24,6 +24,7 @@ mod filter;
 mod fixtures;
 mod fuzz;
 mod hardening;
+mod modelled;
 mod robustness;
 mod scheduler;
 mod scripting;

@@ -1,0 +1,226 @@
+//! The router-speed profile on the simulator's clock (`Limits::modelled_time`).
+//!
+//! With modelled time the costs of `Limits::realistic()` move the frozen simulator clock instead of
+//! being waited for: these tests check that the clock moves by exactly what the journal says each
+//! request cost, that timed entries, the scheduler and the session limit all follow that modelled
+//! time, and that background work moves it too. None of them waits in real time or asserts one.
+
+use std::time::Duration;
+
+use serde_json::json;
+use simulator::{JournalFilter, Limits, Simulator};
+
+use crate::support::{Reply, Sim, V4, start_with};
+
+/// A router-speed simulator on modelled time.
+async fn router() -> Sim {
+    start_with(Simulator::builder().limits(Limits::realistic().modelled())).await
+}
+
+/// `POST /rest/execute` with `as-string`.
+async fn execute(sim: &Sim, script: &str) -> Reply {
+    sim.call(
+        "POST",
+        "/rest/execute",
+        Some(json!({"script": script, "as-string": ""})),
+    )
+    .await
+}
+
+/// The journal's entries since `mark`, with their modelled costs in microseconds.
+fn costs_since(sim: &Sim, mark: u64) -> Vec<u64> {
+    sim.sim
+        .journal(&JournalFilter {
+            since: Some(mark),
+            ..Default::default()
+        })
+        .entries
+        .iter()
+        .map(|e| e.cost_us)
+        .collect()
+}
+
+fn us(d: Duration) -> u64 {
+    d.as_micros() as u64
+}
+
+#[tokio::test]
+async fn a_thousand_gets_move_the_clock_by_their_costs_exactly() {
+    let sim = router().await;
+    let limits = sim.sim.limits();
+    assert!(
+        sim.sim.clock().reading().frozen,
+        "modelled time freezes the clock"
+    );
+    let before = sim.sim.clock().now_us();
+    let mark = sim.sim.journal_mark();
+    for _ in 0..1000 {
+        let r = sim.get("/rest/system/identity").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    // Each GET costs the request cost and the cost of the one row it reads, and nothing else
+    // moved the clock: no real time passed on it.
+    let each = us(limits.request_cost + limits.row_cost);
+    let moved = sim.sim.clock().now_us() - before;
+    assert_eq!(moved, 1000 * each, "the clock moved by the modelled costs");
+    let costs = costs_since(&sim, mark);
+    assert_eq!(costs.len(), 1000);
+    assert!(costs.iter().all(|c| *c == each), "{:?}", &costs[..3]);
+    assert_eq!(
+        costs.iter().sum::<u64>(),
+        moved,
+        "the journal adds up to the clock"
+    );
+}
+
+#[tokio::test]
+async fn timed_entries_expire_on_modelled_time() {
+    let sim = router().await;
+    sim.put(
+        V4,
+        json!({"list": "t", "address": "10.9.0.1", "timeout": "10s"}),
+    )
+    .await;
+    // 50 requests of about 120 ms: 6 s of modelled time, the entry has about 4 s left.
+    for _ in 0..50 {
+        sim.get("/rest/system/identity").await;
+    }
+    let rows = sim.rows(&format!("{V4}?list=t")).await;
+    assert_eq!(rows.len(), 1, "still there after 6 s");
+    let left = rows[0]["timeout"].as_str().expect("a timeout").to_owned();
+    assert!(left.starts_with('3') || left.starts_with('4'), "{left}");
+    // 50 more: 12 s in all, past the 10 s timeout.
+    for _ in 0..50 {
+        sim.get("/rest/system/identity").await;
+    }
+    assert!(
+        sim.rows(&format!("{V4}?list=t")).await.is_empty(),
+        "gone after 12 s"
+    );
+}
+
+#[tokio::test]
+async fn a_request_past_the_session_limit_moves_the_clock_by_the_limit() {
+    let sim = router().await;
+    let limits = sim.sim.limits();
+    let before = sim.sim.clock().now_us();
+    let mark = sim.sim.journal_mark();
+    // 20,000 scripted commands at 6 ms are 120 s: twice the session limit.
+    let r = execute(
+        &sim,
+        ":for i from=1 to=20000 do={ /system identity set name=(\"n\" . $i) }",
+    )
+    .await;
+    r.assert_error(400, Some("Session closed"));
+    let limit = us(limits.session_limit);
+    assert_eq!(sim.sim.clock().now_us() - before, limit);
+    assert_eq!(costs_since(&sim, mark), [limit]);
+    // What the router did before the cut stays done: every command whose cost fitted ran.
+    let ran = (limits.session_limit - limits.request_cost).as_micros()
+        / limits.script_command_cost.as_micros();
+    let identity = sim.get("/rest/system/identity").await.json();
+    assert_eq!(identity["name"], format!("n{ran}"));
+    // A single cost past the limit is cut the same way, before the command runs.
+    let mut slow = limits;
+    slow.request_cost = limits.session_limit + Duration::from_secs(1);
+    sim.sim.set_limits(slow);
+    let before = sim.sim.clock().now_us();
+    let r = sim
+        .call(
+            "PUT",
+            V4,
+            Some(json!({"list": "cut", "address": "10.9.0.2"})),
+        )
+        .await;
+    r.assert_error(400, Some("Session closed"));
+    assert_eq!(sim.sim.clock().now_us() - before, limit);
+    sim.sim.set_limits(limits);
+    assert!(sim.rows(&format!("{V4}?list=cut")).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_delay_past_the_limit_closes_the_session_at_the_limit() {
+    let sim = router().await;
+    let before = sim.sim.clock().now_us();
+    execute(&sim, ":delay 61s; :put late")
+        .await
+        .assert_error(400, Some("Session closed"));
+    assert_eq!(
+        sim.sim.clock().now_us() - before,
+        us(sim.sim.limits().session_limit)
+    );
+}
+
+#[tokio::test]
+async fn scheduler_entries_run_during_a_long_modelled_execute() {
+    let sim = router().await;
+    let r = sim
+        .call(
+            "PUT",
+            "/rest/system/scheduler",
+            Some(json!({"name": "tick", "interval": "5s",
+                        "on-event": ":log info tick"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // 2,000 commands at 6 ms: 12 s of modelled time, in which the entry falls due twice (it
+    // runs every 5 s from when it was added). The script sees the runs that happened while it
+    // ran; without modelled time's catch-up they would come only after it.
+    let r = execute(
+        &sim,
+        ":for i from=1 to=2000 do={ /system identity set name=x }\n\
+         :put [:len [/log find where message=tick]]",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json(), json!({"ret": "2"}));
+    let row = &sim.rows("/rest/system/scheduler").await[0];
+    assert_eq!(row["run-count"], "2");
+}
+
+#[tokio::test]
+async fn background_jobs_move_the_clock_and_resume_is_refused() {
+    let sim = router().await;
+    let limits = sim.sim.limits();
+    let before = sim.sim.clock().now_us();
+    let r = sim
+        .call(
+            "POST",
+            "/rest/execute",
+            Some(json!({"script": ":for i from=1 to=100 do={ /system identity set name=b }"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    sim.sim.scripts_idle().await;
+    // The request's own cost, then the job's 100 commands.
+    assert_eq!(
+        sim.sim.clock().now_us() - before,
+        us(limits.request_cost + limits.script_command_cost * 100)
+    );
+    let e = simulator::control::Control::resume_clock(&sim.sim)
+        .await
+        .expect_err("refused while time is modelled");
+    assert!(e.to_string().contains("modelled_time"), "{e}");
+    assert!(sim.sim.clock().reading().frozen);
+}
+
+#[tokio::test]
+async fn turning_modelled_time_on_freezes_the_clock_and_off_changes_nothing_else() {
+    let sim = start_with(Simulator::builder()).await;
+    assert!(
+        !sim.sim.clock().reading().frozen,
+        "a default simulator's clock runs"
+    );
+    sim.sim.set_limits(Limits::default().modelled());
+    assert!(sim.sim.clock().reading().frozen);
+    // The fast profile costs nothing, so requests leave the modelled clock where it is.
+    let before = sim.sim.clock().now_us();
+    sim.get("/rest/system/identity").await;
+    assert_eq!(sim.sim.clock().now_us(), before);
+    // Without modelled time the clock can run again.
+    sim.sim.set_limits(Limits::default());
+    let reading = simulator::control::Control::resume_clock(&sim.sim)
+        .await
+        .expect("resumes");
+    assert!(!reading.frozen);
+}
