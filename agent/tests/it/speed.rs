@@ -1,6 +1,7 @@
 //! The agent at a real router's speed (`Limits::realistic()`: about 120 ms a request, one user's
-//! requests one at a time), with the agent's clock read from the simulator's, so that both see the
-//! same time pass: after a sync no owned entry outlives its grant by more than the tolerance plus
+//! requests one at a time), on modelled time (the costs move the simulator's clock instead of being
+//! waited for), with the agent's clock read from the simulator's, so that both see the same time
+//! pass: after a sync no owned entry outlives its grant by more than the tolerance plus
 //! one request's latency, and a second sync right after writes nothing, in both write modes.
 
 use std::time::Duration;
@@ -42,13 +43,11 @@ fn excess_ms(h: &Harness, grants: &[Grant]) -> Vec<(String, i64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_router_speed_timeouts_are_true_when_sent_and_a_second_sync_writes_nothing() {
     // Enough single writes that the last goes out well past the tolerance after the plan was made
-    // (60 x 120 ms = 7.2 s > 5 s): computed at planning time, its timeout would be too long.
-    for (mode, count) in [(WriteMode::Single, 60), (WriteMode::Bulk, 200)] {
+    // (100 x 120 ms = 12 s > 5 s): computed at planning time, its timeout would be too long.
+    for (mode, count) in [(WriteMode::Single, 100), (WriteMode::Bulk, 1000)] {
         let h = Harness::start().await;
-        let limits = Limits::realistic();
+        let limits = Limits::realistic().modelled();
         h.sim.set_limits(limits);
-        // Costs are slept in real time on this profile; the simulator's clock runs with them.
-        h.sim.clock().resume();
         let clock = h.sim_clock();
         let now = clock.now();
         let grants: Vec<Grant> = (0..count)
