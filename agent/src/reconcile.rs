@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::address::{Address, Family};
-use crate::batch::{self, Command, WriteMode};
+use crate::batch::{self, Command, Reported, WriteMode};
 use crate::clock::{Clock, Time};
 use crate::error::{Code, Error, Result};
 use crate::net::{Added, Changed, RouterClient};
@@ -562,7 +562,49 @@ impl Reconciler {
                 }
                 _ => false,
             };
-            // Whatever the reply said (or if it never arrived), the router's rows decide.
+            // A removal the router reports done is done, as a `DELETE` answered 204 is: there is no
+            // row left to read. Everything else is decided by the router's rows read back, whatever
+            // the reply said (or if it never arrived).
+            let mut unsure = Vec::new();
+            for (p, &i) in members.iter().enumerate() {
+                let removed = matches!(&ran, Ok(r) if r[p] == Reported::Removed);
+                match (&actions[i], removed) {
+                    (
+                        Action::Remove {
+                            family,
+                            id,
+                            address,
+                        },
+                        true,
+                    ) => {
+                        results[i] = Some((
+                            Outcome::Removed {
+                                family: *family,
+                                id: id.clone(),
+                                address: address.clone(),
+                            },
+                            0,
+                        ))
+                    }
+                    (Action::Refresh { id, address, .. }, true) => {
+                        // Its grants ran out before the batch went out: the entry was removed.
+                        results[i] = Some((
+                            Outcome::Removed {
+                                family,
+                                id: id.clone(),
+                                address: address.to_string(),
+                            },
+                            0,
+                        ))
+                    }
+                    _ => unsure.push(i),
+                }
+            }
+            if unsure.is_empty() {
+                results[members[0]].as_mut().expect("just set").1 += requests;
+                continue;
+            }
+            let members = unsure;
             let addresses: Vec<&str> = {
                 let mut a: Vec<&str> = members.iter().map(|&i| address_of(&actions[i])).collect();
                 a.sort_unstable();
