@@ -38,11 +38,13 @@ use crate::duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteMode {
-    /// Batches through `/execute` when the router allows it, one request per entry otherwise.
+    /// Batches through `/execute` for plans of [`MIN_BATCH`] writes or more when the router
+    /// allows it, one request per entry otherwise (so a new grant stays one `PUT`).
     #[default]
     Auto,
-    /// Batches only: a router that refuses scripting fails the writes (208002 or the refusal's
-    /// code) instead of falling back.
+    /// Batches only, for every plan (a single write too, at the price of a read-back): a router
+    /// that refuses scripting fails the writes (208002 or the refusal's code) instead of falling
+    /// back.
     Bulk,
     /// One request per entry (`PUT`, `PATCH`, `DELETE`), never scripting.
     Single,
@@ -69,8 +71,9 @@ impl WriteMode {
     }
 }
 
-/// The fewest writes worth a batch. A batch costs two requests (the script and the read-back), so
-/// one or two writes go out one request each; a new grant in steady state stays one `PUT`.
+/// The fewest writes worth a batch in `auto` mode. A batch costs two requests (the script and the
+/// read-back), so one or two writes go out one request each; a new grant in steady state stays one
+/// `PUT`.
 pub const MIN_BATCH: usize = 3;
 
 /// The largest script the agent sends. RouterOS's limit on a script's source is not published;

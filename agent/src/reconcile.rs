@@ -13,8 +13,8 @@
 //! reconciler's [`Clock`] when the write (or its batch) goes out, so an entry written late in a long
 //! reconcile does not outlive its grant, and the next reconcile finds nothing to correct.
 //!
-//! Writes go out one request each, or, for plans of [`batch::MIN_BATCH`] writes or more and a write
-//! mode that allows it, in batches through `/execute` ([`batch`]). After a batch the entries it
+//! Writes go out one request each, or in batches through `/execute` ([`batch`]): in `auto` mode for
+//! plans of [`batch::MIN_BATCH`] writes or more, in `bulk` mode always. After a batch the entries it
 //! touched are read back in one request and the router's rows decide each entry's outcome, whatever
 //! the script printed or whether its reply arrived at all; an entry the batch did not write is
 //! written again on its own, with every guarantee of the single path. In `auto` mode a router that
@@ -391,7 +391,11 @@ impl Reconciler {
             conflicts: plan.conflicts,
             ..Report::default()
         };
-        let bulk = self.write_mode() != WriteMode::Single && plan.actions.len() >= batch::MIN_BATCH;
+        let bulk = match self.write_mode() {
+            WriteMode::Single => false,
+            WriteMode::Bulk => !plan.actions.is_empty(),
+            WriteMode::Auto => plan.actions.len() >= batch::MIN_BATCH,
+        };
         let results = if bulk {
             self.bulk(plan.actions, &mut report).await
         } else {

@@ -135,7 +135,7 @@ impl Agent {
                 connect_timeout: Duration::from_secs(3),
                 request_timeout: Duration::from_secs(10),
                 concurrency: 1,
-                write_mode: Default::default(),
+                write_mode: ctx.write_mode,
                 interval: Duration::from_secs(60),
                 control: "127.0.0.1:0".parse().expect("valid address"),
                 allow_plain_http: false,
