@@ -499,6 +499,8 @@ impl Reconciler {
         let limit = batch::max_entries(self.config.tolerance);
         let mut start = 0;
         let mut stop: Option<Error> = None;
+        // Adds and refreshes the router reported done, with the entry's id, to confirm.
+        let mut provisional: Vec<(usize, String)> = Vec::new();
         while start < actions.len() {
             let family = family_of(&actions[start]);
             let list = self.config.list(family).to_owned();
@@ -566,20 +568,22 @@ impl Reconciler {
                 }
                 _ => false,
             };
-            // A removal the router reports done is done, as a `DELETE` answered 204 is: there is no
-            // row left to read. Everything else is decided by the router's rows read back, whatever
-            // the reply said (or if it never arrived).
+            // What the router reports done is provisionally done: a removal for good (as a `DELETE`
+            // answered 204, there is no row left to read), an add or a refresh once the rows read
+            // after the last batch confirm it. Everything else (a command that failed, or every
+            // command when the reply is lost or unreadable) is decided now by the router's rows at
+            // those addresses, whatever the reply said.
             let mut unsure = Vec::new();
             for (p, &i) in members.iter().enumerate() {
-                let removed = matches!(&ran, Ok(r) if r[p] == Reported::Removed);
-                match (&actions[i], removed) {
+                let reported = ran.as_ref().ok().map(|r| &r[p]);
+                match (&actions[i], reported) {
                     (
                         Action::Remove {
                             family,
                             id,
                             address,
                         },
-                        true,
+                        Some(Reported::Removed),
                     ) => {
                         results[i] = Some((
                             Outcome::Removed {
@@ -590,7 +594,7 @@ impl Reconciler {
                             0,
                         ))
                     }
-                    (Action::Refresh { id, address, .. }, true) => {
+                    (Action::Refresh { id, address, .. }, Some(Reported::Removed)) => {
                         // Its grants ran out before the batch went out: the entry was removed.
                         results[i] = Some((
                             Outcome::Removed {
@@ -601,11 +605,17 @@ impl Reconciler {
                             0,
                         ))
                     }
+                    (Action::Add { .. }, Some(Reported::Added(id))) => {
+                        provisional.push((i, id.clone()))
+                    }
+                    (Action::Refresh { id, .. }, Some(Reported::Set)) => {
+                        provisional.push((i, id.clone()))
+                    }
                     _ => unsure.push(i),
                 }
             }
             if unsure.is_empty() {
-                results[members[0]].as_mut().expect("just set").1 += requests;
+                report.requests += requests;
                 continue;
             }
             let members = unsure;
@@ -637,7 +647,7 @@ impl Reconciler {
                     for &i in &members {
                         results[i] = Some((Outcome::Failed(e.clone()), 0));
                     }
-                    results[members[0]].as_mut().expect("just set").1 += requests;
+                    report.requests += requests;
                     continue;
                 }
             };
@@ -656,12 +666,10 @@ impl Reconciler {
                     None => again[i] = Some(actions[i].clone()),
                 }
             }
-            let first = members[0];
-            match &mut results[first] {
-                Some((_, n)) => *n += requests,
-                None => report.requests += requests,
-            }
+            report.requests += requests;
         }
+        self.confirm_batched(&actions, provisional, &mut results, &mut again, report)
+            .await;
         if again.iter().any(Option::is_some) {
             let singles = self.each(again, report).await;
             for (slot, single) in results.iter_mut().zip(singles) {
@@ -671,6 +679,80 @@ impl Reconciler {
             }
         }
         results
+    }
+
+    /// Confirms the adds and refreshes the batches reported done by reading the agent's entries
+    /// back once (one request per family written, the same narrow read a reconcile starts with):
+    /// each must show with its id, the tag, its address and a timeout in step with its expiry.
+    /// What does not is written again on its own; if the read fails, they fail with its error.
+    async fn confirm_batched(
+        &mut self,
+        actions: &[Action],
+        provisional: Vec<(usize, String)>,
+        results: &mut [Option<(Outcome, usize)>],
+        again: &mut [Option<Action>],
+        report: &mut Report,
+    ) {
+        if provisional.is_empty() {
+            return;
+        }
+        let at = self.clock.now();
+        let mut rows = Vec::new();
+        let mut failed = None;
+        for family in [Family::V4, Family::V6] {
+            if !provisional
+                .iter()
+                .any(|(i, _)| family_of(&actions[*i]) == family)
+            {
+                continue;
+            }
+            report.requests += 1;
+            let list = self.config.list(family);
+            match self
+                .client
+                .tagged_rows(family, list, &self.config.tag)
+                .await
+            {
+                Ok(r) => rows.extend(r),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let seen = Seen {
+            at,
+            span: self.clock.now().since(at),
+        };
+        for (i, id) in provisional {
+            if let Some(e) = &failed {
+                results[i] = Some((Outcome::Failed(e.clone()), 0));
+                continue;
+            }
+            let family = family_of(&actions[i]);
+            let row = rows.iter().find(|r| r.family == family && r.id == id);
+            let confirmed = row.filter(|r| {
+                r.is_owned(&self.config.tag)
+                    && !r.disabled
+                    && r.address == address_of(&actions[i])
+                    && match &actions[i] {
+                        Action::Add { expires, .. } | Action::Refresh { expires, .. } => {
+                            r.timeout.is_some_and(|t| {
+                                plan::in_step(t, *expires, seen, self.config.tolerance)
+                            })
+                        }
+                        Action::Remove { .. } => false,
+                    }
+            });
+            results[i] = match (confirmed, &actions[i]) {
+                (Some(row), Action::Add { .. }) => Some((Outcome::Added(row.clone(), seen.at), 0)),
+                (Some(row), _) => Some((Outcome::Refreshed(row.clone(), seen.at), 0)),
+                (None, action) => {
+                    again[i] = Some(action.clone());
+                    None
+                }
+            };
+        }
     }
 
     /// Scripting was refused: in `auto` mode the agent writes one entry at a time from now on, and
