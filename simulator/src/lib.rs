@@ -28,6 +28,7 @@
 pub mod cli;
 pub mod clock;
 pub mod control;
+pub mod costs;
 pub mod faults;
 pub mod firewall;
 pub mod io;
@@ -550,11 +551,16 @@ impl Simulator {
     }
 
     /// Adds the CA certificates of a PEM text to the router's certificate store, as
-    /// `/certificate import` of that file would: `/tool/fetch check-certificate=yes` then trusts
-    /// servers whose certificates they issued. Returns how many were added.
+    /// `/certificate import` of that file would (named `trusted-ca.pem_<n>`, trusted):
+    /// `/tool/fetch check-certificate=yes` then trusts servers whose certificates they issued.
+    /// Returns how many were added. Over REST the same is a `/file add contents=` and a
+    /// `/certificate import file-name=`.
     pub fn trust_ca(&self, pem: &str) -> Result<usize, String> {
+        let now = self.shared.clock.now();
+        let wall_s = self.shared.clock.wall_ms(now).div_euclid(1000);
         let mut router = self.shared.router();
         let store = router.state::<model::scripting::Certificates>();
+        store.set_wall(now, wall_s);
         scripting::fetch::import_pem(store, pem)
     }
 

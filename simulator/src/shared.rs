@@ -43,9 +43,18 @@ pub struct Limits {
     /// Time added to every request.
     #[serde(with = "cost_ms")]
     pub request_cost: Duration,
-    /// Time added per row read or written.
+    /// Time added per row read or written (a print's rows also cost their fields and scan; see
+    /// [`crate::costs`]).
     #[serde(with = "cost_ms")]
     pub row_cost: Duration,
+    /// Time added per row a print or count examines: every row of the table when it has a
+    /// filter, since a router checks each row against it (router-speed profile; default 0).
+    #[serde(with = "cost_ms")]
+    pub scan_cost: Duration,
+    /// Time added per field of each row a print returns, so that `.proplist` makes a read
+    /// cheaper (router-speed profile; default 0).
+    #[serde(with = "cost_ms")]
+    pub field_cost: Duration,
     /// How long a user's policies are remembered after a login (router: 10 minutes; default 0:
     /// every request sees the current groups). A group's policy change reaches a user whose
     /// policies are remembered only when the memory expires.
@@ -86,6 +95,8 @@ impl Default for Limits {
             serialize_per_user: true,
             request_cost: Duration::ZERO,
             row_cost: Duration::ZERO,
+            scan_cost: Duration::ZERO,
+            field_cost: Duration::ZERO,
             login_cache: Duration::ZERO,
             script_command_cost: Duration::ZERO,
             fetch_cost: Duration::ZERO,
@@ -97,12 +108,16 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// A small real router: about 8 single requests a second and about 1 ms per printed row
-    /// (1,868 GETs took 3 m 42 s; 3,000 rows took 2.7 s on a CHR).
+    /// A small real router: about 8 single requests a second (1,868 GETs took 3 m 42 s) and
+    /// reads that cost a scan of every row examined and each row and field returned, about
+    /// 0.9 ms for a whole address-list row (3,000 rows took 2.7 s on a CHR); the model and the
+    /// sources of its figures are in [`crate::costs`].
     pub fn realistic() -> Self {
         Self {
             request_cost: Duration::from_millis(120),
-            row_cost: Duration::from_micros(900),
+            row_cost: Duration::from_micros(100),
+            scan_cost: Duration::from_micros(125),
+            field_cost: Duration::from_micros(80),
             login_cache: Duration::from_secs(600),
             // Scripted address-list adds on an RB5009 (RouterOS 7.22.1, one API session, chunks
             // of 100 added, run and removed as scripts): about 168 entries a second including
@@ -568,7 +583,8 @@ mod tests {
     fn costs_keep_their_fractions_both_ways() {
         let l = Limits::realistic().modelled();
         let json = serde_json::to_value(l).expect("serialises");
-        assert_eq!(json["row_cost"], serde_json::json!(0.9));
+        assert_eq!(json["row_cost"], serde_json::json!(0.1));
+        assert_eq!(json["scan_cost"], serde_json::json!(0.125));
         assert_eq!(json["request_cost"], serde_json::json!(120));
         assert_eq!(json["modelled_time"], serde_json::json!(true));
         let back: Limits = serde_json::from_value(json).expect("parses");

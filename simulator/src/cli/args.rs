@@ -97,7 +97,9 @@ pub enum Command {
         ///   session_limit       a command running longer is `400 Session closed` (default 60s)
         ///   serialize_per_user  run one user's requests one at a time (default true)
         ///   request_cost        time added to every request (default 0)
-        ///   row_cost            time added per row read or written (default 0; 0.9 is 900 µs)
+        ///   row_cost            time added per row read or written (default 0; 0.1 is 100 µs)
+        ///   scan_cost           time added per row a print examines (default 0)
+        ///   field_cost          time added per field of each row a print returns (default 0)
         ///   script_command_cost time added per command a script runs (default 0)
         ///   fetch_cost          time added per /tool/fetch besides its transfer (default 0)
         ///   login_cache         how long a user's policies are remembered (default 0)
@@ -178,15 +180,16 @@ pub struct Serve {
     /// Also offer TLS 1.3 (RouterOS documents TLS 1.2).
     #[arg(long)]
     pub tls13: bool,
-    /// Behave like a small real router: about 8 requests a second, 1 ms per printed row, and a
-    /// 10-minute REST login cache (policy changes reach logged-in users late).
+    /// Behave like a small real router: about 8 requests a second, about 0.9 ms per printed
+    /// address-list row (less with `.proplist`, plus a scan of the table for a filtered print),
+    /// and a 10-minute REST login cache (policy changes reach logged-in users late).
     #[arg(long)]
     pub realistic: bool,
     /// Run the router-speed costs on the simulator's clock instead of waiting for them (meaningful
     /// with --realistic, or with costs set later by `limits --set`). The clock starts frozen and
     /// only costs and `clock advance` move it: every request, row, scripted command and fetch
     /// moves it by its cost while the user's turn is held, so minutes of router time pass in a
-    /// moment of real time, the journal's cost_ms adds up to the clock, and a request whose costs
+    /// moment of real time, the journal's cost_us adds up to the clock, and a request whose costs
     /// pass the session limit moves the clock by the limit and is answered `400 Session closed`.
     /// With several users at once the modelled time is the sum of their costs, an upper bound.
     #[arg(long)]

@@ -18,6 +18,7 @@
 pub mod address;
 pub mod address_list;
 pub mod args;
+pub mod certificates;
 pub mod duration;
 pub mod failure;
 pub mod menus;

@@ -69,6 +69,10 @@ pub enum Outcome {
         rows: Rows,
         /// `.proplist`, when given.
         proplist: Option<Proplist>,
+        /// Rows the command examined to find them: the whole table for a filtered print (a
+        /// router checks every row against the filter; nothing is indexed), the rows returned
+        /// for a plain print or an item. The router-speed profile charges a scan cost for each.
+        examined: usize,
     },
     /// `add`: the new item's id.
     Added(u32),
@@ -90,7 +94,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Rows read or written (the performance profile charges a cost per row).
+    /// Rows read or written.
     pub fn rows(&self) -> usize {
         match self {
             Outcome::Rows { rows, .. } => rows.len(),

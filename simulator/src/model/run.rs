@@ -362,15 +362,29 @@ impl Router {
             } => match count_only {
                 true => {
                     let n = imp.count(self, &query, now);
+                    // Counting reads every row the filter is checked against.
+                    let examined = match query.is_empty() {
+                        true => n,
+                        false => imp.count(self, &super::query::Query::default(), now),
+                    };
                     Ok(Outcome::Value {
                         text: n.to_string(),
-                        rows: n,
+                        rows: examined,
                     })
                 }
-                false => Ok(Outcome::Rows {
-                    rows: imp.print(self, &query, now),
-                    proplist,
-                }),
+                false => {
+                    let rows = imp.print(self, &query, now);
+                    // A filter is checked against every row of the table.
+                    let examined = match query.is_empty() {
+                        true => rows.len(),
+                        false => imp.count(self, &super::query::Query::default(), now),
+                    };
+                    Ok(Outcome::Rows {
+                        rows,
+                        proplist,
+                        examined,
+                    })
+                }
             },
             Op::Get { id, key } => {
                 let rows = imp.item(self, id, now).ok_or_else(Failure::not_found)?;
@@ -427,6 +441,7 @@ impl Router {
             Op::Item(id) => Ok(Outcome::Rows {
                 rows: imp.item(self, id, now).ok_or_else(Failure::not_found)?,
                 proplist: None,
+                examined: 1,
             }),
             Op::Unimplemented(word, ids) => match ids.iter().all(|id| imp.exists(self, *id)) {
                 true => Err(Failure::no_such_directory(word)),

@@ -712,14 +712,10 @@ impl Log {
     }
 }
 
-/// The certificate store `/tool/fetch check-certificate=yes` trusts: CA certificates in DER, as
-/// `/certificate import` of a PEM file adds them. Public roots (`builtin-trust-store`) are not
-/// included: tests reach only loopback servers with their own CAs.
-#[derive(Debug, Clone, Default)]
-pub struct Certificates {
-    /// Trusted CA certificates, DER.
-    pub trusted: Vec<Vec<u8>>,
-}
+/// The certificate store `/tool/fetch check-certificate=yes` trusts, behind `/certificate`
+/// (`model/certificates.rs`). Public roots (`builtin-trust-store`) are not included: tests reach
+/// only loopback servers with their own CAs.
+pub use super::certificates::Certificates;
 
 /// Settings of the simulator's scripting where the real router's rule is not known; change them
 /// with `Simulator::with_router(|r| r.state::<ScriptSettings>()...)`.

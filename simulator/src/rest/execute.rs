@@ -72,10 +72,12 @@ pub async fn run_queued(
             pay(shared, &meter, cost).await?;
             done.outcome = outcome;
         }
-        let cost = limits
-            .row_cost
-            .saturating_mul(done.outcome.rows().min(u32::MAX as usize) as u32);
-        pay(shared, &meter, cost).await?;
+        // The rows it read or wrote: a print's scan, rows and the fields the reply shows.
+        let proplist = match &form {
+            Form::List { proplist, .. } | Form::Item { proplist } => proplist.as_ref(),
+            _ => None,
+        };
+        pay(shared, &meter, limits.outcome_cost(&done.outcome, proplist)).await?;
         reply::render(done, form, menu).await
     };
     let result = match modelled {

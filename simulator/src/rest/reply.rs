@@ -70,7 +70,7 @@ fn build(done: Executed, form: Form, menu: Menu) -> Result<Response<Body>, Error
             Some(Body::from(object(Some(&rows), proplist.as_ref()))),
             None,
         ),
-        (_, Outcome::Rows { rows, proplist }) => (
+        (_, Outcome::Rows { rows, proplist, .. }) => (
             StatusCode::OK,
             Some(rows_body(&rows, proplist.as_ref())),
             None,

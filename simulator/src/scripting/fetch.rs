@@ -154,7 +154,7 @@ pub async fn fetch(
     let trusted = shared
         .router()
         .state_ref::<Certificates>()
-        .map(|c| c.trusted.clone())
+        .map(Certificates::trusted_ders)
         .unwrap_or_default();
     let tls = tls_config(check, &trusted)?;
     let client = reqwest::Client::builder()
@@ -392,14 +392,8 @@ impl ServerCertVerifier for AcceptAny {
 /// Adds the certificates of a PEM text to the store, as `/certificate import` of a PEM file
 /// does; returns how many (`certificates-imported`).
 pub fn import_pem(store: &mut Certificates, pem: &str) -> Result<usize, String> {
-    let mut n = 0;
-    for item in rustls_pemfile::certs(&mut pem.as_bytes()) {
-        let der = item.map_err(|e| format!("not a PEM certificate: {e}"))?;
-        store.trusted.push(der.to_vec());
-        n += 1;
-    }
-    match n {
-        0 => Err("no certificate in the PEM text".into()),
-        n => Ok(n),
-    }
+    store
+        .import_pem(pem.as_bytes(), "trusted-ca.pem", None, true)
+        .map(|i| i.certificates)
+        .map_err(|e| e.to_string())
 }

@@ -340,6 +340,7 @@ pub fn perform_blocking(
                 Outcome::Rows {
                     rows: Rows::Owned(vec![result.rest_row()]),
                     proplist: None,
+                    examined: 0,
                 },
                 opts.outstanding(shared.limits().fetch_cost)?,
             ))

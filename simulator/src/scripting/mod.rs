@@ -132,6 +132,7 @@ pub async fn perform(
                 Outcome::Rows {
                     rows: Rows::Owned(vec![result.rest_row()]),
                     proplist: None,
+                    examined: 0,
                 },
                 cost,
             ))

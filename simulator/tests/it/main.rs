@@ -8,13 +8,14 @@
 //! (`versions`), TLS and HTTP/1.1 behaviour (`transport`), and the comparison with real routers'
 //! replies in `fixtures/routeros` (`fixtures`); plus the simulator's own control API
 //! (`control_api`) and fault injection (`fault_injection`), and the firewall filter menus
-//! (`filter`), and the router-speed profile on the simulator's clock (`modelled`). `support` holds the HTTPS client that
+//! (`filter`), the certificate store (`certificate`), and the router-speed profile on the simulator's clock (`modelled`). `support` holds the HTTPS client that
 //! trusts only the simulator's CA and the raw-socket helpers.
 //! Every test starts its own simulator on loopback port 0; none sleeps.
 
 mod address_list;
 mod auth;
 mod binary;
+mod certificate;
 mod control_api;
 mod errors;
 mod expiry;

@@ -11,6 +11,7 @@
 //! point that REST requests and scripts share.
 
 pub mod address_list;
+pub mod certificate;
 pub mod execute;
 pub mod fetch;
 pub mod file;
@@ -49,6 +50,7 @@ pub static ALL: &[&dyn MenuImpl] = &[
     &import::IMPORT,
     &fetch::FETCH,
     &file::FILE,
+    &certificate::CERTIFICATE,
     &log::LOG,
     &filter::V4,
     &filter::V6,
@@ -123,23 +125,33 @@ pub enum Target {
     Named(Menu, String),
 }
 
-/// Command words RouterOS knows on the menus below `/ip`, `/ipv6`, `/system` and `/user` (the
-/// commands in `fixtures/routeros/menus.json` and their neighbours); a word after a menu path is a
+/// Command words RouterOS knows on the menus below `/ip`, `/ipv6`, `/system`, `/user` and
+/// `/certificate` (the commands in `fixtures/routeros/menus.json` and their neighbours); a word
+/// after a menu path is a
 /// command when it is one of these, and the menu's declaration then says whether it has it. A word
 /// that is none of these is a name (`/rest/user/admin`) or `no such command prefix`.
 const COMMANDS: &[&str] = &[
     "add",
+    "add-acme",
+    "add-scep",
+    "card-reinstall",
+    "card-verify",
     "comment",
+    "create-certificate-request",
     "debug",
     "disable",
     "edit",
     "enable",
+    "enable-ssl-certificate",
     "error",
     "expire-password",
     "export",
+    "export-certificate",
     "find",
     "get",
+    "import",
     "info",
+    "issued-revoke",
     "monitor",
     "move",
     "print",
@@ -149,7 +161,10 @@ const COMMANDS: &[&str] = &[
     "reset-counters",
     "reset-counters-all",
     "run",
+    "scep-renew",
     "set",
+    "sign",
+    "sign-certificate-request",
     "unset",
     "warning",
 ];
@@ -961,6 +976,11 @@ mod tests {
         ];
         add(&mut r, "/system/scheduler", &schedule);
         add(&mut r, "/file", &[("name", "a.txt"), ("contents", "x")]);
+        // A CA imported from a file: every field of a certificate row.
+        let ca = crate::tls::Authority::new("Test CA").unwrap().ca_pem;
+        add(&mut r, "/file", &[("name", "ca.pem"), ("contents", &ca)]);
+        let import = Args::from_pairs([("file-name", "ca.pem")]);
+        r.run(m("/certificate"), "import", import, &ctx()).unwrap();
         let info = Args::from_pairs([("message", "m")]);
         r.run(m("/log"), "info", info, &ctx()).unwrap();
         // One filter rule per family with every property its `add` takes on this version.
