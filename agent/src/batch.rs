@@ -38,8 +38,10 @@ use crate::duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteMode {
-    /// Batches through `/execute` for plans of [`MIN_BATCH`] writes or more when the router
-    /// allows it, one request per entry otherwise (so a new grant stays one `PUT`).
+    /// Batches through `/execute` when the router allows it and they are cheaper: plans of
+    /// [`MIN_BATCH`] writes or more, unless they are a few adds or refreshes among many owned
+    /// entries (whose confirming read would cost more than the requests saved); one request per
+    /// entry otherwise (so a new grant stays one `PUT`).
     #[default]
     Auto,
     /// Batches only, for every plan (a single write too, at the price of a read-back): a router
