@@ -44,6 +44,8 @@ pub enum Operation {
     /// Passive mode: reading or changing the agent's script, scheduler entry, CA file or
     /// certificate, and reading the log.
     Passive,
+    /// `POST /execute` of a batch of writes (the reply's `ret` is read by `batch::parse`).
+    Execute,
 }
 
 /// A complete HTTP reply.
@@ -139,15 +141,20 @@ fn operation_failure(op: Operation) -> Code {
         Operation::UpdateEntry => Code::EntryUpdateFailed,
         Operation::RemoveEntry => Code::EntryRemoveFailed,
         Operation::Passive => Code::PassiveSetupFailed,
+        // A batch is mostly adds; the entries it did not write are written one by one, each with
+        // its own code.
+        Operation::Execute => Code::EntryAddFailed,
     }
 }
 
 /// Which 2xx statuses the operation produces on a real router.
 fn expected_success(op: Operation, status: u16) -> bool {
     match op {
-        Operation::Probe | Operation::ReadList | Operation::ReadFilter | Operation::UpdateEntry => {
-            status == 200
-        }
+        Operation::Probe
+        | Operation::ReadList
+        | Operation::ReadFilter
+        | Operation::UpdateEntry
+        | Operation::Execute => status == 200,
         // PUT answers 201 Created; 200 is accepted too, as from a proxy that rewrites it.
         Operation::AddEntry => status == 201 || status == 200,
         Operation::RemoveEntry => status == 204 || status == 200,

@@ -130,6 +130,10 @@ pub struct GlobalArgs {
     /// `run --mode passive` creates with mode 0600 and keeps).
     #[arg(long, global = true, value_name = "FILE")]
     pub feed_key_file: Option<PathBuf>,
+    /// How entries are written: `auto` (batches through /execute when the router allows them,
+    /// else one request each; the default), `bulk` (batches only) or `single` (one request each).
+    #[arg(long, global = true, value_name = "MODE")]
+    pub write_mode: Option<String>,
 }
 
 /// The TOML file; every key is optional.
@@ -172,6 +176,8 @@ pub struct FileConfig {
     pub concurrency: Option<usize>,
     /// Whether `validate` and `list` check the filter rules (default true; `validate --no-rules`).
     pub check_rules: Option<bool>,
+    /// See `--write-mode`.
+    pub write_mode: Option<String>,
     /// How often the daemon reconciles (`run --interval`).
     pub interval: Option<String>,
     /// The daemon's control API address (`run --control`).
@@ -227,6 +233,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Requests in flight during a reconcile.
     pub concurrency: usize,
+    /// How entries are written (`write_mode`).
+    pub write_mode: crate::batch::WriteMode,
     /// Daemon reconcile interval.
     pub interval: Duration,
     /// Daemon control API address.
@@ -397,6 +405,7 @@ fn scrub(message: &str) -> String {
         "connect_timeout",
         "request_timeout",
         "concurrency",
+        "write_mode",
         "interval",
         "control",
         "allow_plain_http",
@@ -734,6 +743,14 @@ impl Config {
         if concurrency == 0 {
             return Err(err("concurrency must be at least 1"));
         }
+        let write_mode = match args.write_mode.as_ref().or(file.write_mode.as_ref()) {
+            None => crate::batch::WriteMode::default(),
+            Some(m) => crate::batch::WriteMode::parse(m).ok_or_else(|| {
+                err(format!(
+                    "write_mode `{m}` is not one of auto, bulk or single"
+                ))
+            })?,
+        };
         let mut prefix_limits = PrefixLimits::default();
         for (name, value, max, slot) in [
             (
@@ -784,6 +801,7 @@ impl Config {
             connect_timeout,
             request_timeout,
             concurrency,
+            write_mode,
             interval,
             control,
             allow_plain_http,

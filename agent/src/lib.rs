@@ -13,6 +13,7 @@
 //! for both front ends; [`commands`] and [`daemon`] are what the `routeros-agent` binary runs.
 
 pub mod address;
+pub mod batch;
 pub mod classify;
 pub mod clock;
 pub mod commands;

@@ -90,21 +90,22 @@ impl PlanConfig {
 /// One write to the router.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Create an entry with the tag and this timeout.
+    /// Create an entry with the tag, counting down to this instant.
     Add {
         /// The address (its family picks the menu).
         address: Address,
-        /// The entry's timeout.
-        timeout: Duration,
+        /// When the entry must run out: its timeout is computed from this when the write goes out
+        /// ([`timeout_at`]), never when the plan is made.
+        expires: Time,
     },
-    /// Set an owned entry's timeout.
+    /// Set an owned entry's timeout so that it runs out at this instant.
     Refresh {
         /// The entry's `.id`.
         id: String,
         /// Its address.
         address: Address,
-        /// The new timeout.
-        timeout: Duration,
+        /// When the entry must run out.
+        expires: Time,
     },
     /// Delete an owned entry.
     Remove {
@@ -138,32 +139,76 @@ pub struct Plan {
     pub conflicts: Vec<Conflict>,
 }
 
-/// The timeout an address should carry: the latest expiry of its live grants, from `now`, rounded up
-/// to whole seconds (RouterOS counts in seconds; rounding up never closes access early), and never
-/// more than the longest timeout RouterOS accepts ([`duration::MAX_TIMEOUT`]): a longer grant (from
-/// an older agent's store) is written with the maximum, which the router accepts, and refreshed once
-/// the entry has counted down, so that one such grant never makes every write fail.
-pub fn wanted(grants: &[Grant], now: Time) -> BTreeMap<Address, Duration> {
+/// When each address's entry should run out: the latest expiry of its live grants at `now`.
+///
+/// The plan carries these instants rather than durations because a write may go out long after
+/// the plan was made (late in a long reconcile, or in a batch): its timeout is computed from the
+/// instant when it is sent ([`timeout_at`]), so that no entry outlives its grant by the time the
+/// reconcile took.
+pub fn wanted(grants: &[Grant], now: Time) -> BTreeMap<Address, Time> {
     let mut latest: BTreeMap<Address, Time> = BTreeMap::new();
     for g in grants.iter().filter(|g| g.expires > now) {
         let e = latest.entry(g.address.clone()).or_insert(g.expires);
         *e = (*e).max(g.expires);
     }
     latest
-        .into_iter()
-        .map(|(a, exp)| {
-            let ms = exp.since(now).as_millis() as u64;
-            (
-                a,
-                Duration::from_secs(ms.div_ceil(1000)).min(duration::MAX_TIMEOUT),
-            )
-        })
-        .collect()
 }
 
-/// Plans the writes that make `rows` (both families, all rows of the managed lists) match `grants`.
+/// The timeout to write at `now` for an entry that must run out at `expires`: rounded up to whole
+/// seconds (RouterOS counts in seconds; rounding up never closes access early), and never more than
+/// the longest timeout RouterOS accepts ([`duration::MAX_TIMEOUT`]): a longer grant (from an older
+/// agent's store) is written with the maximum, which the router accepts, and refreshed once the
+/// entry has counted down, so that one such grant never makes every write fail. `None` once the
+/// instant has passed: there is nothing left to write.
+pub fn timeout_at(expires: Time, now: Time) -> Option<Duration> {
+    (expires > now).then(|| {
+        let ms = expires.since(now).as_millis() as u64;
+        Duration::from_secs(ms.div_ceil(1000)).min(duration::MAX_TIMEOUT)
+    })
+}
+
+/// When the rows a plan is made against were seen: the router rendered them at some instant
+/// between `at` (the request went out) and `at + span` (the reply was in), so a row's remaining
+/// timeout is known only up to `span`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// When the read was sent.
+    pub at: Time,
+    /// How long it took to come back.
+    pub span: Duration,
+}
+
+impl Seen {
+    /// Rows known exactly at `at` (remembered rows, counted down by the agent itself).
+    pub fn exactly(at: Time) -> Seen {
+        Seen {
+            at,
+            span: Duration::ZERO,
+        }
+    }
+}
+
+/// Whether a row showing `timeout` (seen as `seen` says) runs out within `tolerance` of `expires`.
+/// A row that may merely look short because it was rendered late in a slow read is not drift; a
+/// row that is too long at the earliest instant it could have been rendered is.
+pub fn in_step(timeout: Duration, expires: Time, seen: Seen, tolerance: Duration) -> bool {
+    // The wanted timeout as of the earliest and the latest instant the row could have been seen.
+    let Some(early) = timeout_at(expires, seen.at) else {
+        return false;
+    };
+    let late = timeout_at(expires, seen.at.plus(seen.span)).unwrap_or(Duration::ZERO);
+    timeout <= early + tolerance && timeout + tolerance >= late
+}
+
+/// Plans the writes that make `rows` (both families, all rows of the managed lists) match `grants`,
+/// for rows known exactly at `now`.
 pub fn plan(config: &PlanConfig, grants: &[Grant], rows: &[Row], now: Time) -> Plan {
-    let want = wanted(grants, now);
+    plan_seen(config, grants, rows, Seen::exactly(now))
+}
+
+/// [`plan`] for rows read from the router as `seen` says.
+pub fn plan_seen(config: &PlanConfig, grants: &[Grant], rows: &[Row], seen: Seen) -> Plan {
+    let want = wanted(grants, seen.at);
     let mut out = Plan::default();
     // Rows of the managed lists, grouped by the canonical address they hold.
     let mut owned: BTreeMap<Address, Vec<&Row>> = BTreeMap::new();
@@ -190,7 +235,7 @@ pub fn plan(config: &PlanConfig, grants: &[Grant], rows: &[Row], now: Time) -> P
     // removals can run first: closing access matters more than opening it, and an add the router
     // keeps rejecting must not hold back a revocation on every cycle.
     let mut opening = Vec::new();
-    for (address, timeout) in &want {
+    for (address, expires) in &want {
         if let Some(row) = foreign.get(address) {
             let reason = foreign_reason(row, &config.tag);
             out.conflicts.push(Conflict {
@@ -203,12 +248,12 @@ pub fn plan(config: &PlanConfig, grants: &[Grant], rows: &[Row], now: Time) -> P
             Some([first, extra @ ..]) => {
                 let off = first
                     .timeout
-                    .is_none_or(|t| t.abs_diff(*timeout) > config.tolerance);
+                    .is_none_or(|t| !in_step(t, *expires, seen, config.tolerance));
                 if off {
                     opening.push(Action::Refresh {
                         id: first.id.clone(),
                         address: address.clone(),
-                        timeout: *timeout,
+                        expires: *expires,
                     });
                 }
                 removals.extend(extra.iter().copied());
@@ -216,7 +261,7 @@ pub fn plan(config: &PlanConfig, grants: &[Grant], rows: &[Row], now: Time) -> P
             _ if foreign.contains_key(address) => {}
             _ => opening.push(Action::Add {
                 address: address.clone(),
-                timeout: *timeout,
+                expires: *expires,
             }),
         }
     }
@@ -297,10 +342,11 @@ mod tests {
         }
     }
 
+    /// An add that runs out `secs` after `NOW`.
     fn add(a: &str, secs: u64) -> Action {
         Action::Add {
             address: addr(a),
-            timeout: Duration::from_secs(secs),
+            expires: NOW.plus(Duration::from_secs(secs)),
         }
     }
 
@@ -308,7 +354,7 @@ mod tests {
         Action::Refresh {
             id: id.into(),
             address: addr(a),
-            timeout: Duration::from_secs(secs),
+            expires: NOW.plus(Duration::from_secs(secs)),
         }
     }
 
@@ -374,12 +420,48 @@ mod tests {
 
     #[test]
     fn rounds_remaining_time_up_to_seconds() {
-        let g = Grant {
-            address: addr("192.0.2.1"),
-            user: "ann".into(),
-            expires: Time(NOW.0 + 1_001),
+        let expires = Time(NOW.0 + 1_001);
+        assert_eq!(timeout_at(expires, NOW), Some(Duration::from_secs(2)));
+        assert_eq!(
+            timeout_at(expires, Time(NOW.0 + 1)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(timeout_at(expires, expires), None);
+        assert_eq!(timeout_at(expires, Time(NOW.0 + 5_000)), None);
+    }
+
+    #[test]
+    fn timeouts_are_computed_when_sent() {
+        // The same planned add, sent ten minutes later, carries ten minutes less.
+        let Action::Add { expires, .. } = add("192.0.2.1", 3600) else {
+            unreachable!()
         };
-        check(&[g], &[], &[add("192.0.2.1", 2)], &[]);
+        assert_eq!(timeout_at(expires, NOW), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            timeout_at(expires, NOW.plus(Duration::from_secs(600))),
+            Some(Duration::from_secs(3000))
+        );
+    }
+
+    #[test]
+    fn slow_reads_do_not_look_like_drift() {
+        let tol = Duration::from_secs(5);
+        let expires = NOW.plus(Duration::from_secs(600));
+        let s = |span: u64| Seen {
+            at: NOW,
+            span: Duration::from_secs(span),
+        };
+        // Rendered 30 s into a 40 s read: 570 s left. Not drift with the span known...
+        assert!(in_step(Duration::from_secs(570), expires, s(40), tol));
+        // ...but drift for rows known exactly at NOW.
+        assert!(!in_step(Duration::from_secs(570), expires, s(0), tol));
+        // Too long is drift however slow the read: it is too long at the earliest instant.
+        assert!(!in_step(Duration::from_secs(606), expires, s(40), tol));
+        assert!(in_step(Duration::from_secs(605), expires, s(40), tol));
+        // Shorter than the latest instant allows, beyond the tolerance.
+        assert!(!in_step(Duration::from_secs(554), expires, s(40), tol));
+        // An expired wish is never in step.
+        assert!(!in_step(Duration::from_secs(1), NOW, s(0), tol));
     }
 
     #[test]
@@ -391,8 +473,12 @@ mod tests {
         check(
             std::slice::from_ref(&long),
             &[],
-            &[add("192.0.2.1", max)],
+            &[add("192.0.2.1", 40 * 7 * 86_400)],
             &[],
+        );
+        assert_eq!(
+            timeout_at(long.expires, NOW),
+            Some(Duration::from_secs(max))
         );
         check(
             std::slice::from_ref(&long),
@@ -403,7 +489,7 @@ mod tests {
         check(
             &[long],
             &[owned("*1", "192.0.2.1", max - 3600)],
-            &[refresh("*1", "192.0.2.1", max)],
+            &[refresh("*1", "192.0.2.1", 40 * 7 * 86_400)],
             &[],
         );
     }

@@ -106,6 +106,36 @@ pub fn rows(family: Family, body: &[u8], what: &str) -> Result<Vec<Row>, Error> 
     }
 }
 
+/// The rows of a print filtered by `list` and `comment` whose `.proplist` left those two fields out
+/// (the filter already says what they are, and every field a router prints costs time): they are
+/// filled in from the filter; a row that does show them is read as it is.
+pub fn tagged_rows(
+    family: Family,
+    body: &[u8],
+    what: &str,
+    list: &str,
+    tag: &str,
+) -> Result<Vec<Row>, Error> {
+    match json(body, what)? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|mut v| {
+                if let Value::Object(obj) = &mut v {
+                    obj.entry("list")
+                        .or_insert_with(|| Value::String(list.to_owned()));
+                    obj.entry("comment")
+                        .or_insert_with(|| Value::String(tag.to_owned()));
+                }
+                row(family, &v, what)
+            })
+            .collect(),
+        other => Err(Error::new(
+            Code::WrongShape,
+            format!("{what}: {} where an array belongs", kind(&other)),
+        )),
+    }
+}
+
 /// The one row a PUT or PATCH answers with (a bare object).
 pub fn single_row(family: Family, body: &[u8], what: &str) -> Result<Row, Error> {
     match json(body, what)? {
@@ -113,6 +143,18 @@ pub fn single_row(family: Family, body: &[u8], what: &str) -> Result<Row, Error>
         other => Err(Error::new(
             Code::WrongShape,
             format!("{what}: {} where an object belongs", kind(&other)),
+        )),
+    }
+}
+
+/// The `ret` of a command's reply: `{"ret":"<text>"}`, or `[]` when the command printed nothing.
+pub fn ret(body: &[u8], what: &str) -> Result<String, Error> {
+    match json(body, what)? {
+        Value::Object(obj) => Ok(required(&obj, "ret", what)?.to_owned()),
+        Value::Array(items) if items.is_empty() => Ok(String::new()),
+        other => Err(Error::new(
+            Code::WrongShape,
+            format!("{what}: {} where `{{\"ret\":...}}` belongs", kind(&other)),
         )),
     }
 }
@@ -248,6 +290,31 @@ mod tests {
         let put = single_row(Family::V4, &fixture("address-list-put-201.json"), "put").unwrap();
         assert_eq!(put.timeout, Some(Duration::from_secs(86_400)));
         assert_eq!(put.comment.as_deref(), Some("reported by IDS"));
+    }
+
+    #[test]
+    fn tagged_rows_take_list_and_comment_from_the_filter() {
+        let body = br#"[{".id":"*1","address":"192.0.2.1","disabled":"false","dynamic":"true","timeout":"59m"},
+            {".id":"*2","address":"192.0.2.2","comment":"other","disabled":"false","dynamic":"false","list":"x"}]"#;
+        let rows = tagged_rows(Family::V4, body, "GET", "access", "tag").unwrap();
+        assert_eq!(rows[0].list, "access");
+        assert_eq!(rows[0].comment.as_deref(), Some("tag"));
+        assert!(rows[0].is_owned("tag"));
+        // Fields the router did show are read as shown.
+        assert_eq!(rows[1].list, "x");
+        assert_eq!(rows[1].comment.as_deref(), Some("other"));
+        assert_eq!(
+            tagged_rows(Family::V4, b"{}", "GET", "a", "t")
+                .unwrap_err()
+                .code,
+            Code::WrongShape
+        );
+        assert_eq!(
+            tagged_rows(Family::V4, br#"[{"address":"192.0.2.1"}]"#, "GET", "a", "t")
+                .unwrap_err()
+                .code,
+            Code::MissingField
+        );
     }
 
     #[test]

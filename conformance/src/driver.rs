@@ -135,6 +135,7 @@ impl Agent {
                 connect_timeout: Duration::from_secs(3),
                 request_timeout: Duration::from_secs(10),
                 concurrency: 1,
+                write_mode: ctx.write_mode,
                 interval: Duration::from_secs(60),
                 control: "127.0.0.1:0".parse().expect("valid address"),
                 allow_plain_http: false,
@@ -151,6 +152,12 @@ impl Agent {
             recorder: ctx.rest.recorder().cloned(),
             stop: ctx.settings.stop.clone(),
         }
+    }
+
+    /// The same agent writing in `mode`.
+    pub fn with_write_mode(mut self, mode: agent::batch::WriteMode) -> Agent {
+        self.config.write_mode = mode;
+        self
     }
 
     /// The same agent with other credentials.

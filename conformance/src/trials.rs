@@ -90,13 +90,14 @@ async fn run_scenario(suite: &Suite, index: usize, s: &Scenario) -> Result<(), F
     let Some(_running) = stop.scenario() else {
         return Err(Failure::new(INTERRUPTED));
     };
-    let ctx = Ctx::open(
+    let mut ctx = Ctx::open(
         suite.settings.clone(),
         index,
         s.name,
         suite.ca_pem.as_deref(),
     )
     .await?;
+    ctx.write_mode = s.write_mode;
     // On Ctrl-C the scenario is dropped at its next safe point (nothing of it in the air), then
     // cleaned up like any other.
     let mut outcome = tokio::select! {
@@ -387,6 +388,7 @@ pub(crate) mod tests {
             needs,
             codes: &[],
             local: false,
+            write_mode: Default::default(),
             run,
         };
         runtime().block_on(run_scenario(&suite_with(&["routeros-conformance"]), 1, &s))
@@ -411,6 +413,7 @@ pub(crate) mod tests {
             needs: &[Cap::Write],
             codes: &[],
             local: false,
+            write_mode: Default::default(),
             run: |ctx| Box::pin(agent_grant(ctx)),
         };
         let suite = suite_with(&["routeros-conformance", "--record", &record]);

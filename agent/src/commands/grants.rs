@@ -5,12 +5,13 @@
 //! as text and JSON by [`Render`].
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::address::Address;
-use crate::clock::Time;
+use crate::clock::{Clock, Time};
 use crate::config::Config;
 use crate::duration;
 use crate::error::Error;
@@ -277,8 +278,8 @@ async fn open_store(config: &Config) -> Result<Result<GrantStore, String>, Failu
     }
 }
 
-fn reconciler(config: &Config, client: RouterClient) -> Reconciler {
-    Reconciler::new(client, config.plan_config(), config.concurrency)
+fn reconciler(config: &Config, client: RouterClient, clock: &Arc<dyn Clock>) -> Reconciler {
+    Reconciler::for_config(config, client, clock.clone())
 }
 
 /// Reconciles the router with `grants`.
@@ -286,13 +287,13 @@ async fn reconcile(
     config: &Config,
     client: RouterClient,
     grants: &[Grant],
-    now: Time,
+    clock: &Arc<dyn Clock>,
 ) -> Reconciled {
     // In passive mode the router pulls the feed: the agent never writes the list.
     if config.mode == crate::config::Mode::Passive {
         return Reconciled::new(Ok(Report::default()), &config.plan_config());
     }
-    let result = reconciler(config, client).sync(grants, now).await;
+    let result = reconciler(config, client, clock).sync(grants).await;
     Reconciled::new(result, &config.plan_config())
 }
 
@@ -300,11 +301,12 @@ async fn reconcile(
 pub async fn grant(
     config: &Config,
     client: RouterClient,
-    now: Time,
+    clock: &Arc<dyn Clock>,
     address: &str,
     user: &str,
     for_: &str,
 ) -> Result<Done<Granted>, Failure> {
+    let now = clock.now();
     let (grant, duration) =
         request::grant(address, user, for_, now, config.prefix_limits).map_err(refused)?;
     let mut store = match open_store(config).await? {
@@ -318,7 +320,7 @@ pub async fn grant(
     };
     store.grant(grant.clone()).map_err(Failure::store)?;
     store.prune(now).map_err(Failure::store)?;
-    let router = reconcile(config, client, store.grants(), now).await;
+    let router = reconcile(config, client, store.grants(), clock).await;
     Ok(Done::Here(Granted {
         grant,
         duration,
@@ -331,10 +333,11 @@ pub async fn grant(
 pub async fn revoke(
     config: &Config,
     client: RouterClient,
-    now: Time,
+    clock: &Arc<dyn Clock>,
     address: &str,
     user: &str,
 ) -> Result<Done<Revoked>, Failure> {
+    let now = clock.now();
     let address = request::address(address).map_err(refused)?;
     request::user(user).map_err(refused)?;
     let mut store = match open_store(config).await? {
@@ -348,7 +351,7 @@ pub async fn revoke(
     };
     let existed = store.revoke(&address, user).map_err(Failure::store)?;
     store.prune(now).map_err(Failure::store)?;
-    let router = reconcile(config, client, store.grants(), now).await;
+    let router = reconcile(config, client, store.grants(), clock).await;
     Ok(Done::Here(Revoked {
         address,
         user: user.to_owned(),
@@ -361,8 +364,9 @@ pub async fn revoke(
 pub async fn sync(
     config: &Config,
     client: RouterClient,
-    now: Time,
+    clock: &Arc<dyn Clock>,
 ) -> Result<Done<Synced>, Failure> {
+    let now = clock.now();
     let mut store = match open_store(config).await? {
         Ok(store) => store,
         Err(control) => {
@@ -373,12 +377,17 @@ pub async fn sync(
     };
     store.prune(now).map_err(Failure::store)?;
     let live = store.grants().len();
-    let router = reconcile(config, client, store.grants(), now).await;
+    let router = reconcile(config, client, store.grants(), clock).await;
     Ok(Done::Here(Synced { live, router }))
 }
 
 /// `list`: the live grants and the entries the agent owns, with conflicts.
-pub async fn list(config: &Config, client: RouterClient, now: Time) -> Result<Listing, Failure> {
+pub async fn list(
+    config: &Config,
+    client: RouterClient,
+    clock: &Arc<dyn Clock>,
+) -> Result<Listing, Failure> {
+    let now = clock.now();
     // Reading only: no lock, so `list` works beside a running daemon or a command in progress.
     let grants = GrantStore::load(&config.state).map_err(Failure::store)?;
     let live: Vec<Grant> = grants.iter().filter(|g| g.expires > now).cloned().collect();
@@ -389,7 +398,7 @@ pub async fn list(config: &Config, client: RouterClient, now: Time) -> Result<Li
     } else {
         Vec::new()
     };
-    let router = reconciler(config, client).read(now).await.map(|rows| {
+    let router = reconciler(config, client, clock).read().await.map(|rows| {
         let conflicts = plan::plan(&plan_config, &grants, &rows, now).conflicts;
         let report = Report {
             conflicts,

@@ -162,12 +162,12 @@ async fn run_unwarned(
             address,
             user,
             duration,
-        } => rendered(grants::grant(config, client, clock.now(), &address, &user, &duration).await),
+        } => rendered(grants::grant(config, client, &clock, &address, &user, &duration).await),
         Command::Revoke { address, user } => {
-            rendered(grants::revoke(config, client, clock.now(), &address, &user).await)
+            rendered(grants::revoke(config, client, &clock, &address, &user).await)
         }
-        Command::List => rendered(grants::list(config, client, clock.now()).await),
-        Command::Sync => rendered(grants::sync(config, client, clock.now()).await),
+        Command::List => rendered(grants::list(config, client, &clock).await),
+        Command::Sync => rendered(grants::sync(config, client, &clock).await),
         Command::Run { .. } => rendered(run(config, client, clock).await),
         Command::Passive { action } => match action {
             PassiveAction::Install {

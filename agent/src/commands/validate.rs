@@ -67,6 +67,10 @@ pub enum Check {
     /// Passive mode: the user's group has the policies the feed script needs.
     #[serde(rename = "passive policies")]
     PassivePolicies,
+    /// Whether the router runs the agent's scripts, so writes can go out in batches
+    /// (`--write-check`).
+    #[serde(rename = "write mode")]
+    WriteMode,
 }
 
 impl Check {
@@ -93,6 +97,7 @@ impl Check {
             Check::Rules6 => "filter rules6",
             Check::WriteCheck => "write check",
             Check::PassivePolicies => "passive policies",
+            Check::WriteMode => "write mode",
         }
     }
 }
@@ -208,7 +213,11 @@ pub async fn validate_with(config: &Config, client: &RouterClient, options: Opti
     let checks = Check::READ_ONLY
         .into_iter()
         .chain(rules.into_iter().filter(|_| options.rules))
-        .chain(options.write_check.then_some(Check::WriteCheck))
+        .chain(
+            [Check::WriteCheck, Check::WriteMode]
+                .into_iter()
+                .filter(|_| options.write_check),
+        )
         .chain((config.mode == crate::config::Mode::Passive).then_some(Check::PassivePolicies));
     let mut done = Validation {
         steps: Vec::new(),
@@ -232,6 +241,12 @@ pub async fn validate_with(config: &Config, client: &RouterClient, options: Opti
                 _ => Family::V6,
             };
             let (step, failure) = rule_step(config, client, family, options.strict_rules).await;
+            done.steps.push(step);
+            done.failure = failure;
+            continue;
+        }
+        if check == Check::WriteMode {
+            let (step, failure) = write_mode_step(config, client).await;
             done.steps.push(step);
             done.failure = failure;
             continue;
@@ -308,6 +323,7 @@ async fn run(
         Check::WriteCheck => write_probe(config, client).await,
         Check::PassivePolicies => super::passive::check_policies(config, client).await,
         Check::Rules | Check::Rules6 => unreachable!("rule steps run in rule_step"),
+        Check::WriteMode => unreachable!("the write mode step runs in write_mode_step"),
     }
 }
 
@@ -318,6 +334,70 @@ pub async fn rule_steps(config: &Config, client: &RouterClient) -> Vec<Step> {
         steps.push(rule_step(config, client, family, false).await.0);
     }
     steps
+}
+
+/// What the write mode probe prints: a script that changes nothing and answers with one line.
+const SCRIPT_PROBE: &str = "routeros-agent scripting";
+
+/// The write mode step: `POST /execute` of a script that only prints, as a batch would be sent.
+/// A router that runs it allows bulk writes; one that refuses it (a policy, an interpreter that
+/// answers something else) is written one entry per request in `auto` mode (a warning), fails
+/// `bulk` mode, and is what `single` mode expects anyway.
+async fn write_mode_step(config: &Config, client: &RouterClient) -> (Step, Option<Error>) {
+    use crate::batch::WriteMode;
+    let script = format!(":put {}", crate::batch::quote(SCRIPT_PROBE));
+    let refusal = match client.execute_script(&script).await {
+        Ok(ret) if ret == SCRIPT_PROBE => None,
+        Ok(ret) => Some(Error::new(
+            Code::WrongShape,
+            format!(
+                "POST /rest/execute: the router answered `{}` to a script that prints `{SCRIPT_PROBE}`",
+                ret.chars().take(200).collect::<String>()
+            ),
+        )),
+        Err(e) => Some(e),
+    };
+    let mode = config.write_mode;
+    let (result, detail, failure) = match (&refusal, mode) {
+        (None, WriteMode::Single) => (
+            StepResult::Ok,
+            "the router runs scripts through /execute, so bulk writes are possible; write_mode =              single writes one entry per request"
+                .to_owned(),
+            None,
+        ),
+        (None, _) => (
+            StepResult::Ok,
+            format!(
+                "bulk: the router runs scripts through /execute; write_mode = {} writes in batches",
+                mode.name()
+            ),
+            None,
+        ),
+        (Some(e), WriteMode::Single) => (
+            StepResult::Ok,
+            format!("single (as configured); the router refuses scripting: {e}"),
+            None,
+        ),
+        (Some(e), WriteMode::Auto) => (
+            StepResult::Warning,
+            format!(
+                "single: the router refuses scripting, so write_mode = auto writes one entry per                  request: {e}"
+            ),
+            None,
+        ),
+        (Some(e), WriteMode::Bulk) => (
+            StepResult::Failed,
+            format!("write_mode = bulk, but the router refuses scripting: {e}"),
+            Some(e.clone()),
+        ),
+    };
+    let step = Step {
+        step: Check::WriteMode,
+        result,
+        detail,
+        error: refusal.as_ref().map(Error::to_json),
+    };
+    (step, failure)
 }
 
 /// The rule check of `family`: reads the filter table and judges it for the family's list. Returns

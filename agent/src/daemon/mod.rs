@@ -120,7 +120,7 @@ pub async fn serve_with_feed(
     let token = token::for_daemon(&config).map_err(DaemonError::Token)?;
     let metrics = Arc::new(metrics::Metrics::new());
     metrics.set_grants(store.grants().len());
-    let rec = Reconciler::new(client, config.plan_config(), config.concurrency);
+    let rec = Reconciler::for_config(&config, client, clock.clone());
     let shared = Shared {
         store: Arc::new(StdMutex::new(store)),
         status: Arc::new(StdMutex::new(Status::default())),

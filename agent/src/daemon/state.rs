@@ -173,7 +173,7 @@ impl Shared {
         }
         router.uptime = resource.uptime;
         lock(&self.status).router_version = Some(resource.version.clone());
-        let report = match router.rec.sync(&grants, now).await {
+        let report = match router.rec.sync(&grants).await {
             Ok(r) => r,
             Err(e) => return Err(self.failed(router, e)),
         };
@@ -211,8 +211,8 @@ impl Shared {
             return Report::default();
         }
         let result = match address {
-            Some(a) => router.rec.step_address(a, &grants, now).await,
-            None => router.rec.step(&grants, now).await,
+            Some(a) => router.rec.step_address(a, &grants).await,
+            None => router.rec.step(&grants).await,
         };
         let report = match result {
             Ok(report) => {

@@ -52,13 +52,40 @@ impl RouterClient {
         wire::resource(&body, "GET /rest/system/resource")
     }
 
-    /// All rows of one list.
+    /// All rows of one list, with only the fields the agent reads.
     pub async fn rows(&self, family: Family, list: &str) -> Result<Vec<Row>> {
-        let path = format!("{}?list={}", family.menu(), encode_query(list));
+        let path = format!(
+            "{}?list={}&.proplist={PROPLIST}",
+            family.menu(),
+            encode_query(list)
+        );
         let (_, body) = self
             .send(Operation::ReadList, reqwest::Method::GET, &path, None)
             .await?;
         wire::rows(family, &body, &format!("GET /rest{}", family.menu()))
+    }
+
+    /// The rows of one list whose comment is `tag`: the agent's own (and static entries someone
+    /// tagged, which the planner leaves alone). A list shared with other tools may hold many more
+    /// entries than the agent's; a router filters them out before printing, which is what makes a
+    /// print of a large list slow (ROUTEROS-REST.md section 6: about 1 ms a printed row).
+    pub async fn tagged_rows(&self, family: Family, list: &str, tag: &str) -> Result<Vec<Row>> {
+        let path = format!(
+            "{}?list={}&comment={}&.proplist={TAGGED_PROPLIST}",
+            family.menu(),
+            encode_query(list),
+            encode_query(tag)
+        );
+        let (_, body) = self
+            .send(Operation::ReadList, reqwest::Method::GET, &path, None)
+            .await?;
+        wire::tagged_rows(
+            family,
+            &body,
+            &format!("GET /rest{}", family.menu()),
+            list,
+            tag,
+        )
     }
 
     /// The whole filter table of `family` in console order, for the rule check; reading only.
@@ -86,6 +113,55 @@ impl RouterClient {
             .send(Operation::ReadList, reqwest::Method::GET, &path, None)
             .await?;
         wire::rows(family, &body, &format!("GET /rest{}", family.menu()))
+    }
+
+    /// The rows of one list whose address is one of `addresses`, in one request: `POST .../print`
+    /// with the API query stack (`list=L`, then the addresses or-ed together with one `#|...|`
+    /// word, then `#&`; ROUTEROS-REST.md section 2) and only the fields the agent reads. Foreign
+    /// entries at those addresses come back too, which is what the 208105 decisions need.
+    pub async fn rows_at(
+        &self,
+        family: Family,
+        list: &str,
+        addresses: &[&str],
+    ) -> Result<Vec<Row>> {
+        if addresses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = vec![format!("list={list}")];
+        query.extend(addresses.iter().map(|a| format!("address={a}")));
+        if addresses.len() > 1 {
+            query.push(format!("#{}", "|".repeat(addresses.len() - 1)));
+        }
+        query.push("#&".to_owned());
+        let body = json!({ ".proplist": PROPLIST, ".query": query });
+        let path = format!("{}/print", family.menu());
+        let (_, bytes) = self
+            .send(
+                Operation::ReadList,
+                reqwest::Method::POST,
+                &path,
+                Some(&body),
+            )
+            .await?;
+        wire::rows(family, &bytes, &format!("POST /rest{path}"))
+    }
+
+    /// `POST /execute` of `script` with `as-string`: the script runs as this user and the reply's
+    /// `ret` is what it printed (`[]` when it printed nothing). A script error is also a `200`
+    /// with the error's text in `ret` (7.23.3 capture, tikoci/routeros-skills PR #20), which the
+    /// caller's strict reading of `ret` catches.
+    pub async fn execute_script(&self, script: &str) -> Result<String> {
+        let body = json!({ "script": script, "as-string": "" });
+        let (_, bytes) = self
+            .send(
+                Operation::Execute,
+                reqwest::Method::POST,
+                "/execute",
+                Some(&body),
+            )
+            .await?;
+        wire::ret(&bytes, "POST /rest/execute")
     }
 
     /// `PUT` of a new dynamic entry with a comment.
@@ -161,6 +237,14 @@ impl RouterClient {
         })
     }
 }
+
+/// The fields the agent reads from an address-list row (`.id` always comes along).
+const PROPLIST: &str = ".id,list,address,comment,timeout,dynamic,disabled";
+
+/// The fields of a read filtered by list and tag: the two the filter fixes are left out, because
+/// a router's print costs time per field shown (the simulator's router-speed profile charges
+/// 0.08 ms a field against 0.1 ms a row, `simulator/src/costs.rs`).
+const TAGGED_PROPLIST: &str = ".id,address,timeout,dynamic,disabled";
 
 /// An id as a path segment: only the `*HEX` form is sent, written literally (never `%2A`).
 fn id_segment(id: &str) -> Result<&str> {

@@ -3,6 +3,12 @@
 //! one reconcile after the faults stop leaves the router's lists exactly equal to the grants, with no
 //! grant lost and no foreign entry touched.
 //!
+//! The same run goes again at a real router's speed on modelled time (`Limits::realistic()
+//! .modelled()`), writing in batches through `/execute`, with the agent's clock read from the
+//! simulator's: faults then also land inside batches (a scripted command fails, the batch's reply
+//! is lost after the router ran it, the read-back fails), and the agent restarts (its memory of
+//! the router lost) every hundred steps.
+//!
 //! The test keeps its own model of the grants (what a user was told), independent of the agent, and
 //! compares three things at the end: the model, the agent's grant store reloaded from disk, and the
 //! simulator's lists read from its state (not through the agent's parser).
@@ -10,7 +16,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use agent::address::Address;
+use agent::batch::WriteMode;
 use agent::clock::{Clock, Time};
 use agent::net::{RetryPolicy, RouterClient};
 use agent::plan::Grant;
@@ -18,7 +27,7 @@ use agent::reconcile::Reconciler;
 use agent::store::GrantStore;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use simulator::{Action, Family, FaultRule};
+use simulator::{Action, Family, FaultRule, Limits};
 
 use crate::support::{Harness, TAG};
 
@@ -56,18 +65,44 @@ fn faults() -> Vec<FaultRule> {
 
 #[tokio::test]
 async fn five_hundred_grants_and_revokes_under_thirty_percent_faults_converge() {
+    converge(false).await;
+}
+
+#[tokio::test]
+async fn at_router_speed_in_batches_with_restarts_they_converge_too() {
+    converge(true).await;
+}
+
+/// The run; `router_speed` for the router-speed profile on modelled time, batches and restarts.
+async fn converge(router_speed: bool) {
     let mut h = Harness::start().await;
     // Stalls must cost little: a short request limit, and a quick retry so the run stays short.
     h.config.request_timeout = Duration::from_millis(200);
     h.config.connect_timeout = Duration::from_millis(200);
-    let client = RouterClient::new(&h.config)
-        .unwrap()
-        .with_retry(RetryPolicy {
-            attempts: 2,
-            base: Duration::from_millis(1),
-            max: Duration::from_millis(5),
-        });
-    let mut rec = Reconciler::new(client, h.config.plan_config(), h.config.concurrency);
+    let clock: Arc<dyn Clock> = if router_speed {
+        h.sim.set_limits(Limits::realistic().modelled());
+        h.config.write_mode = WriteMode::Bulk;
+        h.sim_clock()
+    } else {
+        h.clock()
+    };
+    let reconciler = |h: &Harness| {
+        let client = RouterClient::new(&h.config)
+            .unwrap()
+            .with_retry(RetryPolicy {
+                attempts: 2,
+                base: Duration::from_millis(1),
+                max: Duration::from_millis(5),
+            });
+        Reconciler::new(
+            client,
+            h.config.plan_config(),
+            h.config.concurrency,
+            clock.clone(),
+        )
+        .with_write_mode(h.config.write_mode)
+    };
+    let mut rec = reconciler(&h);
 
     // Entries the agent must never touch: untagged static and dynamic ones, one of them on an address
     // that will also be granted.
@@ -99,7 +134,11 @@ async fn five_hundred_grants_and_revokes_under_thirty_percent_faults_converge() 
     let users = ["ana", "bo", "cy", "di", "ed"];
     let (mut failures, mut writes) = (0, 0);
     for step in 0..500 {
-        let now = h.clock.now();
+        if router_speed && step % 100 == 99 {
+            // The agent restarts: whatever it remembered of the router is gone.
+            rec = reconciler(&h);
+        }
+        let now = clock.now();
         if step % 3 == 2 && !model.is_empty() {
             let (address, user) = model
                 .keys()
@@ -126,33 +165,57 @@ async fn five_hundred_grants_and_revokes_under_thirty_percent_faults_converge() 
                 })
                 .unwrap();
         }
-        writes += 1;
-        if rec.sync(store.grants(), now).await.is_err() {
-            failures += 1;
+        // At router speed the agent reconciles every fourth change, so that plans hold several
+        // writes and go out in batches.
+        if !router_speed || step % 4 == 3 {
+            writes += 1;
+            if rec.sync(store.grants()).await.is_err() {
+                failures += 1;
+            }
         }
         if step % 50 == 49 {
             // Time passes; a few grants may expire between reconciles.
             h.advance(Duration::from_secs(rng.random_range(1..120)));
-            let now = h.clock.now();
+            let now = clock.now();
             model.retain(|_, expires| *expires > now);
             store.prune(now).unwrap();
         }
     }
     assert!(
-        failures > 50,
+        failures > writes / 10,
         "the faults must have bitten: {failures} of {writes} reconciles failed"
     );
     let fired: u64 = h.sim.shared().faults.list().iter().map(|r| r.fired).sum();
     assert!(fired > 100, "faults fired {fired} times");
+    if router_speed {
+        // Batches went out, and faults met them: replies lost or broken after the router ran
+        // the script, or the request refused before it.
+        let batches: Vec<_> = h
+            .sim
+            .journal(&simulator::JournalFilter {
+                path: Some("/rest/execute".into()),
+                ..Default::default()
+            })
+            .entries;
+        let faulted = batches.iter().filter(|e| e.fault.is_some()).count();
+        assert!(batches.len() > 30, "{} batches", batches.len());
+        assert!(
+            faulted > 5,
+            "{faulted} of {} batches met a fault",
+            batches.len()
+        );
+    }
 
     for id in rules {
         h.sim.remove_fault(id);
     }
-    let now = h.clock.now();
     let report = rec
-        .sync(store.grants(), now)
+        .sync(store.grants())
         .await
         .expect("one reconcile after the faults stop succeeds");
+    // The time the router's remaining times are read at (the same instant as before the reconcile
+    // on the frozen clock; later by the reconcile's own cost on modelled time).
+    let now = clock.now();
 
     // No grant lost: the store on disk holds exactly what users were told.
     // `store` still holds the lock: read the file as it is on disk, without it.
@@ -166,7 +229,8 @@ async fn five_hundred_grants_and_revokes_under_thirty_percent_faults_converge() 
     // The router holds one tagged entry per granted address, with the latest expiry as its timeout,
     // except where a foreign entry already holds the address (reported, left alone).
     let mut wanted: BTreeMap<String, Time> = BTreeMap::new();
-    for ((address, _), expires) in &model {
+    // Grants that ran out during the last reconcile (modelled time moves) are not wanted.
+    for ((address, _), expires) in model.iter().filter(|(_, e)| **e > now) {
         let e = wanted.entry(address.clone()).or_insert(*expires);
         *e = (*e).max(*expires);
     }

@@ -1,5 +1,6 @@
 //! Integration tests of the agent against the in-process simulator (one test binary, modules inside).
 
+mod bulk;
 mod cli;
 mod convergence;
 mod daemon;
@@ -9,6 +10,7 @@ mod locking;
 mod observer;
 mod partial;
 mod passive;
+mod speed;
 mod support;
 mod transport;
 mod validate;

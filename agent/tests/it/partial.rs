@@ -26,7 +26,7 @@ fn grant(h: &Harness, address: &str) -> Grant {
 fn reconciler(h: &Harness, concurrency: usize) -> Reconciler {
     // No retries: each fault firing is exactly one failed write.
     let client = h.client().with_retry(RetryPolicy::none());
-    Reconciler::new(client, h.config.plan_config(), concurrency)
+    Reconciler::new(client, h.config.plan_config(), concurrency, h.clock())
 }
 
 fn codes(report: &agent::reconcile::Report) -> Vec<u32> {
@@ -60,13 +60,13 @@ async fn one_failed_entry_does_not_stop_the_others() {
             grant(&h, "192.0.2.33"),
         ];
         let mut rec = reconciler(&h, concurrency);
-        let report = rec.sync(&grants, h.clock.now()).await.unwrap();
+        let report = rec.sync(&grants).await.unwrap();
         let case = format!("concurrency {concurrency}, {status} {detail}: {report:?}");
         assert_eq!(codes(&report), vec![code], "{case}");
         assert_eq!(report.added.len(), 2, "{case}");
         assert_eq!(h.v4().len(), 2, "{case}");
         // The next reconcile adds the one that failed.
-        let report = rec.sync(&grants, h.clock.now()).await.unwrap();
+        let report = rec.sync(&grants).await.unwrap();
         assert!(report.errors.is_empty(), "{report:?}");
         assert_eq!(h.v4().len(), 3);
     }
@@ -85,10 +85,7 @@ async fn a_lost_connection_still_stops_the_plan() {
         .unwrap();
     let grants = [grant(&h, "192.0.2.34"), grant(&h, "192.0.2.35")];
     let mark = h.sim.journal_mark();
-    let report = reconciler(&h, 1)
-        .sync(&grants, h.clock.now())
-        .await
-        .unwrap();
+    let report = reconciler(&h, 1).sync(&grants).await.unwrap();
     assert_eq!(codes(&report), vec![208007], "{report:?}");
     let puts = h
         .requests_since(mark)
@@ -115,7 +112,7 @@ async fn revocations_run_before_adds_that_fail() {
             )
             .unwrap();
         let report = reconciler(&h, concurrency)
-            .sync(&[grant(&h, "192.0.2.41")], h.clock.now())
+            .sync(&[grant(&h, "192.0.2.41")])
             .await
             .unwrap();
         drop(fault);

@@ -18,6 +18,19 @@ pub const LIST: &str = "agent-test";
 pub const LIST6: &str = "agent-test6";
 pub const TAG: &str = "routeros-agent";
 
+/// The agent's clock read from the in-process simulator's clock (its wall time, in milliseconds),
+/// so that whatever moves the simulator's time (a test's advance, the router-speed profile's costs)
+/// moves the agent's in step: timeouts the agent computes when a write goes out are then exact
+/// against the router's own countdown.
+#[derive(Debug, Clone)]
+pub struct SimClock(pub Arc<simulator::shared::Shared>);
+
+impl Clock for SimClock {
+    fn now(&self) -> Time {
+        Time(u64::try_from(self.0.clock.reading().wall_ms).unwrap_or(0))
+    }
+}
+
 /// A running simulator and an agent configured for it.
 pub struct Harness {
     pub sim: Simulator,
@@ -63,6 +76,7 @@ impl Harness {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             concurrency: 1,
+            write_mode: Default::default(),
             interval: Duration::from_secs(60),
             control: "127.0.0.1:0".parse().unwrap(),
             allow_plain_http: false,
@@ -91,6 +105,11 @@ impl Harness {
 
     pub fn clock(&self) -> Arc<dyn Clock> {
         Arc::new(self.clock.clone())
+    }
+
+    /// The simulator's own clock as the agent's.
+    pub fn sim_clock(&self) -> Arc<dyn Clock> {
+        Arc::new(SimClock(self.sim.shared().clone()))
     }
 
     pub fn client(&self) -> RouterClient {

@@ -37,7 +37,12 @@ async fn passes_every_step_with_the_ca_and_cleans_up_the_probe() {
         })
         .await;
     assert_status(&out, exit::OK);
-    assert_eq!(results(&out), vec!["ok"; 7], "{}", out.text);
+    assert_eq!(results(&out), vec!["ok"; 8], "{}", out.text);
+    assert!(
+        out.text.contains("bulk: the router runs scripts"),
+        "{}",
+        out.text
+    );
     assert!(out.text.contains("RouterOS 7.23.7"), "{}", out.text);
     assert!(h.v4().is_empty(), "the probe entry must be gone");
     // The probe's id went into the DELETE path literally, never as %2A.
@@ -241,7 +246,12 @@ async fn write_check_survives_a_lost_put_reply_and_leaves_no_probe() {
         })
         .await;
     assert_status(&out, exit::OK);
-    assert_eq!(results(&out), vec!["ok"; 7], "{}", out.text);
+    assert_eq!(results(&out), vec!["ok"; 8], "{}", out.text);
+    assert!(
+        out.text.contains("bulk: the router runs scripts"),
+        "{}",
+        out.text
+    );
     assert!(probe_on_router(&h).is_empty(), "{:?}", h.v4());
 }
 
@@ -465,4 +475,42 @@ async fn an_accept_rule_marked_invalid_only_for_an_empty_list_is_ok_with_a_note(
         "{}",
         out.text
     );
+}
+
+#[tokio::test]
+async fn the_write_mode_step_says_what_a_router_refusing_scripting_means_for_each_mode() {
+    for (mode, status, last) in [
+        (agent::batch::WriteMode::Auto, exit::OK, "warning"),
+        (agent::batch::WriteMode::Single, exit::OK, "ok"),
+        (agent::batch::WriteMode::Bulk, exit::FAILED, "failed"),
+    ] {
+        let mut h = Harness::start().await;
+        h.config.write_mode = mode;
+        let _fault = h
+            .sim
+            .fault(
+                FaultRule::always(Action::Status {
+                    status: 500,
+                    detail: Some("not enough permissions (9)".into()),
+                })
+                .path("/rest/execute"),
+            )
+            .unwrap();
+        let out = h
+            .run(Command::Validate {
+                write_check: true,
+                rules: false,
+                strict_rules: false,
+            })
+            .await;
+        assert_status(&out, status);
+        let steps = steps(&out);
+        assert_eq!(
+            steps.last().unwrap(),
+            &("write mode".to_owned(), last.to_owned()),
+            "{mode:?}: {}",
+            out.text
+        );
+        assert_eq!(out.json["steps"][7]["error"]["code"], 208002, "{mode:?}");
+    }
 }

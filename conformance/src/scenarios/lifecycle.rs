@@ -10,13 +10,40 @@ use serde_json::{Value, json};
 use simulator::{Action, FaultRule};
 
 use super::{Scenario, advance, scenario, seconds};
+use agent::batch::WriteMode;
+
 use crate::driver::Agent;
-use crate::target::Ctx;
+use crate::target::{Cap, Ctx};
 use crate::{Failure, Outcome, ensure, ensure_eq};
 
 const ADDR: &str = "192.0.2.10";
 
 pub(super) fn scenarios() -> Vec<Scenario> {
+    let all = every_mode();
+    // Every scenario that writes runs again with the agent in `bulk` mode, where each plan, even
+    // of one write, goes out as a batch through `/execute` and is read back: the lifecycle must
+    // look the same from the router's side whichever way the agent writes.
+    let bulk: Vec<Scenario> = all
+        .iter()
+        .filter(|s| s.needs.contains(&Cap::Write))
+        .map(|s| Scenario {
+            name: Box::leak(
+                s.name
+                    .replacen("lifecycle::", "lifecycle::bulk::", 1)
+                    .into_boxed_str(),
+            ),
+            needs: s.needs,
+            codes: s.codes,
+            local: s.local,
+            write_mode: WriteMode::Bulk,
+            run: s.run,
+        })
+        .collect();
+    all.into_iter().chain(bulk).collect()
+}
+
+/// The scenarios, with the agent in its default write mode.
+fn every_mode() -> Vec<Scenario> {
     vec![
         scenario!("lifecycle::validate_passes", [], [], validate_passes),
         scenario!(

@@ -39,6 +39,8 @@ pub struct Scenario {
     /// resolve) or refuses before sending, so passing says nothing about the target. The coverage
     /// table shows such a pass as `local`, not as `passed` on the target.
     pub local: bool,
+    /// How the agent the scenario drives writes entries ([`Agent::new`] takes it from the context).
+    pub write_mode: agent::batch::WriteMode,
     /// The body.
     pub run: Body,
 }
@@ -58,6 +60,7 @@ macro_rules! scenario {
             needs: &[$($crate::target::Cap::$cap),*],
             codes: &[$(agent::Code::$code),*],
             local: false,
+            write_mode: agent::batch::WriteMode::Auto,
             run: |ctx| Box::pin($f(ctx)),
         }
     };
@@ -85,6 +88,7 @@ pub const STATIC_ENTRY_SCENARIOS: &[&str] = &[
     "codes::208105::static_entry_with_agent_tag",
     // A firewall admin's static entry among the foreign entries the agent must not touch.
     "lifecycle::foreign_entries_untouched",
+    "lifecycle::bulk::foreign_entries_untouched",
 ];
 
 /// Every scenario, in a stable order.

@@ -68,6 +68,8 @@ pub struct Ctx {
     groups: Mutex<Vec<String>>,
     /// On the in-process simulator, its journal mark when the scenario started.
     journal_mark: Option<u64>,
+    /// How the scenario's agent writes entries (the scenario's declaration).
+    pub write_mode: agent::batch::WriteMode,
 }
 
 impl Ctx {
@@ -110,6 +112,7 @@ impl Ctx {
         };
         Ok(Ctx {
             journal_mark,
+            write_mode: Default::default(),
             list: format!("{}-{index:02}", settings.run_prefix),
             tag: format!("{}-agent", settings.run_prefix),
             settings,
