@@ -167,6 +167,30 @@ pub struct Seed {
     /// Firewall filter rules, in console order.
     #[serde(default, rename = "filter")]
     pub filter_rules: Vec<SeedRule>,
+    /// Certificates in the router's store, as `/certificate import` of a PEM file leaves them:
+    /// a CA here is what `/tool/fetch check-certificate=yes` trusts.
+    #[serde(default, rename = "certificate")]
+    pub certificates: Vec<SeedCertificate>,
+}
+
+/// A certificate in a seed: PEM text (one or more certificates), imported as `/certificate
+/// import` would import the same file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCertificate {
+    /// The name the store shows (default: `seed.pem_0`, `seed.pem_1`, ... as the router names
+    /// the certificates of an imported file).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The PEM text, `-----BEGIN CERTIFICATE-----` blocks.
+    pub pem: String,
+    /// Whether the certificate is trusted (default yes, as an imported CA is).
+    #[serde(default = "yes")]
+    pub trusted: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Where the live services listen, which seeds and snapshots do not change.
@@ -317,6 +341,13 @@ impl Seed {
             filter::table_mut(&mut router, family)
                 .add(pairs)
                 .map_err(|e| format!("filter rule {}: {e}", n + 1))?;
+        }
+        let store = router.state::<Certificates>();
+        store.set_wall(now, wall_s);
+        for (n, c) in self.certificates.iter().enumerate() {
+            store
+                .import_pem(c.pem.as_bytes(), "seed.pem", c.name.as_deref(), c.trusted)
+                .map_err(|e| format!("certificate {}: {e}", n + 1))?;
         }
         Ok(router)
     }

@@ -177,3 +177,50 @@ async fn a_script_uploads_and_imports_a_ca() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json(), json!({"ret": "true"}));
 }
+
+/// A seed's `[[certificate]]` puts a CA in the store as an import of the same PEM would, so a
+/// simulator started from a file (or loaded through the control API) can fetch from a server it
+/// trusts without an upload; `trusted = false` keeps it in the store but not trusted; a text
+/// without a certificate is refused with the certificate's place in the seed.
+#[tokio::test]
+async fn a_seed_certificate_is_trusted_as_an_import_would_be() {
+    let router = start().await;
+    let server = start().await;
+    let _feed = feed(&server, "/feed.txt");
+    let url = format!("{}/feed.txt", server.sim.https_url());
+    let seed = |trusted: bool| {
+        format!(
+            "[[user]]\nname = \"admin\"\npassword = \"admin\"\ngroup = \"full\"\n\
+             [[certificate]]\nname = \"feed-ca\"\ntrusted = {trusted}\npem = '''\n{}'''\n",
+            server.sim.ca_pem()
+        )
+    };
+    router
+        .sim
+        .load_seed(simulator::Seed::parse(&seed(true), false).unwrap())
+        .unwrap();
+    let certs = router.rows("/rest/certificate").await;
+    assert_eq!(certs.len(), 1, "{certs:?}");
+    assert_eq!(certs[0]["name"], "feed-ca");
+    assert_eq!(certs[0]["trusted"], "true");
+    let r = checked_fetch(&router, &url).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    router
+        .sim
+        .load_seed(simulator::Seed::parse(&seed(false), false).unwrap())
+        .unwrap();
+    assert_eq!(
+        router.rows("/rest/certificate").await[0]["trusted"],
+        "false"
+    );
+    checked_fetch(&router, &url)
+        .await
+        .assert_error(400, Some(NO_TRUSTED_CA));
+    let bad = "[[user]]\nname = \"admin\"\npassword = \"admin\"\ngroup = \"full\"\n\
+               [[certificate]]\npem = \"not a certificate\"\n";
+    let e = router
+        .sim
+        .load_seed(simulator::Seed::parse(bad, false).unwrap())
+        .expect_err("refused");
+    assert!(e.starts_with("certificate 1: "), "{e}");
+}
