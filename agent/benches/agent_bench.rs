@@ -162,10 +162,11 @@ impl std::fmt::Display for Cost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "modelled {:.1} s, wall {:.2} s, {} requests",
+            "modelled {:.1} s, wall {:.2} s, {} request{}",
             self.modelled.as_secs_f64(),
             self.wall.as_secs_f64(),
-            self.requests
+            self.requests,
+            if self.requests == 1 { "" } else { "s" }
         )
     }
 }
