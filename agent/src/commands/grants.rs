@@ -127,6 +127,9 @@ impl Render for Synced {
     }
 }
 
+/// The entries the agent owns with the conflicts as errors, or why the router could not be read.
+pub type OwnedEntries = Result<(Vec<Row>, Vec<Error>), Error>;
+
 /// What `list` found: the live grants, and the entries the agent owns with the conflicts (208105),
 /// or why the router could not be read.
 #[derive(Debug, Clone)]
@@ -137,7 +140,7 @@ pub struct Listing {
     pub grants: Vec<Grant>,
     /// The owned entries and the conflicts as errors, or the read's failure; `None` when no router
     /// is configured (passive mode without a URL), so that nothing was read.
-    pub router: Option<Result<(Vec<Row>, Vec<Error>), Error>>,
+    pub router: Option<OwnedEntries>,
     /// The filter rule check of both families, as `validate` makes it (empty with
     /// `check_rules = false`). It informs and does not change the exit status: `validate` is the
     /// command that fails on it.
