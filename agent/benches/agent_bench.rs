@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use agent::address::Address;
 use agent::batch::WriteMode;
 use agent::clock::{Clock, SystemClock, Time};
-use agent::config::{Config, Secret, TlsMode};
+use agent::config::{Config, RouterConfig, Secret, TlsMode};
 use agent::net::RouterClient;
 use agent::plan::Grant;
 use agent::reconcile::{Reconciler, Report};
@@ -100,13 +100,15 @@ impl Clock for SimClock {
 
 fn config(sim: &Simulator, ca: std::path::PathBuf, mode: WriteMode) -> Config {
     Config {
-        url: sim
-            .https_url()
-            .parse()
-            .expect("the simulator's URL is valid"),
-        username: simulator::DEFAULT_USER.into(),
-        password: Secret::new(simulator::DEFAULT_PASSWORD),
-        tls: TlsMode::CaFile(ca),
+        router: Some(RouterConfig {
+            url: sim
+                .https_url()
+                .parse()
+                .expect("the simulator's URL is valid"),
+            username: simulator::DEFAULT_USER.into(),
+            password: Secret::new(simulator::DEFAULT_PASSWORD),
+            tls: TlsMode::CaFile(ca),
+        }),
         list_v4: LIST.into(),
         list_v6: LIST.into(),
         tag: TAG.into(),
@@ -366,7 +368,7 @@ async fn default_speed(sizes: Sizes, ca: &std::path::Path) -> Result<(), String>
     let mut rec = Reconciler::for_config(&cfg, client, clock.clone());
     let mut grants: Vec<Grant> = Vec::new();
     rec.sync(&grants).await.map_err(|e| e.to_string())?;
-    let tls = agent::net::tls_config(&cfg.tls).map_err(|e| e.to_string())?;
+    let tls = agent::net::tls_config(&cfg.router().unwrap().tls).map_err(|e| e.to_string())?;
     let bare = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .http1_only()

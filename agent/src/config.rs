@@ -208,9 +208,9 @@ pub struct FileConfig {
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
-/// The merged configuration.
+/// How the agent reaches the router: what every command that talks to the router needs.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct RouterConfig {
     /// The router's base URL without `/rest` and without a trailing slash, e.g. `https://192.0.2.1:8443`.
     pub url: RouterUrl,
     /// The service user.
@@ -219,6 +219,19 @@ pub struct Config {
     pub password: Secret,
     /// How the certificate is checked.
     pub tls: TlsMode,
+}
+
+/// The error of a command that needs the router when none is configured.
+pub const NO_ROUTER_URL: &str = "no router URL: give --url or set ROUTEROS_URL";
+
+/// The merged configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How the router is reached. Always set in active mode. In passive mode it is set only when a
+    /// URL is given: the daemon and the commands on the grant store never talk to the router there
+    /// (the router pulls the feed), so a feed host need not hold the router's password. The commands
+    /// that do talk to it take it through [`Config::router`].
+    pub router: Option<RouterConfig>,
     /// IPv4 list name.
     pub list_v4: String,
     /// IPv6 list name.
@@ -298,6 +311,12 @@ pub struct FeedConfig {
 }
 
 impl Config {
+    /// The router's connection settings, or the error a command that talks to the router gives
+    /// when none are configured (possible in passive mode only).
+    pub fn router(&self) -> Result<&RouterConfig, ConfigError> {
+        self.router.as_ref().ok_or_else(|| err(NO_ROUTER_URL))
+    }
+
     /// A path next to the grant store: `<state><suffix>` (`.feed-key`, `.feed-ca.pem`, ...).
     pub fn beside_state(&self, suffix: &str) -> PathBuf {
         let mut name = self
@@ -625,6 +644,61 @@ fn read_password_file(path: &Path) -> Result<Secret, ConfigError> {
     Ok(Secret::new(line))
 }
 
+/// The router's connection settings from flags, environment and file: `url` is the URL given, if
+/// any (its absence is the first error).
+fn resolve_router(
+    args: &GlobalArgs,
+    file: &FileConfig,
+    url: Option<&str>,
+    allow_plain_http: bool,
+    env_password: Option<String>,
+) -> Result<RouterConfig, ConfigError> {
+    let url = RouterUrl::parse(url.ok_or_else(|| err(NO_ROUTER_URL))?)?;
+    // Basic authentication sends the password with every request: over http:// anyone on the
+    // path reads it. This machine's own loopback is the one place where that is harmless.
+    if !url.is_https() && !url.is_loopback() && !allow_plain_http {
+        return Err(err(format!(
+            "URL `{url}` is plain http:// to another machine: the router password would travel \
+             in clear. Use https://, or allow it with --allow-plain-http (allow_plain_http = \
+             true in the configuration file)"
+        )));
+    }
+    let username = args
+        .username
+        .clone()
+        .or_else(|| file.username.clone())
+        .ok_or_else(|| err("no user name: give --username or set ROUTEROS_USERNAME"))?;
+    let password_file = args
+        .password_file
+        .clone()
+        .or_else(|| file.password_file.clone());
+    let password = match (password_file, env_password) {
+        (Some(path), _) => read_password_file(&path)?,
+        (None, Some(p)) => Secret::new(p),
+        (None, None) => {
+            return Err(err(format!(
+                "no password: set {PASSWORD_ENV} or give --password-file"
+            )));
+        }
+    };
+    let ca_file = args.ca_file.clone().or_else(|| file.ca_file.clone());
+    let pin = args.pin_sha256.clone().or_else(|| file.pin_sha256.clone());
+    let insecure = args.insecure || file.insecure.unwrap_or(false);
+    let tls = match (ca_file, pin, insecure) {
+        (None, None, false) => TlsMode::SystemRoots,
+        (Some(ca), None, false) => TlsMode::CaFile(ca),
+        (None, Some(pin), false) => TlsMode::Pin(parse_pin(&pin)?),
+        (None, None, true) => TlsMode::Insecure,
+        _ => return Err(err("choose one of --ca-file, --pin-sha256 and --insecure")),
+    };
+    Ok(RouterConfig {
+        url,
+        username,
+        password,
+        tls,
+    })
+}
+
 /// The daemon-only settings, which come from `run`'s flags.
 #[derive(Debug, Clone, Default)]
 pub struct DaemonArgs {
@@ -647,49 +721,21 @@ impl Config {
         file: &FileConfig,
         env_password: Option<String>,
     ) -> Result<Config, ConfigError> {
-        let url = args
-            .url
-            .clone()
-            .or_else(|| file.url.clone())
-            .ok_or_else(|| err("no router URL: give --url or set ROUTEROS_URL"))?;
-        let url = RouterUrl::parse(&url)?;
+        let mode = Mode::parse(daemon.mode.as_deref().or(file.mode.as_deref()))?;
         let allow_plain_http = args.allow_plain_http || file.allow_plain_http.unwrap_or(false);
-        // Basic authentication sends the password with every request: over http:// anyone on the
-        // path reads it. This machine's own loopback is the one place where that is harmless.
-        if !url.is_https() && !url.is_loopback() && !allow_plain_http {
-            return Err(err(format!(
-                "URL `{url}` is plain http:// to another machine: the router password would travel \
-                 in clear. Use https://, or allow it with --allow-plain-http (allow_plain_http = \
-                 true in the configuration file)"
-            )));
-        }
-        let username = args
-            .username
-            .clone()
-            .or_else(|| file.username.clone())
-            .ok_or_else(|| err("no user name: give --username or set ROUTEROS_USERNAME"))?;
-        let password_file = args
-            .password_file
-            .clone()
-            .or_else(|| file.password_file.clone());
-        let password = match (password_file, env_password) {
-            (Some(path), _) => read_password_file(&path)?,
-            (None, Some(p)) => Secret::new(p),
-            (None, None) => {
-                return Err(err(format!(
-                    "no password: set {PASSWORD_ENV} or give --password-file"
-                )));
-            }
-        };
-        let ca_file = args.ca_file.clone().or_else(|| file.ca_file.clone());
-        let pin = args.pin_sha256.clone().or_else(|| file.pin_sha256.clone());
-        let insecure = args.insecure || file.insecure.unwrap_or(false);
-        let tls = match (ca_file, pin, insecure) {
-            (None, None, false) => TlsMode::SystemRoots,
-            (Some(ca), None, false) => TlsMode::CaFile(ca),
-            (None, Some(pin), false) => TlsMode::Pin(parse_pin(&pin)?),
-            (None, None, true) => TlsMode::Insecure,
-            _ => return Err(err("choose one of --ca-file, --pin-sha256 and --insecure")),
+        // Active mode always talks to the router. Passive mode does only for `passive ...` and
+        // `validate`, which ask for it through `Config::router`; a URL given there is checked
+        // here all the same, with its user name and password, so that a mistake shows at once.
+        let url = args.url.clone().or_else(|| file.url.clone());
+        let router = match (url, mode) {
+            (None, Mode::Passive) => None,
+            (url, _) => Some(resolve_router(
+                args,
+                file,
+                url.as_deref(),
+                allow_plain_http,
+                env_password,
+            )?),
         };
         let list_v4 = args
             .list
@@ -786,10 +832,7 @@ impl Config {
             )));
         }
         Ok(Config {
-            url,
-            username,
-            password,
-            tls,
+            router,
             list_v4,
             list_v6,
             tag,
@@ -812,7 +855,7 @@ impl Config {
                 .or_else(|| file.control_token_file.clone()),
             control_token: None,
             check_rules: file.check_rules.unwrap_or(true),
-            mode: Mode::parse(daemon.mode.as_deref().or(file.mode.as_deref()))?,
+            mode,
             feed: FeedConfig {
                 listen: daemon.feed_listen.or(file.feed_listen),
                 key_file: args
@@ -844,10 +887,13 @@ impl Config {
     /// The warnings every command prints on stderr (and puts in its JSON) for this configuration.
     pub fn warnings(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
-        if self.tls == TlsMode::Insecure {
+        let Some(router) = &self.router else {
+            return out;
+        };
+        if router.tls == TlsMode::Insecure {
             out.push(INSECURE_WARNING);
         }
-        if !self.url.is_https() && !self.url.is_loopback() {
+        if !router.url.is_https() && !router.url.is_loopback() {
             out.push(PLAIN_HTTP_WARNING);
         }
         out
@@ -890,12 +936,12 @@ mod tests {
             &FileConfig::default(),
         )
         .unwrap();
-        assert_eq!(c.url, "https://r.example");
+        assert_eq!(c.router().unwrap().url, "https://r.example");
         assert_eq!(
             (c.list_v4.as_str(), c.list_v6.as_str(), c.tag.as_str()),
             ("vpn", "vpn", "routeros-agent")
         );
-        assert_eq!(c.tls, TlsMode::SystemRoots);
+        assert_eq!(c.router().unwrap().tls, TlsMode::SystemRoots);
         assert_eq!(c.connect_timeout, Duration::from_secs(5));
         assert_eq!(c.interval, Duration::from_secs(60));
         assert_eq!(c.concurrency, 1);
@@ -923,8 +969,8 @@ mod tests {
             &file,
         )
         .unwrap();
-        assert_eq!(c.url, "https://flag.example:8443");
-        assert_eq!(c.username, "agent");
+        assert_eq!(c.router().unwrap().url, "https://flag.example:8443");
+        assert_eq!(c.router().unwrap().username, "agent");
         assert_eq!(
             (c.list_v4.as_str(), c.list_v6.as_str()),
             ("flag-list", "file-list6")
@@ -933,7 +979,10 @@ mod tests {
         assert_eq!(c.control, "127.0.0.1:9000".parse().unwrap());
         let only_file = resolve(&GlobalArgs::default(), &file).unwrap();
         assert_eq!(
-            (only_file.url.as_str(), only_file.username.as_str()),
+            (
+                only_file.router().unwrap().url.as_str(),
+                only_file.router().unwrap().username.as_str()
+            ),
             ("https://file.example", "from-file")
         );
     }
@@ -1084,7 +1133,7 @@ mod tests {
             &FileConfig::default(),
         )
         .unwrap();
-        assert_eq!(c.tls, TlsMode::Pin([0xab; 32]));
+        assert_eq!(c.router().unwrap().tls, TlsMode::Pin([0xab; 32]));
         let c = resolve(
             &GlobalArgs {
                 insecure: true,
@@ -1093,7 +1142,7 @@ mod tests {
             &FileConfig::default(),
         )
         .unwrap();
-        assert_eq!(c.tls, TlsMode::Insecure);
+        assert_eq!(c.router().unwrap().tls, TlsMode::Insecure);
         let both = GlobalArgs {
             insecure: true,
             ca_file: Some("ca.pem".into()),
@@ -1180,6 +1229,62 @@ mod tests {
     }
 
     #[test]
+    fn passive_mode_needs_no_router_until_a_command_talks_to_it() {
+        let passive: FileConfig = toml::from_str("mode = \"passive\"").unwrap();
+        // A feed host: no URL, no user name, no password.
+        let c = Config::resolve(
+            &GlobalArgs::default(),
+            &DaemonArgs::default(),
+            &passive,
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.mode, Mode::Passive);
+        assert!(c.router.is_none());
+        assert!(c.warnings().is_empty());
+        assert_eq!(
+            c.router().unwrap_err().to_string(),
+            "configuration: no router URL: give --url or set ROUTEROS_URL"
+        );
+        let e = crate::net::RouterClient::new(&c).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configuration: no router URL: give --url or set ROUTEROS_URL"
+        );
+        // `run --mode passive` on the command line: the same.
+        let run = DaemonArgs {
+            mode: Some("passive".into()),
+            ..Default::default()
+        };
+        let c =
+            Config::resolve(&GlobalArgs::default(), &run, &FileConfig::default(), None).unwrap();
+        assert!(c.router.is_none());
+        // A URL given in passive mode is resolved whole, with today's errors.
+        let c = resolve(&args("https://r.example"), &passive).unwrap();
+        assert_eq!(c.router().unwrap().url, "https://r.example");
+        let url_only = GlobalArgs {
+            url: Some("https://r.example".into()),
+            ..Default::default()
+        };
+        let e = resolve(&url_only, &passive).unwrap_err();
+        assert!(e.to_string().contains("no user name"), "{e}");
+        let e = Config::resolve(&args("https://r.example"), &run, &passive, None).unwrap_err();
+        assert!(e.to_string().contains("no password"), "{e}");
+        // Active mode still needs the router.
+        let e = Config::resolve(
+            &GlobalArgs::default(),
+            &DaemonArgs::default(),
+            &FileConfig::default(),
+            Some("pw".into()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configuration: no router URL: give --url or set ROUTEROS_URL"
+        );
+    }
+
+    #[test]
     fn password_file_first_line_and_never_shown() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pw");
@@ -1192,7 +1297,7 @@ mod tests {
             &FileConfig::default(),
         )
         .unwrap();
-        assert_eq!(c.password.expose(), "file-secret");
+        assert_eq!(c.router().unwrap().password.expose(), "file-secret");
         let shown = format!("{c:?}");
         assert!(
             !shown.contains("file-secret") && shown.contains("Secret(***)"),

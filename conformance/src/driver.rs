@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use agent::clock::{Clock, ManualClock, SystemClock};
 use agent::commands::{Command, Output};
-use agent::config::{Config, Secret, TlsMode};
+use agent::config::{Config, RouterConfig, Secret, TlsMode};
 use serde_json::Value;
 
 use crate::Failure;
@@ -124,10 +124,12 @@ impl Agent {
         let now = SystemClock.now();
         Agent {
             config: Config {
-                url: ctx.live.url.parse().expect("the target's URL was checked"),
-                username: ctx.live.agent.user.clone(),
-                password: Secret::new(ctx.live.agent.password.clone()),
-                tls: ctx.tls.clone(),
+                router: Some(RouterConfig {
+                    url: ctx.live.url.parse().expect("the target's URL was checked"),
+                    username: ctx.live.agent.user.clone(),
+                    password: Secret::new(ctx.live.agent.password.clone()),
+                    tls: ctx.tls.clone(),
+                }),
                 list_v4: ctx.list.clone(),
                 list_v6: ctx.list.clone(),
                 tag: ctx.tag.clone(),
@@ -160,22 +162,30 @@ impl Agent {
         self
     }
 
+    /// The router settings, which [`Agent::new`] always gives.
+    fn router(&mut self) -> &mut RouterConfig {
+        self.config
+            .router
+            .as_mut()
+            .expect("Agent::new names the router")
+    }
+
     /// The same agent with other credentials.
     pub fn with_creds(mut self, creds: &Creds) -> Agent {
-        self.config.username = creds.user.clone();
-        self.config.password = Secret::new(creds.password.clone());
+        self.router().username = creds.user.clone();
+        self.router().password = Secret::new(creds.password.clone());
         self
     }
 
     /// The same agent with another URL.
     pub fn with_url(mut self, url: &str) -> Agent {
-        self.config.url = url.parse().expect("a valid URL");
+        self.router().url = url.parse().expect("a valid URL");
         self
     }
 
     /// The same agent with another trust setting.
     pub fn with_tls(mut self, tls: TlsMode) -> Agent {
-        self.config.tls = tls;
+        self.router().tls = tls;
         self
     }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::address::Address;
 use crate::clock::{Clock, Time};
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::duration;
 use crate::error::Error;
 use crate::net::RouterClient;
@@ -127,6 +127,9 @@ impl Render for Synced {
     }
 }
 
+/// The entries the agent owns with the conflicts as errors, or why the router could not be read.
+pub type OwnedEntries = Result<(Vec<Row>, Vec<Error>), Error>;
+
 /// What `list` found: the live grants, and the entries the agent owns with the conflicts (208105),
 /// or why the router could not be read.
 #[derive(Debug, Clone)]
@@ -135,8 +138,9 @@ pub struct Listing {
     pub now: Time,
     /// The live grants.
     pub grants: Vec<Grant>,
-    /// The owned entries and the conflicts as errors, or the read's failure.
-    pub router: Result<(Vec<Row>, Vec<Error>), Error>,
+    /// The owned entries and the conflicts as errors, or the read's failure; `None` when no router
+    /// is configured (passive mode without a URL), so that nothing was read.
+    pub router: Option<OwnedEntries>,
     /// The filter rule check of both families, as `validate` makes it (empty with
     /// `check_rules = false`). It informs and does not change the exit status: `validate` is the
     /// command that fails on it.
@@ -155,7 +159,10 @@ impl Render for Listing {
             let _ = writeln!(text, "  {:<40} {user:<20} {left} left", g.address.as_str());
         }
         match &self.router {
-            Ok((owned, errors)) => {
+            None => {
+                let _ = writeln!(text, "owned entries: not read (no router URL configured)");
+            }
+            Some(Ok((owned, errors))) => {
                 let _ = writeln!(text, "owned entries ({}):", owned.len());
                 for r in owned {
                     let left = r
@@ -172,7 +179,7 @@ impl Render for Listing {
                     let _ = writeln!(text, "{e}");
                 }
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 let _ = writeln!(text, "owned entries: unknown: {e}");
             }
         }
@@ -193,7 +200,10 @@ impl Render for Listing {
             .collect();
         let mut doc = json!({ "grants": grants });
         match &self.router {
-            Ok((owned, errors)) => {
+            None => {
+                doc["ok"] = json!(true);
+            }
+            Some(Ok((owned, errors))) => {
                 doc["entries"] = owned
                     .iter()
                     .map(|r| json!({ "id": r.id, "list": r.list, "address": r.address, "timeout": r.timeout.map(duration::format) }))
@@ -201,7 +211,7 @@ impl Render for Listing {
                 doc["conflict_errors"] = errors.iter().map(Error::to_json).collect();
                 doc["ok"] = json!(errors.is_empty());
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 doc["ok"] = json!(false);
                 doc["error"] = e.to_json();
             }
@@ -214,9 +224,10 @@ impl Render for Listing {
 
     fn status(&self) -> u8 {
         match &self.router {
-            Ok((_, errors)) if errors.is_empty() => exit::OK,
-            Ok(_) => exit::CONFLICT,
-            Err(_) => exit::FAILED,
+            None => exit::OK,
+            Some(Ok((_, errors))) if errors.is_empty() => exit::OK,
+            Some(Ok(_)) => exit::CONFLICT,
+            Some(Err(_)) => exit::FAILED,
         }
     }
 }
@@ -282,17 +293,26 @@ fn reconciler(config: &Config, client: RouterClient, clock: &Arc<dyn Clock>) -> 
     Reconciler::for_config(config, client, clock.clone())
 }
 
-/// Reconciles the router with `grants`.
+/// The client that writes the list after a change of the store: none in passive mode, where the
+/// router pulls the feed and no router need be configured; in active mode, always one.
+fn writer(config: &Config, client: Option<RouterClient>) -> Result<Option<RouterClient>, Failure> {
+    match config.mode {
+        Mode::Passive => Ok(None),
+        Mode::Active => super::needed(client).map(Some),
+    }
+}
+
+/// Reconciles the router with `grants` through `client`, the [`writer`] (none: nothing to write).
 async fn reconcile(
     config: &Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     grants: &[Grant],
     clock: &Arc<dyn Clock>,
 ) -> Reconciled {
     // In passive mode the router pulls the feed: the agent never writes the list.
-    if config.mode == crate::config::Mode::Passive {
+    let Some(client) = client else {
         return Reconciled::new(Ok(Report::default()), &config.plan_config());
-    }
+    };
     let result = reconciler(config, client, clock).sync(grants).await;
     Reconciled::new(result, &config.plan_config())
 }
@@ -300,12 +320,13 @@ async fn reconcile(
 /// `grant`: stores the grant, then reconciles.
 pub async fn grant(
     config: &Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     clock: &Arc<dyn Clock>,
     address: &str,
     user: &str,
     for_: &str,
 ) -> Result<Done<Granted>, Failure> {
+    let client = writer(config, client)?;
     let now = clock.now();
     let (grant, duration) =
         request::grant(address, user, for_, now, config.prefix_limits).map_err(refused)?;
@@ -332,11 +353,12 @@ pub async fn grant(
 /// `revoke`: removes the grant, then reconciles (even when there was none).
 pub async fn revoke(
     config: &Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     clock: &Arc<dyn Clock>,
     address: &str,
     user: &str,
 ) -> Result<Done<Revoked>, Failure> {
+    let client = writer(config, client)?;
     let now = clock.now();
     let address = request::address(address).map_err(refused)?;
     request::user(user).map_err(refused)?;
@@ -363,9 +385,10 @@ pub async fn revoke(
 /// `sync`: prunes expired grants and reconciles.
 pub async fn sync(
     config: &Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     clock: &Arc<dyn Clock>,
 ) -> Result<Done<Synced>, Failure> {
+    let client = writer(config, client)?;
     let now = clock.now();
     let mut store = match open_store(config).await? {
         Ok(store) => store,
@@ -384,7 +407,7 @@ pub async fn sync(
 /// `list`: the live grants and the entries the agent owns, with conflicts.
 pub async fn list(
     config: &Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     clock: &Arc<dyn Clock>,
 ) -> Result<Listing, Failure> {
     let now = clock.now();
@@ -392,6 +415,20 @@ pub async fn list(
     let grants = GrantStore::load(&config.state).map_err(Failure::store)?;
     let live: Vec<Grant> = grants.iter().filter(|g| g.expires > now).cloned().collect();
     let plan_config = config.plan_config();
+    // In passive mode without a router URL only the store is read; in active mode the router is
+    // always configured.
+    let client = match config.mode {
+        Mode::Passive => client,
+        Mode::Active => Some(super::needed(client)?),
+    };
+    let Some(client) = client else {
+        return Ok(Listing {
+            now,
+            grants: live,
+            router: None,
+            rules: Vec::new(),
+        });
+    };
     // Reading only, like the rest of `list`.
     let rules = if config.check_rules {
         super::validate::rule_steps(config, &client).await
@@ -414,7 +451,7 @@ pub async fn list(
     Ok(Listing {
         now,
         grants: live,
-        router,
+        router: Some(router),
         rules,
     })
 }

@@ -137,9 +137,15 @@ async fn run_unwarned(
     clock: Arc<dyn Clock>,
     observer: Option<Observer>,
 ) -> Output {
-    let client = match RouterClient::new(config) {
-        Ok(c) => c.with_observer(observer),
-        Err(e) => return Failure::config(e).into(),
+    // No router is configured only in passive mode without a URL: the daemon and the commands on
+    // the grant store then work without one, and the commands that talk to the router fail below
+    // with the configuration's own error.
+    let client = match config.router {
+        None => None,
+        Some(_) => match RouterClient::new(config) {
+            Ok(c) => Some(c.with_observer(observer)),
+            Err(e) => return Failure::config(e).into(),
+        },
     };
     match command {
         Command::Validate {
@@ -153,6 +159,10 @@ async fn run_unwarned(
                 write_check,
                 rules,
                 strict_rules,
+            };
+            let client = match needed(client) {
+                Ok(c) => c,
+                Err(f) => return f.into(),
             };
             validate::validate_with(config, &client, options)
                 .await
@@ -169,37 +179,49 @@ async fn run_unwarned(
         Command::List => rendered(grants::list(config, client, &clock).await),
         Command::Sync => rendered(grants::sync(config, client, &clock).await),
         Command::Run { .. } => rendered(run(config, client, clock).await),
-        Command::Passive { action } => match action {
-            PassiveAction::Install {
-                feed_url,
-                interval,
-                fail_closed_multiple,
-                feed_ca,
-                no_ca_import,
-            } => {
-                let args = passive::InstallArgs {
+        Command::Passive { action } => {
+            let client = match needed(client) {
+                Ok(c) => c,
+                Err(f) => return f.into(),
+            };
+            match action {
+                PassiveAction::Install {
                     feed_url,
                     interval,
                     fail_closed_multiple,
-                    no_ca_import,
                     feed_ca,
-                };
-                rendered(passive::install(config, &client, &args).await)
+                    no_ca_import,
+                } => {
+                    let args = passive::InstallArgs {
+                        feed_url,
+                        interval,
+                        fail_closed_multiple,
+                        no_ca_import,
+                        feed_ca,
+                    };
+                    rendered(passive::install(config, &client, &args).await)
+                }
+                PassiveAction::Uninstall => passive::uninstall(config, &client).await.into(),
+                PassiveAction::Status { feed_ca } => {
+                    passive::status(config, &client, feed_ca.as_deref())
+                        .await
+                        .into()
+                }
             }
-            PassiveAction::Uninstall => passive::uninstall(config, &client).await.into(),
-            PassiveAction::Status { feed_ca } => {
-                passive::status(config, &client, feed_ca.as_deref())
-                    .await
-                    .into()
-            }
-        },
+        }
     }
+}
+
+/// The client of a command that talks to the router whatever the mode (`validate`, `passive ...`),
+/// or the configuration error saying how to name the router.
+fn needed(client: Option<RouterClient>) -> Result<RouterClient, Failure> {
+    client.ok_or_else(|| Failure::config(config::ConfigError(config::NO_ROUTER_URL.into())))
 }
 
 /// `run`: the daemon, until a signal stops it.
 async fn run(
     config: &Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     clock: Arc<dyn Clock>,
 ) -> Result<Stopped, Failure> {
     let listener = tokio::net::TcpListener::bind(config.control)

@@ -478,9 +478,9 @@ async fn import_ca(
 /// owner's, MikroTik manual, Scripting, "Script permissions"); the vendor guide's group
 /// (`api,rest-api,read,write,policy`) lacks `test`, without which the router refuses to start the
 /// script (`not enough permissions`, 208120 from `passive status`).
-pub async fn check_policies(config: &Config, client: &RouterClient) -> Result<String, Error> {
+pub async fn check_policies(client: &RouterClient) -> Result<String, Error> {
     let users = client
-        .menu_rows("/user", Some(("name", &config.username)))
+        .menu_rows("/user", Some(("name", client.username())))
         .await?;
     let group = users
         .first()
@@ -488,7 +488,7 @@ pub async fn check_policies(config: &Config, client: &RouterClient) -> Result<St
         .ok_or_else(|| {
             Error::new(
                 Code::PassiveSetupFailed,
-                format!("`/user` shows no user `{}`", config.username),
+                format!("`/user` shows no user `{}`", client.username()),
             )
         })?;
     let groups = client

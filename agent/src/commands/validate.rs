@@ -285,11 +285,16 @@ async fn run(
             .await
             .map(|peer| format!("connected to {peer}")),
         Check::Tls => client.probe_tls().await.map(|fp| match fp {
-            Some(fp) if config.tls == TlsMode::Insecure => {
+            Some(fp)
+                if config
+                    .router
+                    .as_ref()
+                    .is_some_and(|r| r.tls == TlsMode::Insecure) =>
+            {
                 format!("certificate NOT verified (--insecure); its SHA-256 is {fp}")
             }
             Some(fp) => format!("certificate verified; its SHA-256 is {fp}"),
-            None if config.url.is_loopback() => {
+            None if client.url().is_loopback() => {
                 "plain HTTP to this machine: no TLS (use https:// for a real router)".into()
             }
             None => "plain HTTP, no TLS: the router password travels IN CLEAR on the network \
@@ -297,7 +302,11 @@ async fn run(
                 .into(),
         }),
         Check::Authentication => client.resource().await.map(|r| {
-            let text = format!("logged in as `{}`; RouterOS {}", config.username, r.version);
+            let text = format!(
+                "logged in as `{}`; RouterOS {}",
+                client.username(),
+                r.version
+            );
             *resource = Some(r);
             text
         }),
@@ -321,7 +330,7 @@ async fn run(
             .await
             .map(|rows| read_detail(&config.list_v6, &rows, &config.tag)),
         Check::WriteCheck => write_probe(config, client).await,
-        Check::PassivePolicies => super::passive::check_policies(config, client).await,
+        Check::PassivePolicies => super::passive::check_policies(client).await,
         Check::Rules | Check::Rules6 => unreachable!("rule steps run in rule_step"),
         Check::WriteMode => unreachable!("the write mode step runs in write_mode_step"),
     }

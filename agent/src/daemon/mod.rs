@@ -60,6 +60,9 @@ pub enum DaemonError {
     /// The control API's token could not be made or read.
     #[error("control API token: {0}")]
     Token(String),
+    /// Active mode without a router to write to.
+    #[error("{0}")]
+    NoRouter(&'static str),
     /// The passive feed could not start (its key, certificate or listener).
     #[error("feed: {0}")]
     Feed(String),
@@ -69,7 +72,7 @@ pub enum DaemonError {
 /// `listener` and keeps the router in step.
 pub async fn serve(
     config: Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     clock: Arc<dyn Clock>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -80,7 +83,7 @@ pub async fn serve(
 /// [`serve`] with explicit timings; the feed (passive mode) listens on `feed_listen` when set.
 pub async fn serve_with(
     config: Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     clock: Arc<dyn Clock>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -102,7 +105,7 @@ pub async fn serve_with(
 /// prune the store, and the feed serves the live grants on `feed`, if given.
 pub async fn serve_with_feed(
     config: Config,
-    client: RouterClient,
+    client: Option<RouterClient>,
     clock: Arc<dyn Clock>,
     listener: tokio::net::TcpListener,
     feed: Option<tokio::net::TcpListener>,
@@ -120,7 +123,17 @@ pub async fn serve_with_feed(
     let token = token::for_daemon(&config).map_err(DaemonError::Token)?;
     let metrics = Arc::new(metrics::Metrics::new());
     metrics.set_grants(store.grants().len());
-    let rec = Reconciler::for_config(&config, client, clock.clone());
+    // Passive mode never talks to the router (it pulls the feed), so it needs no client; active
+    // mode always has one.
+    let rec = match (config.mode, client) {
+        (crate::config::Mode::Passive, _) => None,
+        (crate::config::Mode::Active, Some(client)) => {
+            Some(Reconciler::for_config(&config, client, clock.clone()))
+        }
+        (crate::config::Mode::Active, None) => {
+            return Err(DaemonError::NoRouter(crate::config::NO_ROUTER_URL));
+        }
+    };
     let shared = Shared {
         store: Arc::new(StdMutex::new(store)),
         status: Arc::new(StdMutex::new(Status::default())),
@@ -135,7 +148,6 @@ pub async fn serve_with_feed(
         timing,
         metrics,
         prefix_limits: config.prefix_limits,
-        passive: config.mode == crate::config::Mode::Passive,
     };
     let app = api::control_app(shared.clone(), api::Gate::new(control, token));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -172,7 +184,11 @@ pub async fn serve_with_feed(
         (Some(_), _) => crate::config::TOKEN_ENV.to_owned(),
         (None, _) => config.token_path().display().to_string(),
     };
-    tracing::info!(url = %config.url, list = %config.list_v4, list6 = %config.list_v6, control = %format!("http://{control}"), token = %token_from, "agent started");
+    let url = config
+        .router
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), |r| r.url.to_string());
+    tracing::info!(url = %url, list = %config.list_v4, list6 = %config.list_v6, control = %format!("http://{control}"), token = %token_from, "agent started");
     let schedule = schedule(shared, stop_rx);
     tokio::pin!(shutdown);
     tokio::select! {

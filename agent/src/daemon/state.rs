@@ -39,9 +39,10 @@ pub struct Status {
 }
 
 /// What only the holder of the router lock touches: the reconciler (and its memory of the router's
-/// rows) and the last uptime seen.
+/// rows) and the last uptime seen. There is no reconciler in passive mode: the router pulls the
+/// feed and the daemon never writes to it.
 pub(super) struct RouterSide {
-    pub(super) rec: Reconciler,
+    pub(super) rec: Option<Reconciler>,
     pub(super) uptime: Option<Duration>,
 }
 
@@ -90,8 +91,6 @@ pub(super) struct Shared {
     pub(super) timing: Timing,
     pub(super) metrics: Arc<super::metrics::Metrics>,
     pub(super) prefix_limits: crate::request::PrefixLimits,
-    /// Passive mode: the router pulls the feed; the daemon never writes the list.
-    pub(super) passive: bool,
 }
 
 /// A poisoned lock only means another task panicked while holding it; the data is still the best
@@ -153,36 +152,40 @@ impl Shared {
 
     async fn full_once(&self, router: &mut RouterSide, now: Time) -> Result<(), Error> {
         let grants = self.live_grants(now);
-        if self.passive {
-            // The router pulls the feed: pruning the store is all there is to do.
+        let RouterSide {
+            rec: Some(rec),
+            uptime,
+        } = router
+        else {
+            // Passive mode: the router pulls the feed; pruning the store is all there is to do.
             let mut status = lock(&self.status);
             status.reconciles += 1;
             status.last_success = Some(now.rfc3339());
             return Ok(());
-        }
-        let resource = match router.rec.resource().await {
+        };
+        let resource = match rec.resource().await {
             Ok(r) => r,
-            Err(e) => return Err(self.failed(router, e)),
+            Err(e) => return Err(self.failed(rec, e)),
         };
         let mut rebooted = false;
-        if let (Some(before), Some(now_up)) = (router.uptime, resource.uptime)
+        if let (Some(before), Some(now_up)) = (*uptime, resource.uptime)
             && now_up < before
         {
             tracing::warn!(before = %duration::format(before), now = %duration::format(now_up), "router uptime went back: it rebooted; restoring the list");
             rebooted = true;
         }
-        router.uptime = resource.uptime;
+        *uptime = resource.uptime;
         lock(&self.status).router_version = Some(resource.version.clone());
-        let report = match router.rec.sync(&grants).await {
+        let report = match rec.sync(&grants).await {
             Ok(r) => r,
-            Err(e) => return Err(self.failed(router, e)),
+            Err(e) => return Err(self.failed(rec, e)),
         };
         if !report.vanished.is_empty() {
             tracing::warn!(entries = ?report.vanished, "owned entries vanished from the router (reboot or manual deletion); restored");
             rebooted = true;
         }
         let error = report.errors.last().cloned();
-        self.record(router, report);
+        self.record(rec, report);
         let mut status = lock(&self.status);
         if rebooted {
             status.reboots_detected += 1;
@@ -206,21 +209,21 @@ impl Shared {
         address: Option<&Address>,
     ) -> Report {
         let grants = self.live_grants(now);
-        if self.passive {
-            // The router pulls the feed; nothing is written here.
+        let Some(rec) = router.rec.as_mut() else {
+            // Passive mode: the router pulls the feed; nothing is written here.
             return Report::default();
-        }
+        };
         let result = match address {
-            Some(a) => router.rec.step_address(a, &grants).await,
-            None => router.rec.step(&grants).await,
+            Some(a) => rec.step_address(a, &grants).await,
+            None => rec.step(&grants).await,
         };
         let report = match result {
             Ok(report) => {
-                self.record(router, report.clone());
+                self.record(rec, report.clone());
                 report
             }
             Err(e) => {
-                self.failed(router, e.clone());
+                self.failed(rec, e.clone());
                 Report {
                     errors: vec![e],
                     ..Report::default()
@@ -235,11 +238,11 @@ impl Shared {
         report
     }
 
-    pub(super) fn record(&self, router: &mut RouterSide, report: Report) {
+    pub(super) fn record(&self, rec: &mut Reconciler, report: Report) {
         for e in report
             .errors
             .iter()
-            .chain(report.conflict_errors(router.rec.plan_config()).iter())
+            .chain(report.conflict_errors(rec.plan_config()).iter())
         {
             tracing::warn!("{e}");
         }
@@ -248,18 +251,18 @@ impl Shared {
         }
         if !report.errors.is_empty() {
             // The memory may be wrong after a failed write; read the router next time.
-            router.rec.forget();
+            rec.forget();
         }
         let mut status = lock(&self.status);
         status.last_error = report.errors.last().map(Error::to_json);
         status.last_report = Some(report);
     }
 
-    pub(super) fn failed(&self, router: &mut RouterSide, e: Error) -> Error {
+    pub(super) fn failed(&self, rec: &mut Reconciler, e: Error) -> Error {
         tracing::warn!("{e}");
         self.metrics.failed(e.code.number());
         lock(&self.status).last_error = Some(e.to_json());
-        router.rec.forget();
+        rec.forget();
         e
     }
 }

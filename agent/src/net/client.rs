@@ -95,9 +95,11 @@ impl Attempt {
 }
 
 impl RouterClient {
-    /// A client for the configured router. Fails only on local problems (an unreadable CA file).
+    /// A client for the configured router. Fails on local problems (an unreadable CA file) and
+    /// when no router is configured (passive mode without a URL).
     pub fn new(config: &Config) -> Result<RouterClient, ConfigError> {
-        let tls = Arc::new(tls_config(&config.tls)?);
+        let router = config.router()?;
+        let tls = Arc::new(tls_config(&router.tls)?);
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
             .http1_only()
@@ -109,16 +111,26 @@ impl RouterClient {
             .map_err(|e| ConfigError(format!("HTTP client set-up: {e}")))?;
         Ok(RouterClient {
             http,
-            url: config.url.clone(),
-            base: format!("{}/rest", config.url),
-            username: config.username.clone(),
-            password: config.password.clone(),
+            url: router.url.clone(),
+            base: format!("{}/rest", router.url),
+            username: router.username.clone(),
+            password: router.password.clone(),
             retry: RetryPolicy::default(),
-            tls: config.url.is_https().then_some(tls),
+            tls: router.url.is_https().then_some(tls),
             connect_timeout: config.connect_timeout,
             observer: None,
             max_body: MAX_BODY,
         })
+    }
+
+    /// The router's URL.
+    pub fn url(&self) -> &RouterUrl {
+        &self.url
+    }
+
+    /// The user name the client logs in as.
+    pub fn username(&self) -> &str {
+        &self.username
     }
 
     /// The same client reading bodies of at most `bytes` (the default is [`MAX_BODY`]).

@@ -9,13 +9,13 @@ use crate::support::{Harness, LIST, TAG};
 
 /// The binary with the simulator's URL, CA and user from flags and the environment.
 fn command(h: &Harness, password: &str, args: &[&str]) -> tokio::process::Command {
-    let ca = h.config.tls.clone();
+    let ca = h.config.router().unwrap().tls.clone();
     let agent::config::TlsMode::CaFile(ca) = ca else {
         unreachable!("the harness trusts a CA file")
     };
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"));
     cmd.env_clear()
-        .env("ROUTEROS_URL", h.config.url.as_str())
+        .env("ROUTEROS_URL", h.config.router().unwrap().url.as_str())
         .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
         .env("ROUTEROS_PASSWORD", password)
         .arg("--ca-file")
@@ -291,7 +291,7 @@ async fn insecure_always_warns_on_stderr_and_in_the_json() {
     // `--insecure` cannot be combined with --ca-file: build the command without the helper's CA.
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"))
         .env_clear()
-        .env("ROUTEROS_URL", h.config.url.as_str())
+        .env("ROUTEROS_URL", h.config.router().unwrap().url.as_str())
         .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
         .env("ROUTEROS_PASSWORD", simulator::DEFAULT_PASSWORD)
         .env("RUST_LOG", "off")
@@ -328,7 +328,7 @@ async fn logs_have_no_colour_codes_when_stderr_is_not_a_terminal() {
     h.sim.clock().resume();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"))
         .env_clear()
-        .env("ROUTEROS_URL", h.config.url.as_str())
+        .env("ROUTEROS_URL", h.config.router().unwrap().url.as_str())
         .env("ROUTEROS_USERNAME", simulator::DEFAULT_USER)
         .env("ROUTEROS_PASSWORD", simulator::DEFAULT_PASSWORD)
         .env("RUST_LOG", "info")
@@ -412,4 +412,87 @@ async fn check_rules_false_in_the_file_skips_the_rule_check() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains("filter rules"), "{text}");
+}
+
+/// A feed host in passive mode holds no router URL, user name or password: `run` serves the feed
+/// and the commands on the grant store work without them, while the commands that talk to the
+/// router say how to name it.
+#[tokio::test]
+async fn passive_mode_runs_without_the_routers_credentials() {
+    use tokio::io::AsyncBufReadExt as _;
+
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.toml");
+    std::fs::write(&file, "mode = \"passive\"\n").unwrap();
+    // No ROUTEROS_URL, ROUTEROS_USERNAME, ROUTEROS_PASSWORD or password file anywhere.
+    let bare = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_routeros-agent"));
+        cmd.env_clear()
+            .arg("--config")
+            .arg(&file)
+            .arg("--state")
+            .arg(&h.config.state)
+            .args(["--list", LIST, "--tag", TAG])
+            .args(args)
+            .kill_on_drop(true);
+        cmd
+    };
+    let stdout = |out: &Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let out = bare(&["grant", "192.0.2.7", "--user", "ann", "--for", "1h"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = bare(&["list"]).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("192.0.2.7"), "{}", stdout(&out));
+    for args in [&["passive", "status"][..], &["validate"]] {
+        let out = bare(args).output().await.unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        assert_eq!(
+            stdout(&out),
+            "configuration: no router URL: give --url or set ROUTEROS_URL\n",
+            "{args:?}"
+        );
+    }
+
+    let mut daemon = bare(&[
+        "run",
+        "--control",
+        "127.0.0.1:0",
+        "--feed-listen",
+        "127.0.0.1:0",
+    ])
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut lines = tokio::io::BufReader::new(daemon.stderr.take().unwrap()).lines();
+    // The daemon prints the feed's URL once it listens; the lines end if it exits instead.
+    let mut url = None;
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(u) = line.strip_prefix("feed: ") {
+            url = Some(u.to_owned());
+            break;
+        }
+    }
+    let url = url.expect("the daemon started and announced its feed");
+    let key = std::fs::read_to_string(h.config.beside_state(".feed-key")).unwrap();
+    let tls = agent::net::tls_config(&agent::config::TlsMode::CaFile(
+        h.config.beside_state(".feed-ca.pem"),
+    ))
+    .unwrap();
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .unwrap();
+    let r = http
+        .get(&url)
+        .basic_auth("apikey", Some(key.trim()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.text().await.unwrap(), "192.0.2.7\n");
+    daemon.kill().await.unwrap();
 }

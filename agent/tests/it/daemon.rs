@@ -43,7 +43,7 @@ impl Daemon {
         config.control_token = Some(agent::config::Secret::new(TOKEN));
         let task = tokio::spawn(agent::daemon::serve_with(
             config,
-            client,
+            Some(client),
             h.clock(),
             listener,
             async move {

@@ -369,7 +369,7 @@ async fn endless_server() -> String {
 #[tokio::test]
 async fn an_endless_body_stops_at_the_limit_with_208400_naming_it() {
     let mut h = Harness::start().await;
-    h.config.url = endless_server().await.parse().unwrap();
+    h.config.router.as_mut().unwrap().url = endless_server().await.parse().unwrap();
     assert_eq!(agent::net::MAX_BODY, 256 * 1024 * 1024);
     let client = agent::net::RouterClient::new(&h.config)
         .unwrap()

@@ -58,7 +58,7 @@ async fn a_cli_grant_while_the_daemon_holds_the_store_goes_through_its_api_with_
     let (stop, stopped) = oneshot::channel::<()>();
     let daemon = tokio::spawn(agent::daemon::serve(
         h.config.clone(),
-        h.client(),
+        Some(h.client()),
         h.clock(),
         listener,
         async move {

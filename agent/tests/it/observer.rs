@@ -110,7 +110,7 @@ async fn every_attempt_and_every_transport_failure_is_shown() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let mut config = h.config.clone();
-    config.url = format!("https://{addr}").parse().unwrap();
+    config.router.as_mut().unwrap().url = format!("https://{addr}").parse().unwrap();
     let e = RouterClient::new(&config)
         .unwrap()
         .with_observer(h.observer.clone())

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use agent::commands::{Command, PassiveAction};
-use agent::config::Mode;
+use agent::config::{Config, Mode};
 use serde_json::{Value, json};
 use simulator::{Action, Family, FaultRule};
 use tokio::sync::oneshot;
@@ -44,9 +44,16 @@ impl Feed {
         );
         let control_url = format!("http://{}", control.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
+        // The daemon is given no router at all: in passive mode it never talks to the router, so
+        // a feed host holds neither its URL nor its credentials. The harness's own configuration
+        // keeps them for the commands that do (`passive install`, `validate`).
+        let daemon_config = Config {
+            router: None,
+            ..h.config.clone()
+        };
         let task = tokio::spawn(agent::daemon::serve_with_feed(
-            h.config.clone(),
-            h.client(),
+            daemon_config,
+            None,
             h.clock(),
             control,
             Some(feed),
@@ -536,8 +543,8 @@ async fn validate_in_passive_mode_wants_the_test_policy() {
             .unwrap();
         assert_eq!(r.status().as_u16(), 201);
     }
-    h.config.username = "agent".into();
-    h.config.password = agent::config::Secret::new("agent-password");
+    h.config.router.as_mut().unwrap().username = "agent".into();
+    h.config.router.as_mut().unwrap().password = agent::config::Secret::new("agent-password");
     let out = h.run(validate).await;
     assert_eq!(code(&out), Some(208002), "{}", out.text);
     assert!(out.text.contains("lacks test"), "{}", out.text);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use agent::clock::{Clock, ManualClock, Time};
 use agent::commands::{Command, Output, run_observed};
-use agent::config::{Config, Secret, TlsMode};
+use agent::config::{Config, RouterConfig, Secret, TlsMode};
 use agent::net::{Observer, RouterClient};
 use simulator::{Family, JournalFilter, Simulator};
 
@@ -65,10 +65,12 @@ impl Harness {
         std::fs::write(&ca, sim.ca_pem()).unwrap();
         let wall = sim.clock().reading().wall_ms;
         let config = Config {
-            url: sim.https_url().parse().unwrap(),
-            username: simulator::DEFAULT_USER.into(),
-            password: Secret::new(simulator::DEFAULT_PASSWORD),
-            tls: TlsMode::CaFile(ca),
+            router: Some(RouterConfig {
+                url: sim.https_url().parse().unwrap(),
+                username: simulator::DEFAULT_USER.into(),
+                password: Secret::new(simulator::DEFAULT_PASSWORD),
+                tls: TlsMode::CaFile(ca),
+            }),
             list_v4: LIST.into(),
             list_v6: LIST6.into(),
             tag: TAG.into(),
@@ -205,7 +207,7 @@ impl Harness {
 
     /// A plain HTTPS client that trusts the simulator's CA.
     pub fn http(&self) -> reqwest::Client {
-        let tls = agent::net::tls_config(&self.config.tls).unwrap();
+        let tls = agent::net::tls_config(&self.config.router().unwrap().tls).unwrap();
         reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .build()

@@ -32,7 +32,7 @@ where
 
 fn client(h: &Harness, url: String) -> RouterClient {
     let mut config = h.config.clone();
-    config.url = url.parse().unwrap();
+    config.router.as_mut().unwrap().url = url.parse().unwrap();
     config.connect_timeout = Duration::from_millis(300);
     config.request_timeout = Duration::from_millis(300);
     RouterClient::new(&config)
@@ -134,7 +134,7 @@ async fn an_http_url_at_a_tls_port_is_208006_suggesting_https_and_not_retried() 
     })
     .await;
     let mut config = h.config.clone();
-    config.url = format!("http://{addr}").parse().unwrap();
+    config.router.as_mut().unwrap().url = format!("http://{addr}").parse().unwrap();
     // The default policy: a transient failure would be attempted four times.
     let client = RouterClient::new(&config).unwrap().with_retry(RetryPolicy {
         attempts: 4,
@@ -146,7 +146,7 @@ async fn an_http_url_at_a_tls_port_is_208006_suggesting_https_and_not_retried() 
     assert!(e.context.contains("https://"), "{e}");
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
     // The simulator's real TLS port says the same.
-    config.url = h
+    config.router.as_mut().unwrap().url = h
         .sim
         .https_url()
         .replacen("https://", "http://", 1)

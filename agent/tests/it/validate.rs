@@ -59,7 +59,7 @@ async fn passes_every_step_with_the_ca_and_cleans_up_the_probe() {
 async fn pinned_fingerprint_is_enough_and_a_wrong_pin_is_208003() {
     let mut h = Harness::start().await;
     let hex = h.sim.leaf_sha256().replace(':', "");
-    h.config.tls = TlsMode::Pin(agent::config::parse_pin(&hex).unwrap());
+    h.config.router.as_mut().unwrap().tls = TlsMode::Pin(agent::config::parse_pin(&hex).unwrap());
     let out = h
         .run(Command::Validate {
             write_check: false,
@@ -68,7 +68,7 @@ async fn pinned_fingerprint_is_enough_and_a_wrong_pin_is_208003() {
         })
         .await;
     assert_status(&out, exit::OK);
-    h.config.tls = TlsMode::Pin([7; 32]);
+    h.config.router.as_mut().unwrap().tls = TlsMode::Pin([7; 32]);
     let out = h
         .run(Command::Validate {
             write_check: false,
@@ -91,7 +91,7 @@ async fn pinned_fingerprint_is_enough_and_a_wrong_pin_is_208003() {
 async fn untrusted_certificate_is_208003() {
     let mut h = Harness::start().await;
     // The system trust store does not know the simulator's private CA.
-    h.config.tls = TlsMode::SystemRoots;
+    h.config.router.as_mut().unwrap().tls = TlsMode::SystemRoots;
     let out = h
         .run(Command::Validate {
             write_check: false,
@@ -104,7 +104,7 @@ async fn untrusted_certificate_is_208003() {
     let e = h.client().resource().await.unwrap_err();
     assert_eq!(e.code.number(), 208003, "{e}");
     // --insecure gets through (with a warning in the log).
-    h.config.tls = TlsMode::Insecure;
+    h.config.router.as_mut().unwrap().tls = TlsMode::Insecure;
     assert_status(
         &h.run(Command::Validate {
             write_check: false,
@@ -119,7 +119,7 @@ async fn untrusted_certificate_is_208003() {
 #[tokio::test]
 async fn wrong_password_is_mikro001_naming_both_causes() {
     let mut h = Harness::start().await;
-    h.config.password = agent::config::Secret::new("wrong-password-123");
+    h.config.router.as_mut().unwrap().password = agent::config::Secret::new("wrong-password-123");
     let out = h
         .run(Command::Validate {
             write_check: false,
@@ -157,7 +157,7 @@ async fn closed_port_is_208000() {
         .local_addr()
         .unwrap()
         .port();
-    h.config.url = format!("https://127.0.0.1:{port}").parse().unwrap();
+    h.config.router.as_mut().unwrap().url = format!("https://127.0.0.1:{port}").parse().unwrap();
     let out = h
         .run(Command::Validate {
             write_check: false,
@@ -181,7 +181,8 @@ async fn closed_port_is_208000() {
 async fn plain_http_on_the_tls_port_is_208006() {
     let mut h = Harness::start().await;
     let http = h.sim.http_url().expect("the simulator serves plain HTTP");
-    h.config.url = http.replacen("http://", "https://", 1).parse().unwrap();
+    h.config.router.as_mut().unwrap().url =
+        http.replacen("http://", "https://", 1).parse().unwrap();
     let out = h
         .run(Command::Validate {
             write_check: false,
@@ -203,7 +204,7 @@ async fn plain_http_on_the_tls_port_is_208006() {
 #[tokio::test]
 async fn plain_http_works_when_asked_for() {
     let mut h = Harness::start().await;
-    h.config.url = h.sim.http_url().unwrap().parse().unwrap();
+    h.config.router.as_mut().unwrap().url = h.sim.http_url().unwrap().parse().unwrap();
     let out = h
         .run(Command::Validate {
             write_check: false,

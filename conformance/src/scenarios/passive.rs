@@ -141,7 +141,7 @@ impl Feed {
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(agent::daemon::serve_with_feed(
             agent.config.clone(),
-            client,
+            Some(client),
             std::sync::Arc::new(agent.clock.clone()),
             control,
             Some(feed),
