@@ -153,7 +153,8 @@ pub fn script_source(p: &ScriptParams) -> String {
     s.push_str(&format!(
         "# Written by routeros-agent passive install ({}): pulls the agent's feed and keeps\n\
          # the entries commented {} in step with it. Changes here are overwritten by install.\n",
-        p.tag,
+        // Escaped: a line break in the tag would end the comment and start a command.
+        p.tag.escape_debug(),
         quote(&p.tag)
     ));
     s.push_str(&format!(":local tag {}\n", quote(&p.tag)));
@@ -164,7 +165,8 @@ pub fn script_source(p: &ScriptParams) -> String {
     for (url, list) in &p.feeds {
         // Each list in a block of its own, so that its locals are its own.
         s.push_str(&format!(
-            "\n# {list}\n:do {{\n:local url {}\n:local list {}\n",
+            "\n# {}\n:do {{\n:local url {}\n:local list {}\n",
+            list.escape_debug(),
             quote(url),
             quote(list)
         ));
@@ -430,5 +432,26 @@ mod tests {
             ],
             LastRun::Ok("ok 0 addresses, 0 added, 0 refreshed, 0 removed".into()),
         );
+    }
+
+    #[test]
+    fn names_in_the_scripts_comments_cannot_start_a_command() {
+        let p = ScriptParams {
+            tag: "t\n/system/reboot".into(),
+            feeds: vec![(
+                "https://feed.example/feed/v1/lists/l.txt".into(),
+                "l\r/system/reboot".into(),
+            )],
+            interval: Duration::from_secs(60),
+            multiple: 3,
+            key: "k".into(),
+        };
+        let s = script_source(&p);
+        for line in s.split(['\n', '\r']) {
+            assert!(
+                !line.trim_start().starts_with("/system/reboot"),
+                "a name became a command: {line:?}"
+            );
+        }
     }
 }
