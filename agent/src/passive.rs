@@ -138,7 +138,8 @@ pub fn log_prefix(tag: &str) -> String {
 /// under `script,error` with the router's text (`failure: Status 401, Unauthorized`,
 /// `failure: SSL: ssl: no trusted CA certificate found (6)`, ...) and ends the run with `:error`,
 /// so the list is never changed from a partial feed; the entries then expire on their own after
-/// `multiple` × `interval` (fail closed). With the whole feed read, it walks the entries the agent
+/// `multiple` × `interval` (fail closed). A feed still going after [`MAX_PAGES`] full pages ends
+/// the run the same way, since removing entries beyond a cut-short feed would drop live grants. With the whole feed read, it walks the entries the agent
 /// owns (its tag in `comment`; `print as-value where` so the list is read once, not once per
 /// address), removes those not in the feed, refreshes those whose remaining time has fallen below
 /// half the timeout (so that a 10,000-address list is not rewritten on every run), and adds the
@@ -199,7 +200,12 @@ pub fn script_source(p: &ScriptParams) -> String {
   }}
   :set total ($total + $n)
   :set page ($page + 1)
-  :if ($n < {PAGE_LINES} or $page >= {MAX_PAGES}) do={{ :set more false }}
+  :if ($n < {PAGE_LINES}) do={{ :set more false }} else={{
+    :if ($page >= {MAX_PAGES}) do={{
+      :log error ($logp . "the feed is longer than {MAX_PAGES} pages; nothing changed")
+      :error ($logp . "the feed is longer than {MAX_PAGES} pages; nothing changed")
+    }}
+  }}
 }}
 "#
         ));
@@ -432,6 +438,35 @@ mod tests {
             ],
             LastRun::Ok("ok 0 addresses, 0 added, 0 refreshed, 0 removed".into()),
         );
+    }
+
+    #[test]
+    fn a_feed_cut_short_by_the_page_limit_ends_the_run_before_any_change() {
+        let p = ScriptParams {
+            tag: "t".into(),
+            feeds: vec![(
+                "https://feed.example/feed/v1/lists/l.txt".into(),
+                "l".into(),
+            )],
+            interval: Duration::from_secs(60),
+            multiple: 3,
+            key: "k".into(),
+        };
+        let s = script_source(&p);
+        // Only a short page ends the loop normally; reaching the limit is an error.
+        assert!(s.contains(&format!(
+            ":if ($n < {PAGE_LINES}) do={{ :set more false }} else={{"
+        )));
+        assert!(!s.contains(&format!("or $page >= {MAX_PAGES}")));
+        let limit = s
+            .find(&format!(":if ($page >= {MAX_PAGES}) do={{"))
+            .expect("the limit");
+        let error = s[limit..].find(":error ($logp . ").expect(":error") + limit;
+        let log = s[limit..].find(":log error ($logp . ").expect(":log") + limit;
+        assert!(log < error);
+        // The error comes before the first change to a list.
+        let first_change = s.find("/remove").unwrap().min(s.find("/add ").unwrap());
+        assert!(error < first_change);
     }
 
     #[test]
