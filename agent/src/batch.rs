@@ -203,7 +203,11 @@ pub fn parse(ret: &str, count: usize) -> Result<Vec<Reported>, String> {
         if l.is_empty() {
             continue;
         }
-        let (head, rest) = l.split_at(1);
+        // A line the script prints starts with an ASCII letter; anything else (a character of
+        // several bytes included) is refused below, never split inside a character.
+        let Some((head, rest)) = l.split_at_checked(1) else {
+            return Err(bad("the batch printed a line it cannot have printed"));
+        };
         let (index, id) = match rest.split_once(' ') {
             Some((i, id)) => (i, Some(id)),
             None => (rest, None),
@@ -331,6 +335,9 @@ mod tests {
         refused("not enough permissions (9)", 1);
         refused("syntax error (line 1 column 7)", 1);
         refused("s0\r\nfailure: already have such entry", 1);
+        // A line that starts with a character of more than one byte is refused, not a panic.
+        refused("é0", 1);
+        refused("s0\r\n\u{2028}", 1);
     }
 
     #[test]

@@ -9,19 +9,20 @@
 //! is such a script (eworm-de/routeros-scripts `fw-addr-lists`, multiduplikator/mikrotik_blocklist,
 //! pwlgrzs/Mikrotik-Blacklist).
 //!
-//! Nothing here does I/O: the daemon serves [`page`] (`daemon/feed.rs`), `passive install` writes
+//! Nothing here does I/O: the daemon serves [`page_after`] and [`page`] (`daemon/feed.rs`), `passive install` writes
 //! [`script_source`] (`commands/passive.rs`), and `passive status` judges the log with
 //! [`judge_log`].
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::address::Family;
+use crate::address::{Address, Family};
 use crate::clock::Time;
 use crate::duration;
 use crate::error::Code;
 use crate::plan::Grant;
 
-/// Addresses per feed page (`?page=N`). `/tool/fetch output=user` keeps at most 64,512 bytes and
+/// Addresses per feed page (`?after=<address>`, `?page=N`). `/tool/fetch output=user` keeps at most 64,512 bytes and
 /// cuts a longer body without an error (MikroTik manual, "Fetch", 2026); the longest line the feed
 /// writes is an IPv6 address with its prefix (`ffff:...:ffff/128`, 43 bytes) and a newline, so a
 /// page of 1,000 lines is at most 44,000 bytes and is never cut. Paging follows CrowdSec's
@@ -43,11 +44,27 @@ pub fn feed_path(list: &str) -> String {
     format!("/feed/v1/lists/{list}.txt")
 }
 
+/// The feed's one total order, in which it is listed and paged: IPv4 before IPv6, then the
+/// numeric value of the network address, then the prefix length. A cursor (`?after=`) is compared
+/// in the same order, so a page starts right after the last address the router received whatever
+/// was added or removed before it in the meantime.
+pub fn feed_order(a: &Address) -> (Family, u128, u8) {
+    let text = a.as_str();
+    let addr = text.split_once('/').map_or(text, |(addr, _)| addr);
+    let value = match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => u128::from(u32::from(v4)),
+        Ok(IpAddr::V6(v6)) => u128::from(v6),
+        // `Address` holds only parsed addresses; this arm is never taken.
+        Err(_) => 0,
+    };
+    (a.family(), value, a.prefix_len())
+}
+
 /// The addresses the feed of `list` holds at `now`: the live grants of every family whose list is
 /// `list`, each address once, as RouterOS stores it (an IPv4 host without `/32`, an IPv6 host with
-/// `/128`: `Address` is already in that form), IPv4 before IPv6, each in text order.
+/// `/128`: `Address` is already in that form), in [`feed_order`].
 pub fn feed_lines(grants: &[Grant], list: &str, lists: (&str, &str), now: Time) -> Vec<String> {
-    let mut out: Vec<(u8, &str)> = grants
+    let mut out: Vec<((Family, u128, u8), &str)> = grants
         .iter()
         .filter(|g| g.expires > now)
         .filter_map(|g| {
@@ -56,7 +73,7 @@ pub fn feed_lines(grants: &[Grant], list: &str, lists: (&str, &str), now: Time) 
                 Family::V4 => lists.0,
                 Family::V6 => lists.1,
             };
-            (name == list).then_some((u8::from(family == Family::V6), g.address.as_str()))
+            (name == list).then(|| (feed_order(&g.address), g.address.as_str()))
         })
         .collect();
     out.sort_unstable();
@@ -65,7 +82,8 @@ pub fn feed_lines(grants: &[Grant], list: &str, lists: (&str, &str), now: Time) 
 }
 
 /// The text of one page (`Some(n)`) or of the whole feed (`None`): one address per line, each line
-/// ending in a newline; an empty text when the page is past the end.
+/// ending in a newline; an empty text when the page is past the end. Numbered pages are what
+/// scripts installed by earlier versions fetch; they shift when a grant before them goes.
 pub fn page(lines: &[String], page: Option<usize>) -> String {
     let slice = match page {
         None => lines,
@@ -74,6 +92,21 @@ pub fn page(lines: &[String], page: Option<usize>) -> String {
             &lines[start..(start + PAGE_LINES).min(lines.len())]
         }
     };
+    text(slice)
+}
+
+/// The page of the [`PAGE_LINES`] addresses that follow `after` in [`feed_order`] (the first page
+/// when `None`): what the script fetches, so that no address is skipped when one before the
+/// cursor goes between two fetches. `lines` are [`feed_lines`], already in that order.
+pub fn page_after(lines: &[String], after: Option<&Address>) -> String {
+    let start = after.map_or(0, |after| {
+        let cursor = feed_order(after);
+        lines.partition_point(|l| Address::parse(l).is_ok_and(|a| feed_order(&a) <= cursor))
+    });
+    text(&lines[start..(start + PAGE_LINES).min(lines.len())])
+}
+
+fn text(slice: &[String]) -> String {
     let mut out = String::with_capacity(slice.len() * 16);
     for l in slice {
         out.push_str(l);
@@ -132,13 +165,14 @@ pub fn log_prefix(tag: &str) -> String {
 
 /// The RouterOS script that pulls the feed and updates the lists.
 ///
-/// For each feed it fetches page after page (`?page=N`, [`PAGE_LINES`] addresses each, until a
-/// shorter page) with `check-certificate=yes` and Basic credentials `apikey` / key, collecting the
+/// For each feed it fetches page after page (`?after=<the last address received>`, empty for the
+/// first page; [`PAGE_LINES`] addresses each, until a shorter page) with `check-certificate=yes` and Basic credentials `apikey` / key, collecting the
 /// addresses in a keyed array per family (an IPv6 address has a `:`). A failed fetch is logged
 /// under `script,error` with the router's text (`failure: Status 401, Unauthorized`,
 /// `failure: SSL: ssl: no trusted CA certificate found (6)`, ...) and ends the run with `:error`,
 /// so the list is never changed from a partial feed; the entries then expire on their own after
-/// `multiple` × `interval` (fail closed). With the whole feed read, it walks the entries the agent
+/// `multiple` × `interval` (fail closed). A feed still going after [`MAX_PAGES`] full pages ends
+/// the run the same way, since removing entries beyond a cut-short feed would drop live grants. With the whole feed read, it walks the entries the agent
 /// owns (its tag in `comment`; `print as-value where` so the list is read once, not once per
 /// address), removes those not in the feed, refreshes those whose remaining time has fallen below
 /// half the timeout (so that a 10,000-address list is not rewritten on every run), and adds the
@@ -153,7 +187,8 @@ pub fn script_source(p: &ScriptParams) -> String {
     s.push_str(&format!(
         "# Written by routeros-agent passive install ({}): pulls the agent's feed and keeps\n\
          # the entries commented {} in step with it. Changes here are overwritten by install.\n",
-        p.tag,
+        // Escaped: a line break in the tag would end the comment and start a command.
+        p.tag.escape_debug(),
         quote(&p.tag)
     ));
     s.push_str(&format!(":local tag {}\n", quote(&p.tag)));
@@ -164,7 +199,8 @@ pub fn script_source(p: &ScriptParams) -> String {
     for (url, list) in &p.feeds {
         // Each list in a block of its own, so that its locals are its own.
         s.push_str(&format!(
-            "\n# {list}\n:do {{\n:local url {}\n:local list {}\n",
+            "\n# {}\n:do {{\n:local url {}\n:local list {}\n",
+            list.escape_debug(),
             quote(url),
             quote(list)
         ));
@@ -172,11 +208,12 @@ pub fn script_source(p: &ScriptParams) -> String {
             r#":local want4 [:toarray ""]
 :local want6 [:toarray ""]
 :local page 0
+:local last ""
 :local more true
 :while ($more) do={{
   :local r
   :onerror e in={{
-    :set r [/tool/fetch url=($url . "?page=" . $page) user="apikey" password=$key check-certificate=yes output=user as-value]
+    :set r [/tool/fetch url=($url . "?after=" . $last) user="apikey" password=$key check-certificate=yes output=user as-value]
   }} do={{
     :log error ($logp . $e)
     :error ($logp . $e)
@@ -192,12 +229,18 @@ pub fn script_source(p: &ScriptParams) -> String {
     :if ([:len $a] > 0) do={{
       :if ([:typeof [:find $a ":"]] = "num") do={{ :set ($want6->$a) 1 }} else={{ :set ($want4->$a) 1 }}
       :set n ($n + 1)
+      :set last $a
     }}
     :set pos ($nl + 1)
   }}
   :set total ($total + $n)
   :set page ($page + 1)
-  :if ($n < {PAGE_LINES} or $page >= {MAX_PAGES}) do={{ :set more false }}
+  :if ($n < {PAGE_LINES}) do={{ :set more false }} else={{
+    :if ($page >= {MAX_PAGES}) do={{
+      :log error ($logp . "the feed is longer than {MAX_PAGES} pages; nothing changed")
+      :error ($logp . "the feed is longer than {MAX_PAGES} pages; nothing changed")
+    }}
+  }}
 }}
 "#
         ));
@@ -308,7 +351,6 @@ pub fn judge_log(lines: &[(String, String)], tag: &str, name: &str) -> LastRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::address::Address;
 
     fn grant(a: &str, expires: u64) -> Grant {
         Grant {
@@ -430,5 +472,55 @@ mod tests {
             ],
             LastRun::Ok("ok 0 addresses, 0 added, 0 refreshed, 0 removed".into()),
         );
+    }
+
+    #[test]
+    fn a_feed_cut_short_by_the_page_limit_ends_the_run_before_any_change() {
+        let p = ScriptParams {
+            tag: "t".into(),
+            feeds: vec![(
+                "https://feed.example/feed/v1/lists/l.txt".into(),
+                "l".into(),
+            )],
+            interval: Duration::from_secs(60),
+            multiple: 3,
+            key: "k".into(),
+        };
+        let s = script_source(&p);
+        // Only a short page ends the loop normally; reaching the limit is an error.
+        assert!(s.contains(&format!(
+            ":if ($n < {PAGE_LINES}) do={{ :set more false }} else={{"
+        )));
+        assert!(!s.contains(&format!("or $page >= {MAX_PAGES}")));
+        let limit = s
+            .find(&format!(":if ($page >= {MAX_PAGES}) do={{"))
+            .expect("the limit");
+        let error = s[limit..].find(":error ($logp . ").expect(":error") + limit;
+        let log = s[limit..].find(":log error ($logp . ").expect(":log") + limit;
+        assert!(log < error);
+        // The error comes before the first change to a list.
+        let first_change = s.find("/remove").unwrap().min(s.find("/add ").unwrap());
+        assert!(error < first_change);
+    }
+
+    #[test]
+    fn names_in_the_scripts_comments_cannot_start_a_command() {
+        let p = ScriptParams {
+            tag: "t\n/system/reboot".into(),
+            feeds: vec![(
+                "https://feed.example/feed/v1/lists/l.txt".into(),
+                "l\r/system/reboot".into(),
+            )],
+            interval: Duration::from_secs(60),
+            multiple: 3,
+            key: "k".into(),
+        };
+        let s = script_source(&p);
+        for line in s.split(['\n', '\r']) {
+            assert!(
+                !line.trim_start().starts_with("/system/reboot"),
+                "a name became a command: {line:?}"
+            );
+        }
     }
 }

@@ -424,6 +424,37 @@ async fn the_feed_answers_only_its_key_and_its_paths_without_detail() {
     assert_eq!((s, body.as_str()), (200, "192.0.2.40\n2001:db8::1/128\n"));
     let (s, body) = get(format!("{}?page=1", feed.url), "apikey", key.to_owned()).await;
     assert_eq!((s, body.as_str()), (200, ""));
+    // The cursor the script sends: `:` and `/` of an address arrive as they are.
+    let (s, body) = get(format!("{}?after=", feed.url), "apikey", key.to_owned()).await;
+    assert_eq!((s, body.as_str()), (200, "192.0.2.40\n2001:db8::1/128\n"));
+    let (s, body) = get(
+        format!("{}?after=192.0.2.40", feed.url),
+        "apikey",
+        key.to_owned(),
+    )
+    .await;
+    assert_eq!((s, body.as_str()), (200, "2001:db8::1/128\n"));
+    let (s, body) = get(
+        format!("{}?after=2001:db8::/64", feed.url),
+        "apikey",
+        key.to_owned(),
+    )
+    .await;
+    assert_eq!((s, body.as_str()), (200, "2001:db8::1/128\n"));
+    let (s, body) = get(
+        format!("{}?after=2001:db8::1/128", feed.url),
+        "apikey",
+        key.to_owned(),
+    )
+    .await;
+    assert_eq!((s, body.as_str()), (200, ""));
+    let (s, body) = get(
+        format!("{}?after=not-an-address", feed.url),
+        "apikey",
+        key.to_owned(),
+    )
+    .await;
+    assert_eq!((s, body.as_str()), (400, "bad request\n"));
     let (s, body) = get(feed.url.clone(), "apikey", "wrong".into()).await;
     assert_eq!((s, body.as_str()), (401, "unauthorized\n"));
     let (s, _) = get(feed.url.clone(), "admin", key.to_owned()).await;
