@@ -15,7 +15,8 @@
 //! - fault rules: a rule whose path matches `/rest/<menu>/<command>` (method empty or `SCRIPT`)
 //!   fails the scripted command with its status's text, so faults reach scripted commands;
 //! - costs: each command spends `Limits::script_command_cost` of modelled time (the router-speed
-//!   profile), added up and slept after the script as REST costs are; with modelled time each
+//!   profile), and a print or `[find]` also the read it makes (`crate::costs`: a scan of the
+//!   table, and the rows and fields a print returns), added up and slept after the script as REST costs are; with modelled time each
 //!   command's cost moves the simulator's clock before the command runs (on the run's
 //!   [`Meter`]), and scheduler entries that fall due meanwhile run between commands.
 //!
@@ -644,7 +645,14 @@ impl Host for RouterHost<'_> {
         if menu.imp().drives_listeners() {
             self.shared.publish_services();
         }
-        match outcome.map_err(fail)? {
+        let outcome = outcome.map_err(fail)?;
+        // A print inside a script reads the table as a REST print does: its scan, rows and
+        // fields cost the same (`crate::costs`), on top of the command's own cost. Writes are
+        // already in the scripted command's cost, which was measured on scripted adds.
+        if let Outcome::Rows { .. } = &outcome {
+            self.spend(self.shared.limits().outcome_cost(&outcome, None))?;
+        }
+        match outcome {
             Outcome::Added(id) => Ok(Value::Id(format_id(id))),
             Outcome::Value { text, .. } => Ok(Value::from_word(&text)),
             Outcome::Done { .. } => Ok(Value::Nothing),
@@ -676,7 +684,17 @@ impl Host for RouterHost<'_> {
             router.purge(ctx.now);
             router.run(menu, "print", Args::default(), &ctx)
         };
-        match outcome.map_err(fail)? {
+        let outcome = outcome.map_err(fail)?;
+        // `[find where ...]` checks every row of the table against its condition, as a filtered
+        // print does: a scan of each row (`crate::costs`).
+        if let Outcome::Rows { rows, .. } = &outcome {
+            let scan = self.shared.limits().read_cost(crate::costs::Read {
+                examined: rows.len(),
+                ..Default::default()
+            });
+            self.spend(scan)?;
+        }
+        match outcome {
             Outcome::Rows { rows, .. } => Ok(rows
                 .iter()
                 .map(|r| Row {

@@ -289,3 +289,55 @@ async fn the_agents_read_of_100k_entries_fits_the_session_limit_and_a_full_print
     sim.get(V4).await.assert_error(400, Some("Session closed"));
     assert_eq!(sim.sim.clock().now_us() - before, us(limits.session_limit));
 }
+
+/// A print or `[find]` inside a script costs the read it makes, as the same print over REST does:
+/// the script that prints 1,000 entries costs that many rows' scan and rendering more than the
+/// same script over an empty list, and a `[find]` over the table costs its scan.
+#[tokio::test]
+async fn scripted_reads_cost_what_they_read() {
+    let sim = router().await;
+    let limits = sim.sim.limits();
+    let cost_of = |script: &'static str| {
+        let sim = &sim;
+        async move {
+            let mark = sim.sim.journal_mark();
+            let r = execute(sim, script).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            costs_since(sim, mark).iter().sum::<u64>()
+        }
+    };
+    let print = ":local n 0; :foreach e in=[/ip/firewall/address-list/print as-value where list=big] do={ :set n ($n + 1) }; :put $n";
+    let find = ":put [:len [/ip/firewall/address-list/find where list=big]]";
+    let empty_print = cost_of(print).await;
+    let empty_find = cost_of(find).await;
+    let adds: String = (0..1000)
+        .map(|i| {
+            format!(
+                "/ip/firewall/address-list/add list=big address=10.60.{}.{};",
+                i / 250,
+                i % 250
+            )
+        })
+        .collect();
+    let r = sim
+        .call(
+            "POST",
+            "/rest/execute",
+            Some(json!({"script": adds, "as-string": ""})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let full_print = cost_of(print).await;
+    let full_find = cost_of(find).await;
+    // Each of the 1,000 rows is examined and returned; the loop body's commands add more.
+    let rows = us(limits.scan_cost + limits.row_cost) * 1000;
+    assert!(
+        full_print >= empty_print + rows,
+        "{full_print} vs {empty_print} + {rows}"
+    );
+    let scan = us(limits.scan_cost) * 1000;
+    assert!(
+        full_find >= empty_find + scan,
+        "{full_find} vs {empty_find} + {scan}"
+    );
+}
