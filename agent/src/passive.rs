@@ -137,26 +137,9 @@ impl ScriptParams {
     }
 }
 
-/// A RouterOS string literal: `"` and `\` and `$` escaped (MikroTik manual, Scripting, "Constant
-/// Escape Sequences"), so that no value can end the string or expand a variable.
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' | '\\' | '$' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// A RouterOS string literal, quoted as every value the agent puts into a script is
+/// ([`crate::batch::quote`]).
+pub use crate::batch::quote;
 
 /// The prefix of every log line the script writes (`:log`), by which `passive status` finds them.
 pub fn log_prefix(tag: &str) -> String {
@@ -398,7 +381,7 @@ mod tests {
     #[test]
     fn quoting_keeps_values_inside_the_string() {
         assert_eq!(quote(r#"a"b\c$d"#), r#""a\"b\\c\$d""#);
-        assert_eq!(quote("x\ny"), r#""x\ny""#);
+        assert_eq!(quote("x\ny"), r#""x\0Ay""#);
     }
 
     fn check(lines: &[(&str, &str)], expected: LastRun) {
